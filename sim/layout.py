@@ -1,0 +1,114 @@
+"""The structure of a scenario as index arrays: what is the same in every run.
+
+Actors, clauses and instruments become integer positions; the agenda becomes an upper bound
+per clause; who must accept becomes boolean masks.  Nothing here is random.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scenario import Scenario
+from .strategies import STRATEGIES, Strategy
+from .walkout import WALKOUT_RULES, WalkoutRule
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    scenario: Scenario
+    actors: tuple[str, ...]
+    clauses: tuple[str, ...]
+    instruments: tuple[str, ...]
+    upper: np.ndarray  # (C,) highest value a package may give each clause (0 = off the table)
+    member: np.ndarray  # (I, C) clause belongs to instrument
+    signs: np.ndarray  # (I, A) actor must accept instrument (signatory or consent holder)
+    required: np.ndarray  # (A,) actor must accept any agreement (at the table)
+    live: np.ndarray  # (I,) instrument has a clause on the table
+    mixing: np.ndarray  # (A, A) effective utility of i = sum_k mixing[i, k] * u_k
+    rotation: np.ndarray  # proposer order (actor indices at the table)
+    recognition: np.ndarray | None  # (A,) probabilities for random recognition, else None
+    strategies: tuple[Strategy, ...]
+    walkout_rules: tuple[tuple[WalkoutRule, ...], ...]
+    linkage: np.ndarray  # (A,) bool: offers trade across clauses (else uniform concession)
+    window: np.ndarray  # (A,) int rounds over which impatience measures concession speed
+    horizon: int
+    round_days: float
+    joint: bool
+    belief_update: float
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.actors)
+
+    @property
+    def n_clauses(self) -> int:
+        return len(self.clauses)
+
+
+def build_layout(sc: Scenario) -> Layout:
+    actors = sc.actor_ids
+    clauses = sc.clause_ids
+    a_index = {a: i for i, a in enumerate(actors)}
+    c_index = {c: i for i, c in enumerate(clauses)}
+    n_a, n_c = len(actors), len(clauses)
+
+    upper = np.array([sc.agenda.upper(c) for c in clauses])
+    member = np.array([[inst.id in c.instruments for c in sc.clauses] for inst in sc.instruments])
+    on_table = upper > 0
+    live = (member & on_table).any(axis=1)
+    signs = np.array([[a in inst.signatories for a in actors] for inst in sc.instruments])
+    # A consent holder must accept every live instrument that carries one of its clauses on the table.
+    for actor in sc.actors:
+        for cid in actor.consent_clauses:
+            c = c_index[cid]
+            if on_table[c]:
+                signs[member[:, c], a_index[actor.id]] = True
+    signs &= live[:, None]
+    required = signs.any(axis=0)
+    assert set(np.flatnonzero(required)) == {a_index[a] for a in sc.required_parties()}
+
+    mixing = np.eye(n_a)
+    for actor in sc.actors:
+        for other, w in actor.weighs_on:
+            mixing[a_index[other], a_index[actor.id]] += w
+            mixing[a_index[other], a_index[other]] -= w
+    if (np.diag(mixing) < 0).any():
+        bad = actors[int(np.argmin(np.diag(mixing)))]
+        raise ValueError(f"{sc.path}: actors.*.weighs_on: the weights on {bad!r} add up to more than 1")
+
+    order = [a for a in sc.protocol.order if required[a_index[a]]]
+    order += [a for a in actors if required[a_index[a]] and a not in order]
+    rotation = np.array([a_index[a] for a in order], dtype=np.intp)
+
+    recognition = None
+    if sc.protocol.proposer == "random":
+        weights = dict(sc.protocol.recognition) or {a: 1.0 for a in actors}
+        recognition = np.array([weights.get(a, 0.0) if required[i] else 0.0 for i, a in enumerate(actors)])
+        if recognition.sum() <= 0:
+            raise ValueError(f"{sc.path}: protocol.recognition: no actor at the table has a positive weight")
+        recognition = recognition / recognition.sum()
+
+    return Layout(
+        scenario=sc,
+        actors=actors,
+        clauses=clauses,
+        instruments=tuple(i.id for i in sc.instruments),
+        upper=upper,
+        member=member,
+        signs=signs,
+        required=required,
+        live=live,
+        mixing=mixing,
+        rotation=rotation,
+        recognition=recognition,
+        strategies=tuple(STRATEGIES[a.strategy.kind]() for a in sc.actors),
+        walkout_rules=tuple(tuple(WALKOUT_RULES[r]() for r in a.walkout) for a in sc.actors),
+        linkage=np.array([a.offer == "linkage" for a in sc.actors]),
+        window=np.array([a.window for a in sc.actors], dtype=np.intp),
+        horizon=sc.protocol.horizon,
+        round_days=sc.protocol.round_days,
+        joint=sc.protocol.package == "joint",
+        belief_update=sc.protocol.belief_update,
+    )

@@ -1,0 +1,153 @@
+"""Per-run parameters, drawn from the scenario's distributions.
+
+Randomness: each run owns a numpy Generator seeded with its own seed (spawned from one root
+`SeedSequence`, see `seeding.py`).  The generator produces one block of uniforms; every random
+quantity of the run (calibration draws, initial belief errors, random recognition) is a fixed
+column of that block.  So a run's numbers do not depend on which other runs share its batch,
+the chunk size or the worker count, and the Mesa driver reproduces a batch run exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from scipy import special
+
+from .distributions import Param
+from .layout import Layout
+from .preferences import best_packages, normalise_salience, utilities
+
+_CLAUSE_FIELDS = ("ideal", "salience", "above", "below")
+_ACTOR_FIELDS = ("outside_option", "outside_option_growth", "patience", "deadline", "beta", "kappa", "gamma", "belief_noise")
+
+
+@dataclass(frozen=True, eq=False)
+class Slot:
+    field: str
+    actor: int
+    clause: int | None
+    param: Param
+
+
+@dataclass(frozen=True, eq=False)
+class DrawPlan:
+    """Which uniform column feeds which parameter; the same for every run of a scenario."""
+
+    layout: Layout
+    slots: tuple[Slot, ...]
+    n_param_uniforms: int
+
+    @cached_property
+    def n_uniforms(self) -> int:
+        a, c, h = self.layout.n_actors, self.layout.n_clauses, self.layout.horizon
+        return self.n_param_uniforms + 2 * a * a * c + h
+
+
+def draw_plan(layout: Layout) -> DrawPlan:
+    sc = layout.scenario
+    slots: list[Slot] = []
+    for ai, actor in enumerate(sc.actors):
+        for ci, cid in enumerate(layout.clauses):
+            pref = actor.pref(cid)
+            if pref is None:
+                continue
+            for name in _CLAUSE_FIELDS:
+                p = getattr(pref, name)
+                if p is not None:
+                    slots.append(Slot(name, ai, ci, p))
+        values = {
+            "outside_option": actor.outside_option,
+            "outside_option_growth": actor.outside_option_growth,
+            "patience": actor.patience,
+            "deadline": actor.deadline,
+            "beta": actor.strategy.beta,
+            "kappa": actor.strategy.kappa,
+            "gamma": actor.strategy.gamma,
+            "belief_noise": actor.belief_noise,
+        }
+        slots += [Slot(name, ai, None, values[name]) for name in _ACTOR_FIELDS]
+    return DrawPlan(layout, tuple(slots), sum(s.param.needs_uniform for s in slots))
+
+
+def run_uniforms(seeds: np.ndarray, n: int) -> np.ndarray:
+    """(R, n) uniforms; row r comes from np.random.default_rng(seeds[r]) alone."""
+    out = np.empty((len(seeds), n))
+    for r, s in enumerate(seeds):
+        np.random.default_rng(int(s)).random(out=out[r])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class RunParams:
+    """Everything random about a batch of R runs, plus derived per-run constants."""
+
+    ideal: np.ndarray  # (R, A, C)
+    salience: np.ndarray  # (R, A, C), each actor's row sums to 1
+    above: np.ndarray  # (R, A, C) values above are never acceptable
+    below: np.ndarray  # (R, A, C) values below are never acceptable
+    outside_option: np.ndarray  # (R, A) at round 0
+    outside_option_growth: np.ndarray  # (R, A) per round
+    patience: np.ndarray
+    deadline: np.ndarray
+    beta: np.ndarray
+    kappa: np.ndarray
+    gamma: np.ndarray
+    belief_noise: np.ndarray
+    belief_position: np.ndarray  # (R, A observer, A observed, C) initial estimate of positions
+    belief_salience: np.ndarray  # (R, A, A, C) estimated salience
+    recognition_u: np.ndarray  # (R, H) uniforms for random recognition
+    best_package: np.ndarray  # (R, A, C) each actor's best package on the agenda
+    best_possible: np.ndarray  # (R, A) its utility
+
+    @property
+    def n_runs(self) -> int:
+        return self.ideal.shape[0]
+
+    def reservation(self, t: int) -> np.ndarray:
+        """(R, A) outside option at round t, kept in [0, 1]."""
+        return np.clip(self.outside_option + self.outside_option_growth * t, 0.0, 1.0)
+
+
+def draw_params(plan: DrawPlan, uniforms: np.ndarray) -> RunParams:
+    lay = plan.layout
+    r, a, c = uniforms.shape[0], lay.n_actors, lay.n_clauses
+    clause = {"ideal": np.zeros((r, a, c)), "salience": np.zeros((r, a, c)),
+              "above": np.ones((r, a, c)), "below": np.zeros((r, a, c))}
+    actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS}
+    col = 0
+    for s in plan.slots:
+        if s.param.needs_uniform:
+            v = s.param.from_uniform(uniforms[:, col])
+            col += 1
+        else:
+            v = s.param.central()
+        if s.clause is None:
+            actor[s.field][:, s.actor] = v
+        else:
+            clause[s.field][:, s.actor, s.clause] = v
+
+    salience = normalise_salience(clause["salience"])
+    # Draws of a red line may not cross the ideal's draw; validation guarantees the supports do
+    # not, so this only guards against rounding at a shared boundary.
+    above = np.maximum(clause["above"], clause["ideal"])
+    below = np.minimum(clause["below"], clause["ideal"])
+    high = np.minimum(above, lay.upper)
+    low = np.minimum(below, high)
+    x0 = best_packages(clause["ideal"], salience, lay.mixing, low, high)
+    best_possible = np.stack([utilities(x0[:, i, :], clause["ideal"], salience, lay.mixing)[:, i] for i in range(a)], axis=1)
+
+    n_b = a * a * c
+    z_pos = special.ndtri(uniforms[:, col:col + n_b]).reshape(r, a, a, c)
+    z_sal = special.ndtri(uniforms[:, col + n_b:col + 2 * n_b]).reshape(r, a, a, c)
+    noise = actor["belief_noise"][:, :, None, None]
+    belief_position = np.clip(clause["ideal"][:, None, :, :] + noise * z_pos, 0.0, 1.0)
+    belief_salience = salience[:, None, :, :] * np.exp(noise * z_sal)
+    recognition_u = uniforms[:, col + 2 * n_b:col + 2 * n_b + lay.horizon]
+
+    return RunParams(
+        ideal=clause["ideal"], salience=salience, above=above, below=below,
+        belief_position=belief_position, belief_salience=belief_salience,
+        recognition_u=recognition_u, best_package=x0, best_possible=best_possible, **actor,
+    )
