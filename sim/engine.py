@@ -52,6 +52,8 @@ class Batch:
     blocking_clause: np.ndarray
     agreed: np.ndarray  # (n, C)
     utility: np.ndarray  # (n, A)
+    outside_option: np.ndarray  # (n, A) drawn outside option at round 0
+    deadline: np.ndarray  # (n, A) drawn deadline, rounds
 
     def __len__(self) -> int:
         return len(self.run)
@@ -65,6 +67,7 @@ def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int) -> Bat
         layout=comp.layout, run=np.arange(start, stop), seed=seeds, outcome=s.outcome,
         rounds=s.rounds, walkout_by=s.walkout_by, walkout_rule=s.walkout_rule,
         blocking_clause=s.blocking_clause, agreed=s.agreed, utility=final_utilities(comp.layout, p, s),
+        outside_option=p.outside_option, deadline=p.deadline,
     )
 
 

@@ -1,0 +1,1 @@
+"""Statistics, tables and plots on simulation results (kept out of `sim/`)."""

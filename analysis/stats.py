@@ -1,0 +1,112 @@
+"""Outcome statistics with intervals, on per-run tables (pandas DataFrames, one row per run)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Z95 = stats.norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+
+    def fmt(self, percent: bool = True, signed: bool = False) -> str:
+        f = (lambda v: f"{100 * v:+.1f}" if signed else f"{100 * v:.1f}") if percent else (
+            lambda v: f"{v:+.1f}" if signed else f"{v:.1f}")
+        unit = "%" if percent else ""
+        return f"{f(self.value)}{unit} [{f(self.low)}, {f(self.high)}]"
+
+
+def proportion(k: int, n: int) -> Estimate:
+    """Share k/n with its Wilson score 95% interval."""
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
+    return Estimate(k / n, float(ci.low), float(ci.high))
+
+
+def proportion_difference(k1: int, n1: int, k2: int, n2: int) -> Estimate:
+    """p2 - p1 with Newcombe's hybrid score interval (method 10, Newcombe 1998), built from the
+    two Wilson intervals; well behaved near 0 and 1, unlike the Wald interval."""
+    a, b = proportion(k1, n1), proportion(k2, n2)
+    d = b.value - a.value
+    low = d - math.sqrt((b.value - b.low) ** 2 + (a.high - a.value) ** 2)
+    high = d + math.sqrt((b.high - b.value) ** 2 + (a.value - a.low) ** 2)
+    return Estimate(d, low, high)
+
+
+def median(values: np.ndarray) -> Estimate:
+    """Median with the distribution-free 95% interval from binomial order statistics."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    # 1-based ranks l and n - l + 1 cover the median with probability >= 95%.
+    l = int(stats.binom.ppf(0.025, n, 0.5))
+    return Estimate(float(np.median(x)), float(x[max(l - 1, 0)]), float(x[min(n - l, n - 1)]))
+
+
+def median_difference(a: np.ndarray, b: np.ndarray, seed: int) -> Estimate:
+    """median(b) - median(a) with a percentile bootstrap 95% interval (seeded)."""
+    res = stats.bootstrap(
+        (np.asarray(b, float), np.asarray(a, float)),
+        lambda x, y, axis: np.median(x, axis=axis) - np.median(y, axis=axis),
+        n_resamples=999, method="percentile", rng=np.random.default_rng(seed), batch=100,
+    )
+    return Estimate(float(np.median(b) - np.median(a)), float(res.confidence_interval.low),
+                    float(res.confidence_interval.high))
+
+
+def outcome_counts(runs: pd.DataFrame, actors: list[str]) -> dict[str, int]:
+    """Counts behind every share the tool reports, keyed by metric name."""
+    o = runs["outcome"]
+    counts = {
+        "agreement": int((o == "agreement").sum()),
+        "walkout": int((o == "walkout").sum()),
+        "ongoing": int((o == "ongoing").sum()),
+        "talks persist": int((o != "walkout").sum()),
+    }
+    for a in actors:
+        counts[f"walkout by {a}"] = int(((o == "walkout") & (runs["walkout_by"] == a)).sum())
+    return counts
+
+
+METRIC_HELP = {
+    "agreement": "P(agreement): every required party accepted one package",
+    "walkout": "P(walkout): a required party left the talks",
+    "ongoing": "P(still talking at the horizon)",
+    "talks persist": "P(talks persist) = P(no walkout) = agreement + still talking",
+}
+
+
+def summarise(runs: pd.DataFrame, actors: list[str]) -> dict[str, Estimate]:
+    n = len(runs)
+    out = {k: proportion(v, n) for k, v in outcome_counts(runs, actors).items()}
+    out["median rounds"] = median(runs["rounds"].to_numpy())
+    agreed = runs.loc[runs["outcome"] == "agreement", "rounds"].to_numpy()
+    out["median rounds to agreement"] = median(agreed)
+    return out
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame, actors: list[str], seed: int) -> dict[str, Estimate]:
+    """Differences b - a for every metric of `summarise`."""
+    ca, cb = outcome_counts(a, actors), outcome_counts(b, actors)
+    out = {k: proportion_difference(ca[k], len(a), cb[k], len(b)) for k in ca}
+    out["median rounds"] = median_difference(a["rounds"].to_numpy(), b["rounds"].to_numpy(), seed)
+    return out
+
+
+def blocking_clauses(runs: pd.DataFrame) -> pd.Series:
+    """Share of walkouts attributed to each (walker, clause) pair, largest first."""
+    w = runs[runs["outcome"] == "walkout"]
+    if w.empty:
+        return pd.Series(dtype=float)
+    return (w["walkout_by"] + " over " + w["blocking_clause"]).value_counts(normalize=True)

@@ -1,0 +1,1 @@
+"""The `negsim` command line (a front end over `sim` and `analysis`)."""

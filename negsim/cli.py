@@ -1,0 +1,222 @@
+"""negsim: run, compare and validate negotiation scenarios.
+
+Heavy libraries (pandas, matplotlib, mesa) are imported inside the commands that need them, so
+`negsim --help` and `negsim validate` answer quickly.  Errors are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_SEED = 20211217  # the day Russia published the drafts
+DEFAULT_RUNS = 10_000
+QUESTION = ("Do the talks persist when NATO accession is excluded from the table, "
+            "and under what conditions does a deal on the rest form?")
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; printed as one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("negsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, OSError) as exc:  # ScenarioError is a ValueError
+        print(f"negsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="negsim", description="Negotiation position simulator for the "
+                                "December 2021 Russia-US-NATO security-guarantee drafts. " + QUESTION)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def batch_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("-n", "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs per scenario (default {DEFAULT_RUNS:,})")
+        sp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+        sp.add_argument("--out", type=Path, help="output folder for the per-run table(s) and figure")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("run", help="Monte Carlo batch of one scenario: summary table, per-run table, figure")
+    r.add_argument("scenario", type=Path)
+    batch_options(r)
+    r.set_defaults(func=cmd_run)
+
+    c = sub.add_parser("compare", help="two scenarios side by side with differences and intervals")
+    c.add_argument("a", type=Path, metavar="A")
+    c.add_argument("b", type=Path, metavar="B")
+    batch_options(c)
+    c.set_defaults(func=cmd_compare)
+
+    v = sub.add_parser("validate", help="check scenario files and say what is wrong, or that they are fine")
+    v.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    v.set_defaults(func=cmd_validate)
+    return p
+
+
+# ------------------------------------------------------------------ validate
+def cmd_validate(args) -> int:
+    from sim.layout import build_layout
+    from sim.scenario import load_scenario
+
+    for path in args.scenarios:
+        sc = load_scenario(path)
+        lay = build_layout(sc)
+        at = [a for a, r in zip(lay.actors, lay.required) if r]
+        on = int((lay.upper > 0).sum())
+        print(f"{path}: OK: scenario {sc.name!r}: {len(lay.actors)} actors ({len(at)} at the table: "
+              f"{', '.join(at)}), {len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), "
+              f"{len(lay.instruments)} instruments, {sc.protocol.horizon} rounds of {sc.protocol.round_days:g} days")
+    return 0
+
+
+# ------------------------------------------------------------------ run / compare
+def _check_batch_args(args) -> None:
+    if args.runs < 1:
+        raise UsageError(f"-n/--runs must be at least 1, got {args.runs}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _simulate(sc, args, label: str):
+    """Run the batch chunk by chunk with a progress bar on a terminal."""
+    from tqdm import tqdm
+
+    from analysis.tables import runs_frame
+    from sim.engine import Compiled, simulate_range
+
+    comp = Compiled.from_scenario(sc)
+    chunk = 2000
+    starts = range(0, args.runs, chunk)
+    show = not args.quiet and sys.stderr.isatty()
+    batches = [simulate_range(comp, args.seed, a, min(a + chunk, args.runs))
+               for a in tqdm(starts, desc=label, unit="chunk", disable=not show, leave=False)]
+    return comp.layout, runs_frame(batches, sc.name)
+
+
+def _metrics(layout) -> list[str]:
+    at = [a for a, r in zip(layout.actors, layout.required) if r]
+    return ["agreement", "talks persist", "walkout"] + [f"walkout by {a}" for a in at] + ["ongoing"]
+
+
+LABELS = {
+    "agreement": "P(agreement)",
+    "talks persist": "P(talks persist)",
+    "walkout": "P(walkout)",
+    "ongoing": "P(still talking at horizon)",
+    "median rounds": "median rounds",
+    "median rounds to agreement": "median rounds to agreement",
+}
+
+
+def _label(metric: str) -> str:
+    return LABELS.get(metric, f"  P({metric})")
+
+
+def _fmt(metric: str, e, signed: bool = False) -> str:
+    return e.fmt(percent=not metric.startswith("median"), signed=signed)
+
+
+def cmd_run(args) -> int:
+    from sim.scenario import load_scenario
+
+    _check_batch_args(args)
+    sc = load_scenario(args.scenario)
+    out = args.out or Path("results") / sc.name
+    from analysis import plots, stats
+    from analysis.tables import staged_output
+
+    layout, runs = _simulate(sc, args, sc.name)
+    metrics = _metrics(layout)
+    summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
+    print(f"{sc.name}: {len(runs):,} runs, seed {args.seed}, 95% intervals "
+          "(shares: Wilson; median: order statistics)")
+    for m in metrics + ["median rounds", "median rounds to agreement"]:
+        print(f"  {_label(m):<30} {_fmt(m, summary[m])}")
+    _print_blocking(stats, {sc.name: runs})
+    with staged_output(out) as stage:
+        runs.to_parquet(stage / "runs.parquet", index=False)
+        plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), stage / "outcomes.png")
+    print(f"wrote {out}/runs.parquet (one row per run) and {out}/outcomes.png")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from sim.scenario import load_scenario
+
+    _check_batch_args(args)
+    sa, sb = load_scenario(args.a), load_scenario(args.b)
+    if sa.name == sb.name:
+        raise UsageError(f"{args.a} and {args.b} are both named {sa.name!r}; compare needs two scenarios")
+    out = args.out or Path("results") / f"{sa.name}_vs_{sb.name}"
+    from analysis import plots, stats
+    from analysis.tables import staged_output
+
+    lay_a, runs_a = _simulate(sa, args, sa.name)
+    lay_b, runs_b = _simulate(sb, args, sb.name)
+    metrics = list(dict.fromkeys(_metrics(lay_a) + _metrics(lay_b)))
+    actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
+    sum_a, sum_b = stats.summarise(runs_a, actors), stats.summarise(runs_b, actors)
+    diff = stats.compare(runs_a, runs_b, actors, args.seed)
+
+    print(QUESTION)
+    print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
+          "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
+    w = 27
+    print(f"  {'':<30} {sa.name:<{w}} {sb.name:<{w}} {'difference (B - A)':<{w}}")
+    for m in metrics + ["median rounds"]:
+        d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
+        print(f"  {_label(m):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
+    _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
+    _print_conditions(stats, sb.name, runs_b)
+    print()
+    print(_answer(sa.name, sb.name, sum_a, sum_b, diff))
+    with staged_output(out) as stage:
+        runs_a.to_parquet(stage / f"runs_{sa.name}.parquet", index=False)
+        runs_b.to_parquet(stage / f"runs_{sb.name}.parquet", index=False)
+        fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
+                                   metrics, max(lay_a.horizon, lay_b.horizon), lay_a.round_days)
+        plots.save(fig, stage / "compare.png")
+    print(f"\nwrote {out}/: runs_{sa.name}.parquet, runs_{sb.name}.parquet, compare.png")
+    return 0
+
+
+def _print_blocking(stats, runs_by_name) -> None:
+    for name, runs in runs_by_name.items():
+        top = stats.blocking_clauses(runs).head(3)
+        if len(top):
+            parts = ", ".join(f"{k} ({100 * v:.0f}%)" for k, v in top.items())
+            print(f"  walkouts in {name}, by whom and over which clause: {parts}")
+
+
+def _print_conditions(stats, name: str, runs) -> None:
+    """P(agreement) and P(talks persist) by thirds of Russia's drawn outside option, when present."""
+    col = next((c for c in runs.columns if c.startswith("outside_option.") and c.endswith("russia")), None)
+    if col is None:
+        return
+    import pandas as pd
+
+    thirds = pd.qcut(runs[col], 3, labels=["low", "middle", "high"])
+    print(f"\n  Under what conditions, in {name}: by Russia's outside option at round 0 (thirds of the draws)")
+    for label, g in runs.groupby(thirds, observed=True):
+        agree = stats.proportion(int((g["outcome"] == "agreement").sum()), len(g))
+        persist = stats.proportion(int((g["outcome"] != "walkout").sum()), len(g))
+        lo, hi = g[col].min(), g[col].max()
+        print(f"    {label:<7} ({lo:.2f}-{hi:.2f}): P(agreement) {agree.fmt()}   P(talks persist) {persist.fmt()}")
+
+
+def _answer(a: str, b: str, sa, sb, diff) -> str:
+    p = diff["talks persist"]
+    g = diff["agreement"]
+    direction = "more" if p.low > 0 else "less" if p.high < 0 else "no more and no less"
+    return (f"Answer: with {b}, the talks persist (no required party walks out) in {sb['talks persist'].fmt()} "
+            f"of runs against {sa['talks persist'].fmt()} with {a}: {direction} often "
+            f"({p.fmt(signed=True).replace('%', ' pp', 1)}). A deal forms in {sb['agreement'].fmt()} "
+            f"against {sa['agreement'].fmt()} ({g.fmt(signed=True).replace('%', ' pp', 1)}).")

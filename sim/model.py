@@ -1,0 +1,108 @@
+"""The Mesa driver: one run, round by round, for inspection and for Mesa's own tooling.
+
+`NegotiationModel(scenario, seed=S)` replays exactly the run that the batch driver labels with
+seed S: both draw the run's uniforms from `numpy.random.default_rng(S)` and both call the same
+array rules with a run axis of length 1.  (Pass `seed`, not `rng`: Mesa draws one number from
+an `rng` it is given, which shifts the stream.)
+
+Data collection follows Mesa's convention (row 0 = the opening state, row k = after round k).
+`mesa.batch_run` reports row `model.steps - 1`, so the model stops on a closing step after the
+talks end: the step that notices the end collects nothing and sets `running = False`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from .agents import ActorAgent
+from .engine import Compiled
+from .params import draw_params
+from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, play_round
+from .preferences import utilities
+from .scenario import Scenario, load_scenario
+from .walkout import RULE_NAMES
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "accession_excluded.toml"
+
+
+class NegotiationModel(mesa.Model):
+    def __init__(self, scenario: str | Path | Scenario = DEFAULT_SCENARIO, seed=None, rng=None):
+        super().__init__(seed=seed, rng=rng)
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.compiled = Compiled.from_scenario(sc)
+        lay = self.compiled.layout
+        self.run_seed = seed
+        self.params = draw_params(self.compiled.plan, self.rng.random(self.compiled.plan.n_uniforms)[None, :])
+        self.state = init_state(lay, self.params)
+        self.last_offers: dict[int, dict[str, float]] = {}
+        self.offer_utilities = np.full(lay.n_actors, np.nan)
+        self.actor_agents = [ActorAgent(self, i, a) for i, a in enumerate(lay.actors)]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "round": lambda m: m.state.t,
+                "day": lambda m: m.state.t * lay.round_days,
+                "outcome": lambda m: m.outcome,
+                "proposer": lambda m: m.proposer,
+                "offer": lambda m: m.offer,
+                "walkout_by": lambda m: m.walkout_by,
+            },
+            agent_reporters={
+                "actor": "actor_id",
+                "aspiration": "aspiration",
+                "offer_utility": "offer_utility",
+                "accepted": "accepted",
+                "best_offer": "best_offer",
+                "outside_option": "outside_option",
+                "position": "position",
+            },
+        )
+        self.datacollector.collect(self)
+
+    # ---- what the DataCollector and users read
+    @property
+    def outcome(self) -> str:
+        return OUTCOME_NAMES[int(self.state.outcome[0])]
+
+    @property
+    def proposer(self) -> str | None:
+        p = int(self.state.proposer[0])
+        return self.compiled.layout.actors[p] if p >= 0 else None
+
+    @property
+    def offer(self) -> dict[str, float]:
+        return dict(zip(self.compiled.layout.clauses, map(float, self.state.offer[0])))
+
+    @property
+    def walkout_by(self) -> str | None:
+        w = int(self.state.walkout_by[0])
+        return self.compiled.layout.actors[w] if w >= 0 else None
+
+    def result(self) -> dict:
+        """The run's outcome in the same terms as a row of the batch table."""
+        lay, s = self.compiled.layout, self.state
+        w, b = int(s.walkout_by[0]), int(s.blocking_clause[0])
+        return {
+            "seed": self.run_seed,
+            "outcome": self.outcome,
+            "rounds": int(s.rounds[0]),
+            "walkout_by": lay.actors[w] if w >= 0 else None,
+            "walkout_rule": RULE_NAMES.get(int(s.walkout_rule[0])),
+            "blocking_clause": lay.clauses[b] if b >= 0 else None,
+            "agreed": dict(zip(lay.clauses, map(float, s.agreed[0]))),
+            "utility": dict(zip(lay.actors, map(float, final_utilities(lay, self.params, s)[0]))),
+        }
+
+    # ---- dynamics
+    def step(self) -> None:
+        lay, s = self.compiled.layout, self.state
+        if s.outcome[0] != ONGOING or s.t >= lay.horizon:
+            self.running = False  # the closing step (see module docstring)
+            return
+        play_round(lay, self.params, s)
+        proposer = int(s.proposer[0])
+        self.last_offers[proposer] = self.offer
+        self.offer_utilities = utilities(s.offer, self.params.ideal, self.params.salience, lay.mixing)[0]
+        self.datacollector.collect(self)

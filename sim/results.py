@@ -1,0 +1,43 @@
+"""A batch's outcomes as named columns (one entry per run), ready for any table library."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Batch
+from .protocol import OUTCOME_NAMES
+from .walkout import RULE_NAMES
+
+OUTCOMES = tuple(OUTCOME_NAMES[k] for k in sorted(OUTCOME_NAMES))
+
+
+def _names(codes: np.ndarray, names: tuple[str, ...] | dict[int, str]) -> np.ndarray:
+    lookup = dict(enumerate(names)) if isinstance(names, tuple) else names
+    return np.array([lookup.get(int(c), "") for c in codes], dtype=object)
+
+
+def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
+    """run, seed, scenario, outcome, rounds, days, walkout_by, walkout_rule, blocking_clause,
+    value.<clause> (agreed value, NaN without agreement), utility.<actor> (final utility), and
+    the run's draws that condition the answer most: outside_option.<actor>, deadline.<actor>."""
+    lay = b.layout
+    cols: dict[str, np.ndarray] = {
+        "run": b.run.astype(np.int64),
+        "seed": b.seed,
+        "scenario": np.full(len(b), scenario_name, dtype=object),
+        "outcome": _names(b.outcome, OUTCOMES),
+        "rounds": b.rounds.astype(np.int32),
+        "days": b.rounds * lay.round_days,
+        "walkout_by": _names(b.walkout_by, lay.actors),
+        "walkout_rule": _names(b.walkout_rule, RULE_NAMES),
+        "blocking_clause": _names(b.blocking_clause, lay.clauses),
+    }
+    for j, c in enumerate(lay.clauses):
+        cols[f"value.{c}"] = b.agreed[:, j]
+    for j, a in enumerate(lay.actors):
+        cols[f"utility.{a}"] = b.utility[:, j]
+    for j, a in enumerate(lay.actors):
+        if lay.required[j]:
+            cols[f"outside_option.{a}"] = b.outside_option[:, j]
+            cols[f"deadline.{a}"] = b.deadline[:, j]
+    return cols
