@@ -7,6 +7,7 @@ Heavy libraries (pandas, matplotlib, mesa) are imported inside the commands that
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # e.g. `negsim run ... | head`: stop quietly, like other tools
+        sys.stderr = sys.stdout = open(os.devnull, "w")
+        return 141
     except KeyboardInterrupt:
         print("negsim: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -66,15 +70,21 @@ def cmd_validate(args) -> int:
     from sim.layout import build_layout
     from sim.scenario import load_scenario
 
+    failed = 0
     for path in args.scenarios:
-        sc = load_scenario(path)
-        lay = build_layout(sc)
+        try:
+            sc = load_scenario(path)
+            lay = build_layout(sc)
+        except ValueError as exc:
+            print(f"negsim: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         at = [a for a, r in zip(lay.actors, lay.required) if r]
-        on = int((lay.upper > 0).sum())
+        on = sum(sc.on_table(c) for c in lay.clauses)
         print(f"{path}: OK: scenario {sc.name!r}: {len(lay.actors)} actors ({len(at)} at the table: "
               f"{', '.join(at)}), {len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), "
               f"{len(lay.instruments)} instruments, {sc.protocol.horizon} rounds of {sc.protocol.round_days:g} days")
-    return 0
+    return 2 if failed else 0
 
 
 # ------------------------------------------------------------------ run / compare

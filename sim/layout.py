@@ -56,7 +56,7 @@ def build_layout(sc: Scenario) -> Layout:
 
     upper = np.array([sc.agenda.upper(c) for c in clauses])
     member = np.array([[inst.id in c.instruments for c in sc.clauses] for inst in sc.instruments])
-    on_table = upper > 0
+    on_table = np.array([sc.on_table(c) for c in clauses])  # a clause capped at 0 is still on it
     live = (member & on_table).any(axis=1)
     signs = np.array([[a in inst.signatories for a in actors] for inst in sc.instruments])
     # A consent holder must accept every live instrument that carries one of its clauses on the table.

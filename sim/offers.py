@@ -30,7 +30,7 @@ def concession_fractions(cost: np.ndarray, budget: np.ndarray, priority: np.ndar
     order = np.argsort(priority, axis=1, kind="stable")
     c_sorted = np.take_along_axis(cost, order, axis=1)
     spent_before = np.cumsum(c_sorted, axis=1) - c_sorted
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         f_sorted = np.where(c_sorted > 0, (budget - spent_before) / c_sorted, 1.0)
     f_sorted = np.clip(f_sorted, 0.0, 1.0)
     frac = np.empty_like(f_sorted)

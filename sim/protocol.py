@@ -138,10 +138,13 @@ def build_offer(lay: Layout, p: RunParams, s: State, proposer: np.ndarray, aspir
 
 
 def vote(lay: Layout, p: RunParams, x: np.ndarray, proposer: np.ndarray, aspiration: np.ndarray) -> np.ndarray:
-    """(R, A) yes/no of every actor on package x; the proposer accepts its own offer."""
+    """(R, A) yes/no of every actor on package x.  The proposer accepts its own offer unless
+    the agenda forced it across one of its own red lines (e.g. a clause it needs held at 0)."""
+    inside = within_red_lines(x, p.below, p.above)
     u = utilities(x, p.ideal, p.salience, lay.mixing)
-    yes = within_red_lines(x, p.below, p.above) & (u >= aspiration - 1e-12)
-    yes[np.arange(len(x)), proposer] = True
+    yes = inside & (u >= aspiration - 1e-12)
+    rr = np.arange(len(x))
+    yes[rr, proposer] = inside[rr, proposer]
     return yes
 
 

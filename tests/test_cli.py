@@ -1,0 +1,93 @@
+"""The command line: answers, files written, and one-line errors with nothing half written."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from negsim.cli import main
+from tests.factory import pref, two_party, write
+
+ROOT = Path(__file__).resolve().parent.parent
+SCEN = ROOT / "scenarios"
+
+
+def test_validate_ok(capsys):
+    assert main(["validate", str(SCEN / "accession_excluded.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and "16 on the table" in out and "3 at the table: russia, us, nato" in out
+
+
+def test_validate_bad_file_is_one_line_naming_file_and_key(tmp_path):
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["patiense"] = 0.9
+    bad = write(tmp_path, doc, "typo.toml")
+    res = subprocess.run([sys.executable, "-m", "negsim", "validate", str(bad)], capture_output=True, text=True)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert "typo.toml" in lines[0] and "actors.a.patiense" in lines[0] and "did you mean 'patience'" in lines[0]
+
+
+def test_run_writes_table_and_figure(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(SCEN / "accession_excluded.toml"), "-n", "300", "--seed", "4", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "P(agreement)" in text and "P(walkout by russia)" in text and "median rounds" in text
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 300 and runs["run"].tolist() == list(range(300))
+    assert set(runs["outcome"].astype(str)) <= {"agreement", "walkout", "ongoing"}
+    assert (runs.loc[runs["outcome"] == "agreement", ["value.us.4a", "value.nato.6"]] == 0).all().all()
+    assert (out / "outcomes.png").stat().st_size > 10_000
+
+
+def test_run_is_reproducible_from_the_seed(tmp_path):
+    for d in ("a", "b"):
+        main(["run", str(SCEN / "full_agenda.toml"), "-n", "200", "--seed", "9", "--out", str(tmp_path / d), "--quiet"])
+    a, b = (pd.read_parquet(tmp_path / d / "runs.parquet") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_compare_prints_the_answer(tmp_path, capsys):
+    args = ["compare", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_excluded.toml"),
+            "-n", "400", "--out", str(tmp_path / "cmp"), "--quiet"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "difference (B - A)" in text and text.count("pp [") >= 5 and "Answer:" in text
+    assert {p.name for p in (tmp_path / "cmp").iterdir()} == {
+        "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "compare.png"}
+
+
+def test_bad_scenario_leaves_no_output_folder(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = = not toml")
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    assert "bad.toml: not valid TOML" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_failure_while_writing_leaves_nothing_half_written(tmp_path, monkeypatch, capsys):
+    from analysis import plots
+
+    def broken(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plots, "save", broken)
+    out = tmp_path / "out"
+    assert main(["run", str(SCEN / "accession_excluded.toml"), "-n", "50", "--out", str(out), "--quiet"]) == 2
+    assert "disk full" in capsys.readouterr().err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no staging folder left behind either
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["run", "nope.toml"], "nope.toml: file not found"),
+    (["run", str(SCEN / "base.toml"), "-n", "0"], "-n/--runs must be at least 1"),
+    (["compare", str(SCEN / "base.toml"), str(SCEN / "base.toml"), "-n", "5"], "compare needs two scenarios"),
+])
+def test_usage_errors(argv, needle, capsys):
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err

@@ -1,0 +1,53 @@
+"""Interval estimates against published or hand-computed values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.stats import median, proportion, proportion_difference, summarise
+
+
+def test_wilson_interval_by_formula():
+    k, n, z = 30, 100, 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    e = proportion(k, n)
+    assert (e.low, e.high) == pytest.approx((centre - half, centre + half), abs=1e-9)
+
+
+def test_newcombe_difference_matches_the_published_example():
+    # Newcombe (1998), Stat. Med. 17:873, method 10: 56/70 vs 48/80 -> 0.2000 (0.0524, 0.3339)
+    e = proportion_difference(48, 80, 56, 70)
+    assert e.value == pytest.approx(0.2)
+    assert e.low == pytest.approx(0.0524, abs=5e-5) and e.high == pytest.approx(0.3339, abs=5e-5)
+
+
+def test_median_interval_uses_the_tabulated_order_statistics():
+    # n = 100: the 95% distribution-free interval is the 40th to the 61st order statistic.
+    e = median(np.arange(1, 101))
+    assert (e.value, e.low, e.high) == (50.5, 40, 61)
+
+
+@settings(max_examples=50, deadline=None)
+@given(k=st.integers(0, 500), extra=st.integers(0, 500))
+def test_wilson_interval_contains_the_estimate_and_stays_in_unit_range(k, extra):
+    n = k + extra
+    if n == 0:
+        return
+    e = proportion(k, n)
+    assert 0 <= e.low <= e.value <= e.high <= 1
+
+
+def test_summary_counts_add_up():
+    runs = pd.DataFrame({"outcome": ["agreement"] * 3 + ["walkout"] * 5 + ["ongoing"] * 2,
+                         "walkout_by": [""] * 3 + ["russia"] * 4 + ["us"] + [""] * 2,
+                         "rounds": np.arange(10)})
+    s = summarise(runs, ["russia", "us"])
+    assert s["agreement"].value == 0.3 and s["walkout"].value == 0.5 and s["ongoing"].value == 0.2
+    assert s["talks persist"].value == 0.5
+    assert s["walkout by russia"].value + s["walkout by us"].value == pytest.approx(s["walkout"].value)
