@@ -25,7 +25,8 @@ def concession_fractions(cost: np.ndarray, budget: np.ndarray, priority: np.ndar
     budget = np.maximum(budget, 0.0)[:, None]
     if priority is None:
         total = cost.sum(axis=1, keepdims=True)
-        frac = np.divide(budget, total, out=np.ones_like(total), where=total > 0)
+        with np.errstate(over="ignore"):  # a tiny total just means "move everything"
+            frac = np.divide(budget, total, out=np.ones_like(total), where=total > 0)
         return np.broadcast_to(np.minimum(frac, 1.0), cost.shape).copy()
     order = np.argsort(priority, axis=1, kind="stable")
     c_sorted = np.take_along_axis(cost, order, axis=1)

@@ -110,7 +110,14 @@ class RunParams:
         return np.clip(self.outside_option + self.outside_option_growth * t, 0.0, 1.0)
 
 
-def draw_params(plan: DrawPlan, uniforms: np.ndarray) -> RunParams:
+def central_params(plan: DrawPlan) -> RunParams:
+    """One run at the central calibration: every parameter at its central value (the mode of a
+    triangular, the mean of a uniform or beta, ...), beliefs without error."""
+    u = np.full((1, plan.n_uniforms), 0.5)
+    return draw_params(plan, u, central=True)
+
+
+def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> RunParams:
     lay = plan.layout
     r, a, c = uniforms.shape[0], lay.n_actors, lay.n_clauses
     clause = {"ideal": np.zeros((r, a, c)), "salience": np.zeros((r, a, c)),
@@ -118,10 +125,11 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray) -> RunParams:
     actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS}
     col = 0
     for s in plan.slots:
-        if s.param.needs_uniform:
+        if s.param.needs_uniform and not central:
             v = s.param.from_uniform(uniforms[:, col])
             col += 1
         else:
+            col += s.param.needs_uniform
             v = s.param.central()
         if s.clause is None:
             actor[s.field][:, s.actor] = v
@@ -141,7 +149,7 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray) -> RunParams:
     n_b = a * a * c
     z_pos = special.ndtri(uniforms[:, col:col + n_b]).reshape(r, a, a, c)
     z_sal = special.ndtri(uniforms[:, col + n_b:col + 2 * n_b]).reshape(r, a, a, c)
-    noise = actor["belief_noise"][:, :, None, None]
+    noise = actor["belief_noise"][:, :, None, None] * (not central)
     belief_position = np.clip(clause["ideal"][:, None, :, :] + noise * z_pos, 0.0, 1.0)
     belief_salience = salience[:, None, :, :] * np.exp(noise * z_sal)
     recognition_u = uniforms[:, col + 2 * n_b:col + 2 * n_b + lay.horizon]

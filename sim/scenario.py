@@ -27,6 +27,7 @@ AGENDA_KEYS = {"off", "caps", "source"}
 ACTOR_KEYS = {
     "name", "bloc", "outside_option", "outside_option_growth", "patience", "deadline", "strategy",
     "offer", "walkout", "window", "belief_noise", "consent_clauses", "weighs_on", "source", "clauses",
+    "capability",
 }
 STRATEGY_KEYS = {"kind", "beta", "kappa", "gamma", "source"}
 PREF_KEYS = {"ideal", "salience", "red_line", "source"}
@@ -111,6 +112,7 @@ class Actor:
     bloc: str | None = None
     consent_clauses: tuple[str, ...] = ()
     weighs_on: tuple[tuple[str, float], ...] = ()
+    capability: float = 1.0  # weight in the Bueno de Mesquita baseline forecast (capability x salience)
 
     def pref(self, clause_id: str) -> ClausePref | None:
         return dict(self.prefs).get(clause_id)
@@ -497,6 +499,7 @@ class _Builder:
             bloc=bloc,
             consent_clauses=self.id_list(a.get("consent_clauses", []), f"{w}.consent_clauses", clause_ids, "clause"),
             weighs_on=tuple(weighs),
+            capability=self.number(a.get("capability", 1.0), f"{w}.capability", 0.0, 1e6),
         )
 
     def build_pref(self, p: Any, where: str, cid: str, clause_ids: tuple[str, ...]) -> ClausePref:

@@ -46,7 +46,7 @@ class TestStrategyContract:
         assert isinstance(cls.name, str) and STRATEGIES[cls.name] is cls
         assert {"reacts_to_others", "parameters"} <= set(cls.classifier)
 
-    @settings(max_examples=60, deadline=None)
+    @settings(deadline=None)
     @given(view=views())
     def test_aspiration_between_reservation_and_best_possible(self, cls, view):
         a = cls().aspiration(view)
@@ -55,12 +55,12 @@ class TestStrategyContract:
         ok = view.best_possible >= view.reservation
         assert (a[ok] <= view.best_possible[ok] + 1e-12).all()  # never more than the table allows
 
-    @settings(max_examples=60, deadline=None)
+    @settings(deadline=None)
     @given(view=views())
     def test_deterministic_and_fresh_instances_agree(self, cls, view):
         assert np.array_equal(cls().aspiration(view), cls().aspiration(view))
 
-    @settings(max_examples=60, deadline=None)
+    @settings(deadline=None)
     @given(view=views(), later=st.integers(1, 30), more=st.floats(0.0, 0.5))
     def test_never_asks_more_with_time_or_concessions(self, cls, view, later, more):
         a = cls().aspiration(view)
@@ -73,7 +73,7 @@ class TestWalkoutContract:
     def test_metadata(self, cls):
         assert WALKOUT_RULES[cls.name] is cls and isinstance(cls.code, int) and cls.code > 0
 
-    @settings(max_examples=80, deadline=None)
+    @settings(deadline=None)
     @given(view=views())
     def test_never_walks_from_an_offer_better_than_the_outside_option(self, cls, view):
         fired = cls().fires(view)

@@ -10,7 +10,7 @@ from sim.seeding import run_seeds
 from tests.factory import load
 from tests.strategies import scenario_docs
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _agreed_runs(sc, n=30, seed=0):
@@ -62,7 +62,7 @@ def test_different_root_seeds_give_different_draws(tmp_path):
     assert not np.array_equal(a, b)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=scenario_docs(max_clauses=3), seed=st.integers(0, 1000))
 def test_mesa_driver_matches_array_rules(tmp_path, doc, seed):
     from sim.model import NegotiationModel

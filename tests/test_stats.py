@@ -33,7 +33,7 @@ def test_median_interval_uses_the_tabulated_order_statistics():
     assert (e.value, e.low, e.high) == (50.5, 40, 61)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 @given(k=st.integers(0, 500), extra=st.integers(0, 500))
 def test_wilson_interval_contains_the_estimate_and_stays_in_unit_range(k, extra):
     n = k + extra
