@@ -109,4 +109,4 @@ def blocking_clauses(runs: pd.DataFrame) -> pd.Series:
     w = runs[runs["outcome"] == "walkout"]
     if w.empty:
         return pd.Series(dtype=float)
-    return (w["walkout_by"] + " over " + w["blocking_clause"]).value_counts(normalize=True)
+    return (w["walkout_by"].astype(str) + " over " + w["blocking_clause"].astype(str)).value_counts(normalize=True)

@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-n", "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs per scenario (default {DEFAULT_RUNS:,})")
         sp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
         sp.add_argument("--out", type=Path, help="output folder for the per-run table(s) and figure")
+        sp.add_argument("--engine", choices=("batch", "mesa"), default="batch",
+                        help="batch: all runs at once through the array rules (default); mesa: one Mesa model per run (slow)")
+        sp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+        sp.add_argument("--chunk-size", type=int, default=None, help="runs per task (default 2048)")
+        sp.add_argument("--csv", action="store_true", help="also write the per-run table as CSV")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("run", help="Monte Carlo batch of one scenario: summary table, per-run table, figure")
@@ -97,22 +102,48 @@ def _check_batch_args(args) -> None:
         raise UsageError(f"-n/--runs must be at least 1, got {args.runs}")
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
 
 
-def _simulate(sc, args, label: str):
-    """Run the batch chunk by chunk with a progress bar on a terminal."""
+SUMMARY_COLUMNS = ["outcome", "rounds", "walkout_by", "blocking_clause"]
+
+
+def _simulate(sc, args, stage: Path, filename: str):
+    """Stream the batch to `stage/filename` (Parquet, chunk by chunk) and return the layout and a
+    slim per-run frame (the columns the summary needs), so memory stays flat for any -n."""
+    import pandas as pd
     from tqdm import tqdm
 
-    from analysis.tables import runs_frame
-    from sim.engine import Compiled, simulate_range
+    from analysis.resultsfile import RunsWriter, run_metadata
+    from sim.parallel import DEFAULT_CHUNK, default_workers, iter_batches
+    from sim.results import batch_columns
 
-    comp = Compiled.from_scenario(sc)
-    chunk = 2000
-    starts = range(0, args.runs, chunk)
+    chunk = args.chunk_size or DEFAULT_CHUNK
+    if args.engine == "mesa":
+        from sim.engine import Compiled
+        from sim.model import simulate_mesa
+
+        batches = (simulate_mesa(sc, args.seed, a, min(a + chunk, args.runs)) for a in range(0, args.runs, chunk))
+    else:
+        batches = iter_batches(sc, args.runs, args.seed, chunk, args.workers or default_workers())
     show = not args.quiet and sys.stderr.isatty()
-    batches = [simulate_range(comp, args.seed, a, min(a + chunk, args.runs))
-               for a in tqdm(starts, desc=label, unit="chunk", disable=not show, leave=False)]
-    return comp.layout, runs_frame(batches, sc.name)
+    slim, layout = [], None
+    with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \
+            tqdm(total=args.runs, desc=sc.name, unit="run", disable=not show, leave=False, mininterval=0.5) as bar:
+        for b in batches:
+            writer.write(b)
+            cols = batch_columns(b, sc.name)
+            keep = SUMMARY_COLUMNS + [c for c in cols if c.startswith("outside_option.")]
+            slim.append(pd.DataFrame({k: cols[k] for k in keep}))
+            layout = b.layout
+            bar.update(len(b))
+    runs = pd.concat(slim, ignore_index=True)
+    for c in ("outcome", "walkout_by", "blocking_clause"):
+        runs[c] = runs[c].astype("category")
+    return layout, runs
 
 
 def _metrics(layout) -> list[str]:
@@ -147,18 +178,18 @@ def cmd_run(args) -> int:
     from analysis import plots, stats
     from analysis.tables import staged_output
 
-    layout, runs = _simulate(sc, args, sc.name)
-    metrics = _metrics(layout)
-    summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
-    print(f"{sc.name}: {len(runs):,} runs, seed {args.seed}, 95% intervals "
-          "(shares: Wilson; median: order statistics)")
-    for m in metrics + ["median rounds", "median rounds to agreement"]:
-        print(f"  {_label(m):<30} {_fmt(m, summary[m])}")
-    _print_blocking(stats, {sc.name: runs})
     with staged_output(out) as stage:
-        runs.to_parquet(stage / "runs.parquet", index=False)
+        layout, runs = _simulate(sc, args, stage, "runs.parquet")
+        metrics = _metrics(layout)
+        summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
+        print(f"{sc.name}: {len(runs):,} runs, seed {args.seed}, engine {args.engine}, 95% intervals "
+              "(shares: Wilson; median: order statistics)")
+        for m in metrics + ["median rounds", "median rounds to agreement"]:
+            print(f"  {_label(m):<30} {_fmt(m, summary[m])}")
+        _print_blocking(stats, {sc.name: runs})
         plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), stage / "outcomes.png")
-    print(f"wrote {out}/runs.parquet (one row per run) and {out}/outcomes.png")
+    extra = " and runs.csv" if args.csv else ""
+    print(f"wrote {out}/runs.parquet (one row per run){extra} and {out}/outcomes.png")
     return 0
 
 
@@ -173,28 +204,26 @@ def cmd_compare(args) -> int:
     from analysis import plots, stats
     from analysis.tables import staged_output
 
-    lay_a, runs_a = _simulate(sa, args, sa.name)
-    lay_b, runs_b = _simulate(sb, args, sb.name)
-    metrics = list(dict.fromkeys(_metrics(lay_a) + _metrics(lay_b)))
-    actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
-    sum_a, sum_b = stats.summarise(runs_a, actors), stats.summarise(runs_b, actors)
-    diff = stats.compare(runs_a, runs_b, actors, args.seed)
-
-    print(QUESTION)
-    print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
-          "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
-    w = 27
-    print(f"  {'':<30} {sa.name:<{w}} {sb.name:<{w}} {'difference (B - A)':<{w}}")
-    for m in metrics + ["median rounds"]:
-        d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
-        print(f"  {_label(m):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
-    _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
-    _print_conditions(stats, sb.name, runs_b)
-    print()
-    print(_answer(sa.name, sb.name, sum_a, sum_b, diff))
     with staged_output(out) as stage:
-        runs_a.to_parquet(stage / f"runs_{sa.name}.parquet", index=False)
-        runs_b.to_parquet(stage / f"runs_{sb.name}.parquet", index=False)
+        lay_a, runs_a = _simulate(sa, args, stage, f"runs_{sa.name}.parquet")
+        lay_b, runs_b = _simulate(sb, args, stage, f"runs_{sb.name}.parquet")
+        metrics = list(dict.fromkeys(_metrics(lay_a) + _metrics(lay_b)))
+        actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
+        sum_a, sum_b = stats.summarise(runs_a, actors), stats.summarise(runs_b, actors)
+        diff = stats.compare(runs_a, runs_b, actors, args.seed)
+
+        print(QUESTION)
+        print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
+              "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
+        w = 27
+        print(f"  {'':<30} {sa.name:<{w}} {sb.name:<{w}} {'difference (B - A)':<{w}}")
+        for m in metrics + ["median rounds"]:
+            d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
+            print(f"  {_label(m):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
+        _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
+        _print_conditions(stats, sb.name, runs_b)
+        print()
+        print(_answer(sa.name, sb.name, sum_a, sum_b, diff))
         fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
                                    metrics, max(lay_a.horizon, lay_b.horizon), lay_a.round_days)
         plots.save(fig, stage / "compare.png")

@@ -1,12 +1,220 @@
-"""`negsim solve SCENARIO`: what bargaining theory predicts for a scenario (placeholder hook;
-the command is being built)."""
+"""`negsim solve SCENARIO...`: what bargaining theory predicts for a scenario.
+
+At the scenario's central calibration it prints, per clause, the actors' ideal points, the
+capability x salience weighted baseline forecast, the interval the red lines and the agenda
+allow, and the Nash and Kalai-Smorodinsky packages; then whether a zone of agreement exists
+(and if not, which actor and clause close it) and every party's utility at the two packages
+against its outside option.  With --compare-runs N it also simulates N runs and reports how far
+the simulated agreements lie from the Nash package.  Conventions: analysis/theory.py.
+
+Module import stays light (it runs at CLI start-up): numpy, scipy and sim load in cmd_solve.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+WIDTH = 100
 
 
 def register(sub) -> None:
-    p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (not built yet)")
-    p.add_argument("scenario")
+    from .cli import DEFAULT_SEED
+
+    p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (zone of agreement, "
+                       "Nash and Kalai-Smorodinsky packages)")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    p.add_argument("--compare-runs", type=int, default=0, metavar="N",
+                   help="also simulate N runs per scenario and compare the agreements with the Nash package")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
+    p.add_argument("--out", type=Path, help="folder for the comparison figure and table "
+                   "(default results/<scenario>/, or results/theory/ for several scenarios)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_solve)
 
 
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _f(v: float, width: int = 6, digits: int = 2) -> str:
+    import math
+
+    return f"{'-':>{width}}" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:>{width}.{digits}f}"
+
+
+def _clause_table(st) -> list[str]:
+    pr, z = st.problem, st.zone
+    names = [a + ("" if r else "*") for a, r in zip(pr.actors, pr.required)]
+    shown = [i for i in range(len(pr.actors)) if st.has_pref[i].any()]
+    cw = max(8, max(len(c) for c in pr.clauses) + 1)
+    aw = [max(5, len(names[i])) + 1 for i in shown]
+    head = f"{'clause':<{cw}}" + "".join(f"{names[i]:>{w}}" for i, w in zip(shown, aw))
+    head += f" |{'mean':>6}{'median':>7} |{'agenda':>7}{'allowed':>10} |{'Nash':>6}{'KS':>6}"
+    top = f"{'':<{cw}}" + f"{'ideal points':^{sum(aw)}}" + f" |{'baseline':^13} |{'':>17} |{'theory':^12}"
+    lines = [top, head, "-" * len(head)]
+    clash = not (z.low <= z.high + 1e-9).all()
+    for c, cid in enumerate(pr.clauses):
+        row = f"{cid:<{cw}}"
+        row += "".join(_f(pr.ideal[i, c] if st.has_pref[i, c] else None, w) for i, w in zip(shown, aw))
+        row += f" |{_f(st.baseline_mean[c])}{_f(st.baseline_median[c], 7)} |"
+        up = pr.upper[c]
+        agenda = "off" if not st.on_table[c] else ("open" if up >= 1 else f"<={up:.2f}")
+        allowed = f"{z.low[c]:.2f}-{z.high[c]:.2f}"
+        if clash and z.low[c] > z.high[c] + 1e-9:
+            allowed = "EMPTY"
+        row += f"{agenda:>7}{allowed:>10} |"
+        row += _f(None if st.nash is None else float(st.nash.package[c]))
+        row += _f(None if st.ks is None else float(st.ks.package[c]))
+        lines.append(row)
+    return lines
+
+
+def _party_table(st) -> list[str]:
+    pr, z = st.problem, st.zone
+    nw = max(8, max(len(a) for a in pr.actors) + 1)
+    head = (f"{'party':<{nw}}{'outside':>9}{'best on':>9}{'best':>9}{'best in':>9}"
+            f"{'Nash':>18}{'KS':>18}")
+    head2 = f"{'':<{nw}}{'option':>9}{'agenda':>9}{'allowed':>9}{'zone':>9}{'(gain)':>18}{'(gain)':>18}"
+    lines = [head, head2, "-" * len(head)]
+
+    def at(sol, i):
+        if sol is None:
+            return f"{'-':>18}"
+        return f"{sol.utility[i]:>9.3f} ({sol.gain[i]:+.3f})"
+
+    for i in pr.parties:
+        lines.append(f"{pr.actors[i]:<{nw}}{pr.disagreement[i]:>9.3f}{st.best_on_agenda[i]:>9.3f}"
+                     f"{_f(z.best_alone[i], 9, 3)}{_f(z.best_in_zone[i], 9, 3)}{at(st.nash, i)}{at(st.ks, i)}")
+    return lines
+
+
+def _report(st) -> str:
+    pr, z = st.problem, st.zone
+    at = [a for a, r in zip(pr.actors, pr.required) if r]
+    away = [a for a, r in zip(pr.actors, pr.required) if not r]
+    mixing = {pr.actors[k]: [pr.actors[i] for i in pr.parties if i != k and pr.mixing[i, k] > 0]
+              for k in range(len(pr.actors))}
+    out = [f"{st.name}: what bargaining theory predicts at the central calibration", _wrap(f"({st.path})")]
+    out.append(_wrap("Every parameter at its central value; a package is one joint deal over every clause; "
+                     "only the parties at the table (must accept) constrain it. Disagreement point d = "
+                     "each party's outside option at round 0."))
+    out.append(_wrap(f"At the table: {', '.join(at)}." + (" Not at the table (*): " + "; ".join(
+        f"{a}" + (f" (weighs on {', '.join(mixing[a])})" if mixing[a] else "") for a in away) + "." if away else "")))
+    out.append("")
+    out += ["  " + line for line in _clause_table(st)]
+    out.append(_wrap("baseline = capability x salience weighted mean/median of the ideal points of the parties at "
+                     "the table; agenda: open, capped (<=) or off (held at 0); allowed = interval every party's "
+                     "red lines and the agenda leave (the box); '-' = no stated preference or no package."))
+    out.append("")
+    out.append(f"Zone of agreement: {'EXISTS' if z.exists else 'NONE'}")
+    out.append(_wrap(z.verdict[0].upper() + z.verdict[1:] + "."))
+    if not z.exists and z.blocking_actor:
+        out.append(_wrap(f"Closed by: actor {', '.join(z.blocking_actors)}; clause {z.blocking_clause}."))
+    out.append("")
+    out += ["  " + line for line in _party_table(st)]
+    out.append(_wrap("Utilities (gain over the outside option). best on agenda = the party's own red lines and the "
+                     "agenda only; best allowed = all parties' red lines too; best in zone = while every party gets "
+                     "its outside option (the Kalai-Smorodinsky ideal point)."))
+    if st.nash is not None:
+        diff = abs(st.nash.package - st.ks.package)
+        c = int(diff.argmax())
+        differ = (f"Nash and KS differ most on {pr.clauses[c]} ({st.nash.package[c]:.2f} vs {st.ks.package[c]:.2f})"
+                  if diff[c] > 5e-3 else "Nash and KS pick the same package (within 0.005 per clause)")
+        out.append(_wrap(f"{differ}. Nash optimality certificate: the log Nash product is within "
+                         f"{st.nash.gap:.1e} of its maximum."))
+    return "\n".join(out)
+
+
+def _answer(st) -> str:
+    z = st.zone
+    if not z.exists:
+        return (f"Answer ({st.name}): no zone of agreement at the central calibration: closed by "
+                f"{z.blocking_actor} over {z.blocking_clause}.")
+    pr = st.problem
+    utils = ", ".join(f"{pr.actors[i]} {st.nash.utility[i]:.3f} (d {pr.disagreement[i]:.3f})" for i in pr.parties)
+    gap = float(abs(st.nash.package - st.ks.package).max())
+    return (f"Answer ({st.name}): a zone of agreement exists; theory picks the Nash package above, worth "
+            f"{utils}; the KS package differs from it by at most {gap:.2f} on any clause.")
+
+
+def _simulate(sc, args):
+    import sys
+
+    from tqdm import tqdm
+
+    from analysis.tables import runs_frame
+    from sim.engine import Compiled, simulate_range
+
+    comp = Compiled.from_scenario(sc)
+    chunk = 2000
+    starts = range(0, args.compare_runs, chunk)
+    show = not args.quiet and sys.stderr.isatty()
+    batches = [simulate_range(comp, args.seed, a, min(a + chunk, args.compare_runs))
+               for a in tqdm(starts, desc=sc.name, unit="chunk", disable=not show, leave=False)]
+    return runs_frame(batches, sc.name)
+
+
+def _comparison(items, args) -> list[str]:
+    from analysis.theory import distance_summary
+
+    lines = [f"Simulated agreements vs theory: {args.compare_runs:,} runs per scenario, seed {args.seed}.",
+             _wrap("distance = per agreed run, the mean |agreed value - theory value| over the negotiable clauses "
+                   "(on the table, with an allowed interval of positive width); median with its 95% interval "
+                   "(order statistics).", "")]
+    head = f"  {'scenario':<22}{'agreements':>16}{'to Nash: median [95% interval]':>34}{'to KS: median':>16}"
+    lines += [head, "  " + "-" * (len(head) - 2)]
+    for st, runs in items:
+        if st.nash is None:
+            lines.append(f"  {st.name:<22}{'':>16}{'no zone of agreement: no Nash package':>50}")
+            continue
+        s = distance_summary(runs, st.package("nash"), st.negotiable)
+        k = distance_summary(runs, st.package("ks"), st.negotiable)
+        share = f"{s['agreements']:,} ({100 * s['agreements'] / max(s['runs'], 1):.1f}%)"
+        med = "-" if s["agreements"] == 0 else f"{s['median']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
+        ks = "-" if k["agreements"] == 0 else f"{k['median']:.3f}"
+        lines.append(f"  {st.name:<22}{share:>16}{med:>34}{ks:>16}")
+    return lines
+
+
 def cmd_solve(args) -> int:
-    raise NotImplementedError("negsim solve is not built yet")
+    from analysis.theory import clause_comparison, solve_scenario
+    from sim.scenario import load_scenario
+
+    if args.compare_runs < 0:
+        raise ValueError(f"--compare-runs must be 0 (no simulation) or a positive number of runs, got {args.compare_runs}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.out is not None and args.compare_runs == 0:
+        raise ValueError("--out is only used with --compare-runs N (it receives the comparison figure)")
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names):
+        raise ValueError(f"scenario names must differ, got {', '.join(names)}")
+    theories = [solve_scenario(sc) for sc in scenarios]
+    for k, st in enumerate(theories):
+        if k:
+            print("\n" + "=" * WIDTH + "\n")
+        print(_report(st))
+    print()
+    for st in theories:
+        print(_wrap(_answer(st), ""))
+    if args.compare_runs == 0:
+        return 0
+
+    from analysis import theory_plots
+    from analysis.tables import staged_output
+
+    items = [(st, _simulate(sc, args)) for sc, st in zip(scenarios, theories)]
+    print()
+    print("\n".join(_comparison(items, args)))
+    out = args.out or (Path("results") / (names[0] if len(names) == 1 else "theory"))
+    with staged_output(out) as stage:
+        theory_plots.save(theory_plots.comparison_figure(items), stage / "theory_vs_runs.png")
+        for st, runs in items:
+            if st.nash is not None:
+                table = clause_comparison(runs, {"Nash": st.package("nash"), "KS": st.package("ks")}, st.negotiable)
+                table.to_csv(stage / f"theory_{st.name}.csv", index_label="clause")
+    csvs = ", ".join(f"theory_{st.name}.csv" for st, _ in items if st.nash is not None)
+    print(f"\nwrote {out}/theory_vs_runs.png" + (f" and {csvs}" if csvs else ""))
+    return 0

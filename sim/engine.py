@@ -1,16 +1,22 @@
-"""The batch driver: advance many runs at once through the array rules of `protocol.py`."""
+"""The batch driver: advance many runs at once through the array rules of `protocol.py`.
+
+Finished runs are written out and dropped from the working arrays once they make up a quarter
+of them, so late rounds cost only what the runs still talking need.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .layout import Layout, build_layout
-from .params import DrawPlan, RunParams, draw_params, draw_plan, run_uniforms
-from .protocol import State, final_utilities, init_state, play_round
+from .params import DrawPlan, RunParams, draw_params, draw_plan
+from .protocol import ONGOING, Offering, State, final_utilities, init_state, offering, play_round
 from .scenario import Scenario
-from .seeding import run_seeds
+from .seeding import check_root, run_uniforms
+
+COMPACT_WHEN = 0.3  # share of finished rows that triggers compaction
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,16 +32,8 @@ class Compiled:
         return cls(lay, draw_plan(lay))
 
 
-def params_for_seeds(comp: Compiled, seeds: np.ndarray) -> RunParams:
-    return draw_params(comp.plan, run_uniforms(seeds, comp.plan.n_uniforms))
-
-
-def play(comp: Compiled, p: RunParams) -> State:
-    """Play every run to agreement, walkout or the horizon."""
-    s = init_state(comp.layout, p)
-    while s.t < comp.layout.horizon and s.active.any():
-        play_round(comp.layout, p, s)
-    return s
+def params_for_runs(comp: Compiled, root_seed: int, start: int, stop: int) -> RunParams:
+    return draw_params(comp.plan, run_uniforms(root_seed, start, stop, comp.plan.n_uniforms))
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,8 +41,8 @@ class Batch:
     """Outcomes of runs [start, start + n): plain arrays, one entry per run."""
 
     layout: Layout
+    root_seed: int
     run: np.ndarray
-    seed: np.ndarray
     outcome: np.ndarray
     rounds: np.ndarray
     walkout_by: np.ndarray
@@ -59,16 +57,41 @@ class Batch:
         return len(self.run)
 
 
+_OUT_FIELDS = ("outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed")
+
+
+def play(lay: Layout, p: RunParams) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
+    like State's fields) and final utilities, in the runs' original order."""
+    o: Offering = offering(lay, p)
+    s: State = init_state(lay, p)
+    # The beliefs now live in `o` and `s`; empty them here so compaction does not copy them.
+    p = replace(p, belief_position=p.belief_position[:, :0], belief_salience=p.belief_salience[:, :0])
+    out = {f: getattr(s, f).copy() for f in _OUT_FIELDS}
+    utility = np.empty((p.n_runs, lay.n_actors))
+    idx = np.arange(p.n_runs)
+
+    def flush(rows: np.ndarray) -> None:
+        for f in _OUT_FIELDS:
+            out[f][idx[rows]] = getattr(s, f)[rows]
+        utility[idx[rows]] = final_utilities(lay, p.take(rows), s.take(rows))
+
+    while s.t < lay.horizon and len(idx):
+        play_round(lay, p, o, s)
+        done = s.outcome != ONGOING
+        if done.mean() >= COMPACT_WHEN:
+            flush(done)
+            keep = ~done
+            p, o, s, idx = p.take(keep), o.take(keep), s.take(keep), idx[keep]
+    flush(np.ones(len(idx), dtype=bool))
+    return out, utility
+
+
 def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int) -> Batch:
-    seeds = run_seeds(root_seed, start, stop)
-    p = params_for_seeds(comp, seeds)
-    s = play(comp, p)
-    return Batch(
-        layout=comp.layout, run=np.arange(start, stop), seed=seeds, outcome=s.outcome,
-        rounds=s.rounds, walkout_by=s.walkout_by, walkout_rule=s.walkout_rule,
-        blocking_clause=s.blocking_clause, agreed=s.agreed, utility=final_utilities(comp.layout, p, s),
-        outside_option=p.outside_option, deadline=p.deadline,
-    )
+    p = params_for_runs(comp, root_seed, start, stop)
+    out, utility = play(comp.layout, p)
+    return Batch(layout=comp.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),
+                 utility=utility, outside_option=p.outside_option, deadline=p.deadline, **out)
 
 
 def simulate(sc: Scenario, n_runs: int, root_seed: int = 0, chunk_size: int = 2000) -> list[Batch]:

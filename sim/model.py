@@ -1,9 +1,9 @@
 """The Mesa driver: one run, round by round, for inspection and for Mesa's own tooling.
 
-`NegotiationModel(scenario, seed=S)` replays exactly the run that the batch driver labels with
-seed S: both draw the run's uniforms from `numpy.random.default_rng(S)` and both call the same
-array rules with a run axis of length 1.  (Pass `seed`, not `rng`: Mesa draws one number from
-an `rng` it is given, which shifts the stream.)
+`NegotiationModel(scenario, seed=S, run=i)` replays exactly run i of a batch with root seed S:
+both take that run's row of uniforms from `seeding.run_uniforms` and both call the same array
+rules, here with a run axis of length 1.  The root seed goes through Mesa's own `seed`
+argument; without one, a root is drawn from Mesa's generator and kept in `root_seed`.
 
 Data collection follows Mesa's convention (row 0 = the opening state, row k = after round k).
 `mesa.batch_run` reports row `model.steps - 1`, so the model stops on a closing step after the
@@ -18,9 +18,8 @@ import mesa
 import numpy as np
 
 from .agents import ActorAgent
-from .engine import Compiled
-from .params import draw_params
-from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, play_round
+from .engine import Batch, Compiled, params_for_runs
+from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, offering, play_round
 from .preferences import utilities
 from .scenario import Scenario, load_scenario
 from .walkout import RULE_NAMES
@@ -29,13 +28,15 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "acces
 
 
 class NegotiationModel(mesa.Model):
-    def __init__(self, scenario: str | Path | Scenario = DEFAULT_SCENARIO, seed=None, rng=None):
+    def __init__(self, scenario: str | Path | Scenario = DEFAULT_SCENARIO, seed=None, rng=None, run: int = 0):
         super().__init__(seed=seed, rng=rng)
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.compiled = Compiled.from_scenario(sc)
         lay = self.compiled.layout
-        self.run_seed = seed
-        self.params = draw_params(self.compiled.plan, self.rng.random(self.compiled.plan.n_uniforms)[None, :])
+        self.root_seed = int(seed) if seed is not None else int(self.rng.integers(2**63))
+        self.run = int(run)
+        self.params = params_for_runs(self.compiled, self.root_seed, self.run, self.run + 1)
+        self.offering = offering(lay, self.params)
         self.state = init_state(lay, self.params)
         self.last_offers: dict[int, dict[str, float]] = {}
         self.offer_utilities = np.full(lay.n_actors, np.nan)
@@ -85,7 +86,8 @@ class NegotiationModel(mesa.Model):
         lay, s = self.compiled.layout, self.state
         w, b = int(s.walkout_by[0]), int(s.blocking_clause[0])
         return {
-            "seed": self.run_seed,
+            "seed": self.root_seed,
+            "run": self.run,
             "outcome": self.outcome,
             "rounds": int(s.rounds[0]),
             "walkout_by": lay.actors[w] if w >= 0 else None,
@@ -101,8 +103,30 @@ class NegotiationModel(mesa.Model):
         if s.outcome[0] != ONGOING or s.t >= lay.horizon:
             self.running = False  # the closing step (see module docstring)
             return
-        play_round(lay, self.params, s)
+        play_round(lay, self.params, self.offering, s)
         proposer = int(s.proposer[0])
         self.last_offers[proposer] = self.offer
         self.offer_utilities = utilities(s.offer, self.params.ideal, self.params.salience, lay.mixing)[0]
         self.datacollector.collect(self)
+
+
+def simulate_mesa(sc: Scenario, root_seed: int, start: int, stop: int) -> Batch:
+    """Runs start..stop-1 through the Mesa driver, one model each (slow; for cross-checks)."""
+    comp = Compiled.from_scenario(sc)
+    lay = comp.layout
+    rows = []
+    for i in range(start, stop):
+        m = NegotiationModel(sc, seed=root_seed, run=i)
+        while m.running:
+            m.step()
+        rows.append(m)
+    st = [m.state for m in rows]
+    cat = lambda f: np.concatenate([getattr(x, f) for x in st])  # noqa: E731
+    return Batch(
+        layout=lay, root_seed=root_seed, run=np.arange(start, stop), outcome=cat("outcome"),
+        rounds=cat("rounds"), walkout_by=cat("walkout_by"), walkout_rule=cat("walkout_rule"),
+        blocking_clause=cat("blocking_clause"), agreed=cat("agreed"),
+        utility=np.concatenate([final_utilities(lay, m.params, m.state) for m in rows]),
+        outside_option=np.concatenate([m.params.outside_option for m in rows]),
+        deadline=np.concatenate([m.params.deadline for m in rows]),
+    )

@@ -16,29 +16,30 @@ from __future__ import annotations
 import numpy as np
 
 
-def concession_fractions(cost: np.ndarray, budget: np.ndarray, priority: np.ndarray | None) -> np.ndarray:
-    """Fraction of the way toward the target each clause moves, (R, C) in [0, 1].
-
-    cost: (R, C) utility cost of moving each clause fully; budget: (R,) utility to spend.
-    priority: (R, C) lower goes first (linkage), or None for a uniform fraction.
-    """
-    budget = np.maximum(budget, 0.0)[:, None]
-    if priority is None:
-        total = cost.sum(axis=1, keepdims=True)
-        with np.errstate(over="ignore"):  # a tiny total just means "move everything"
-            frac = np.divide(budget, total, out=np.ones_like(total), where=total > 0)
-        return np.broadcast_to(np.minimum(frac, 1.0), cost.shape).copy()
-    order = np.argsort(priority, axis=1, kind="stable")
-    c_sorted = np.take_along_axis(cost, order, axis=1)
+def fractions_in_order(cost: np.ndarray, budget: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Fraction (R, C) in [0, 1] of the way each clause moves when clauses are conceded fully,
+    one after another in `order` (R, C), until the budget (R,) is spent; the last one partly."""
+    n, c = cost.shape
+    flat = (order + (np.arange(n) * c)[:, None]).ravel()  # cheaper than take_along_axis
+    c_sorted = cost.ravel().take(flat).reshape(n, c)
     spent_before = np.cumsum(c_sorted, axis=1) - c_sorted
+    left = np.maximum(budget, 0.0)[:, None] - spent_before
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        f_sorted = np.where(c_sorted > 0, (budget - spent_before) / c_sorted, 1.0)
-    f_sorted = np.clip(f_sorted, 0.0, 1.0)
-    frac = np.empty_like(f_sorted)
-    np.put_along_axis(frac, order, f_sorted, axis=1)
-    return frac
+        f_sorted = np.where(c_sorted > 0, left / c_sorted, 1.0)
+    np.clip(f_sorted, 0.0, 1.0, out=f_sorted)
+    frac = np.empty(n * c)
+    frac[flat] = f_sorted.ravel()
+    return frac.reshape(n, c)
 
 
-def linkage_priority(own_salience: np.ndarray, others_salience: np.ndarray) -> np.ndarray:
-    """Own salience per unit of the others' (estimated) salience; concede where it is lowest."""
-    return own_salience / (others_salience + 1e-9)
+def uniform_fractions(cost: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """The same fraction for every clause: budget / total cost, at most 1."""
+    total = cost.sum(axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # tiny or zero total: move everything
+        frac = np.where(total > 0, np.maximum(budget, 0.0) / total, 1.0)
+    return np.broadcast_to(np.minimum(frac, 1.0)[:, None], cost.shape).copy()
+
+
+def linkage_order(own_salience: np.ndarray, others_salience: np.ndarray) -> np.ndarray:
+    """Clause order (last axis) in which to concede: ascending own / others' salience."""
+    return np.argsort(own_salience / (others_salience + 1e-9), axis=-1, kind="stable")

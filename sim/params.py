@@ -1,9 +1,8 @@
 """Per-run parameters, drawn from the scenario's distributions.
 
-Randomness: each run owns a numpy Generator seeded with its own seed (spawned from one root
-`SeedSequence`, see `seeding.py`).  The generator produces one block of uniforms; every random
-quantity of the run (calibration draws, initial belief errors, random recognition) is a fixed
-column of that block.  So a run's numbers do not depend on which other runs share its batch,
+Randomness: each run owns a fixed row of uniforms derived from the root seed alone (see
+`seeding.py`); every random quantity of the run (calibration draws, initial belief errors,
+random recognition) is a fixed column of that row.  So a run's numbers do not depend on which other runs share its batch,
 the chunk size or the worker count, and the Mesa driver reproduces a batch run exactly.
 """
 
@@ -71,14 +70,6 @@ def draw_plan(layout: Layout) -> DrawPlan:
     return DrawPlan(layout, tuple(slots), sum(s.param.needs_uniform for s in slots))
 
 
-def run_uniforms(seeds: np.ndarray, n: int) -> np.ndarray:
-    """(R, n) uniforms; row r comes from np.random.default_rng(seeds[r]) alone."""
-    out = np.empty((len(seeds), n))
-    for r, s in enumerate(seeds):
-        np.random.default_rng(int(s)).random(out=out[r])
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class RunParams:
     """Everything random about a batch of R runs, plus derived per-run constants."""
@@ -104,6 +95,12 @@ class RunParams:
     @property
     def n_runs(self) -> int:
         return self.ideal.shape[0]
+
+    def take(self, rows: np.ndarray) -> "RunParams":
+        """The same parameters for a subset of runs (boolean mask)."""
+        from dataclasses import fields
+
+        return RunParams(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
     def reservation(self, t: int) -> np.ndarray:
         """(R, A) outside option at round t, kept in [0, 1]."""
@@ -146,9 +143,13 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     x0 = best_packages(clause["ideal"], salience, lay.mixing, low, high)
     best_possible = np.stack([utilities(x0[:, i, :], clause["ideal"], salience, lay.mixing)[:, i] for i in range(a)], axis=1)
 
+    # Beliefs only matter between parties at the table (they propose and learn); other pairs
+    # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
     n_b = a * a * c
-    z_pos = special.ndtri(uniforms[:, col:col + n_b]).reshape(r, a, a, c)
-    z_sal = special.ndtri(uniforms[:, col + n_b:col + 2 * n_b]).reshape(r, a, a, c)
+    pair = lay.required[:, None] & lay.required[None, :] & ~np.eye(a, dtype=bool)
+    z_pos, z_sal = np.zeros((r, a, a, c)), np.zeros((r, a, a, c))
+    z_pos[:, pair] = special.ndtri(uniforms[:, col:col + n_b].reshape(r, a, a, c)[:, pair])
+    z_sal[:, pair] = special.ndtri(uniforms[:, col + n_b:col + 2 * n_b].reshape(r, a, a, c)[:, pair])
     noise = actor["belief_noise"][:, :, None, None] * (not central)
     belief_position = np.clip(clause["ideal"][:, None, :, :] + noise * z_pos, 0.0, 1.0)
     belief_salience = salience[:, None, :, :] * np.exp(noise * z_sal)

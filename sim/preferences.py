@@ -34,13 +34,13 @@ def within_red_lines(x: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.
     return ((xr >= below) & (xr <= above)).all(axis=-1)
 
 
-def clause_loss(values: np.ndarray, ideal: np.ndarray, salience: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Effective loss per clause of one actor for clause values (R, C).
-
-    ideal, salience: (R, A, C) of every actor; weights: (R, A) = that actor's mixing row.
-    Returns (R, C): sum_k weights_k * s_kc * |v_c - p_kc|.
-    """
-    return np.einsum("ra,rac->rc", weights, salience * np.abs(values[:, None, :] - ideal))
+def actor_clause_loss(mixing_row: np.ndarray, salience: np.ndarray, ideal: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """One actor's effective loss per clause (R, C) at packages x (R, C):
+    sum_k M_ik s_kc |x_c - p_kc|, with salience and ideal (R, A, C) of every actor."""
+    total = np.zeros_like(x)
+    for k in np.flatnonzero(mixing_row):
+        total += mixing_row[k] * salience[:, k] * np.abs(x - ideal[:, k])
+    return total
 
 
 def best_packages(ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
@@ -51,15 +51,19 @@ def best_packages(ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
     at the weighted median of the p_kc (weights M_ik s_kc); clipping that to [low, high] gives the
     constrained minimum.  A clause nobody in the mix cares about takes the actor's own ideal.
     """
-    weights = mixing[None, :, :, None] * salience[:, None, :, :]  # (R, i, k, C)
-    points = np.broadcast_to(ideal[:, None, :, :], weights.shape)
-    order = np.argsort(points, axis=2, kind="stable")
-    p_sorted = np.take_along_axis(points, order, axis=2)
-    w_sorted = np.take_along_axis(weights, order, axis=2)
-    cum = np.cumsum(w_sorted, axis=2)
-    half = 0.5 * cum[:, :, -1:, :]
-    k = np.argmax(cum >= half, axis=2)[:, :, None, :]
-    median = np.take_along_axis(p_sorted, k, axis=2)[:, :, 0, :]
-    own = ideal  # (R, A, C): the actor's own ideal, for clauses with no weight at all
-    median = np.where(cum[:, :, -1, :] > 0, median, own)
-    return np.clip(median, low, high)
+    best = ideal.copy()
+    for i in range(mixing.shape[0]):
+        ks = np.flatnonzero(mixing[i])
+        if len(ks) > 1:  # someone's preferences weigh on actor i's
+            best[:, i] = _weighted_median(ideal[:, ks], mixing[i, ks][None, :, None] * salience[:, ks], ideal[:, i])
+    return np.clip(best, low, high)
+
+
+def _weighted_median(points: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Lower weighted median over axis 1 of (R, K, C) points; `fallback` where all weights are 0."""
+    order = np.argsort(points, axis=1, kind="stable")
+    p_sorted = np.take_along_axis(points, order, axis=1)
+    cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    k = np.argmax(cum >= 0.5 * cum[:, -1:], axis=1)[:, None]
+    median = np.take_along_axis(p_sorted, k, axis=1)[:, 0]
+    return np.where(cum[:, -1] > 0, median, fallback)

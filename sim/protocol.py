@@ -16,18 +16,63 @@ Talks end in agreement, walkout, or are still going at the horizon.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from .layout import Layout
-from .offers import concession_fractions, linkage_priority
+from .offers import fractions_in_order, linkage_order, uniform_fractions
 from .params import RunParams
-from .preferences import clause_loss, utilities, within_red_lines
+from .preferences import actor_clause_loss, utilities, within_red_lines
 from .strategies import ActorView
 
 ONGOING, AGREEMENT, WALKOUT = 0, 1, 2
 OUTCOME_NAMES = {ONGOING: "ongoing", AGREEMENT: "agreement", WALKOUT: "walkout"}
+
+
+def _take(obj, rows):
+    """Copy of a dataclass of run-major arrays keeping only `rows` (a boolean mask)."""
+    n = len(rows)
+    kept = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        kept[f.name] = v[rows] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v
+    return type(obj)(**kept)
+
+
+@dataclass(frozen=True, eq=False)
+class Offering:
+    """Per-run constants of every actor as a proposer, derived once from RunParams."""
+
+    low: np.ndarray  # (R, A, C) bounds of its own packages: red lines within the agenda
+    high: np.ndarray
+    base_loss: np.ndarray  # (R, A, C) its effective loss per clause at its best package
+    others_weight: np.ndarray  # (R, A, A, C) estimated salience of each other party at the table
+    others_total: np.ndarray  # (R, A, C) their sum
+    order: np.ndarray  # (R, A, C) linkage order: clauses by own / others' salience, ascending
+
+    take = _take
+
+
+def offering(lay: Layout, p: RunParams) -> Offering:
+    high = np.minimum(p.above, lay.upper)
+    low = np.minimum(p.below, high)
+    own = np.einsum("ak,rkc->rac", lay.mixing, p.salience)
+    base_loss = _mixed_loss_all(lay, p, p.best_package)
+    others = lay.required[None, :] & ~np.eye(lay.n_actors, dtype=bool)  # (A observer, A observed)
+    weight = p.belief_salience * others[None, :, :, None]
+    total = weight.sum(axis=2)
+    order = linkage_order(own, total)
+    return Offering(low, high, base_loss, weight, total, order)
+
+
+def _mixed_loss_all(lay: Layout, p: RunParams, x: np.ndarray) -> np.ndarray:
+    """(R, A, C) effective loss per clause of each actor i at its own package x[:, i]."""
+    return np.stack([mixed_loss(lay, p, i, x[:, i], slice(None)) for i in range(lay.n_actors)], axis=1)
+
+
+def mixed_loss(lay: Layout, p: RunParams, i: int, x: np.ndarray, rows) -> np.ndarray:
+    return actor_clause_loss(lay.mixing[i], p.salience[rows], p.ideal[rows], x)
 
 
 @dataclass(eq=False)
@@ -43,7 +88,7 @@ class State:
     agreed: np.ndarray  # (R, C) agreed package (NaN unless agreement)
     locked: np.ndarray  # (R, I) instrument agreed (separate packages)
     locked_values: np.ndarray  # (R, C)
-    belief_position: np.ndarray  # (R, A, A, C)
+    belief_position: np.ndarray  # (R, A observer, A observed, C)
     best_offer: np.ndarray  # (R, A) best utility offered to each actor by others so far
     first_from: np.ndarray  # (R, A receiver, A proposer) utility of the proposer's first offer
     best_from: np.ndarray  # (R, A receiver, A proposer) utility of the proposer's best offer
@@ -54,6 +99,8 @@ class State:
     accepts: np.ndarray  # (R, A) this round's answers
     aspiration: np.ndarray  # (R, A) this round's aspirations
 
+    take = _take
+
     @property
     def active(self) -> np.ndarray:
         return self.outcome == ONGOING
@@ -61,8 +108,6 @@ class State:
 
 def init_state(lay: Layout, p: RunParams) -> State:
     r, a, c, i = p.n_runs, lay.n_actors, lay.n_clauses, len(lay.instruments)
-    neg = np.full((r, a), -np.inf)
-    hist = np.full((r, a, lay.horizon + 1), -np.inf)
     return State(
         t=0,
         outcome=np.zeros(r, dtype=np.int8),
@@ -74,11 +119,11 @@ def init_state(lay: Layout, p: RunParams) -> State:
         locked=np.zeros((r, i), dtype=bool),
         locked_values=np.zeros((r, c)),
         belief_position=p.belief_position.copy(),
-        best_offer=neg.copy(),
+        best_offer=np.full((r, a), -np.inf),
         first_from=np.full((r, a, a), -np.inf),
         best_from=np.full((r, a, a), -np.inf),
         best_offer_package=np.zeros((r, a, c)),
-        best_offer_history=hist,
+        best_offer_history=np.full((r, a, lay.horizon + 1), -np.inf),
         offer=np.zeros((r, c)),
         proposer=np.full(r, -1, dtype=np.intp),
         accepts=np.zeros((r, a), dtype=bool),
@@ -86,106 +131,118 @@ def init_state(lay: Layout, p: RunParams) -> State:
     )
 
 
-def actor_view(lay: Layout, p: RunParams, s: State, a: int, reservation: np.ndarray) -> ActorView:
-    w = int(lay.window[a])
-    earlier = s.best_offer_history[:, a, s.t - w] if s.t >= w else np.full(p.n_runs, -np.inf)
-    seen = np.isfinite(s.first_from[:, a])
-    rise = np.where(seen, s.best_from[:, a], 0.0) - np.where(seen, s.first_from[:, a], 0.0)
-    return ActorView(
-        t=s.t, best_possible=p.best_possible[:, a], reservation=reservation[:, a],
-        deadline=p.deadline[:, a], beta=p.beta[:, a], kappa=p.kappa[:, a], gamma=p.gamma[:, a],
-        patience=p.patience[:, a], best_offer=s.best_offer[:, a], conceded_to_me=rise.max(axis=1),
-        best_offer_earlier=earlier, window=w,
-    )
+def actor_views(lay: Layout, p: RunParams, s: State, reservation: np.ndarray) -> list[ActorView]:
+    """Every actor's view of the runs at s.t (see strategies.ActorView)."""
+    seen = np.isfinite(s.first_from)
+    rise = np.where(seen, s.best_from - np.where(seen, s.first_from, 0.0), 0.0).max(axis=2)
+    views = []
+    for a in range(lay.n_actors):
+        w = int(lay.window[a])
+        earlier = s.best_offer_history[:, a, s.t - w] if s.t >= w else np.full(p.n_runs, -np.inf)
+        views.append(ActorView(
+            t=s.t, best_possible=p.best_possible[:, a], reservation=reservation[:, a],
+            deadline=p.deadline[:, a], beta=p.beta[:, a], kappa=p.kappa[:, a], gamma=p.gamma[:, a],
+            patience=p.patience[:, a], best_offer=s.best_offer[:, a], conceded_to_me=rise[:, a],
+            best_offer_earlier=earlier, window=w,
+        ))
+    return views
 
 
-def choose_proposer(lay: Layout, p: RunParams, t: int) -> np.ndarray:
+def proposer_groups(lay: Layout, p: RunParams, t: int) -> list[tuple[int, slice | np.ndarray]]:
+    """(proposer, rows) pairs covering every run: one group under rotation, one per actor
+    under random recognition."""
     if lay.recognition is None:
-        return np.full(p.n_runs, lay.rotation[t % len(lay.rotation)], dtype=np.intp)
+        return [(int(lay.rotation[t % len(lay.rotation)]), slice(None))]
     cum = np.cumsum(lay.recognition)
-    idx = np.searchsorted(cum, p.recognition_u[:, t], side="right")
-    return np.minimum(idx, lay.n_actors - 1).astype(np.intp)
+    drawn = np.minimum(np.searchsorted(cum, p.recognition_u[:, t], side="right"), lay.n_actors - 1)
+    return [(q, drawn == q) for q in np.flatnonzero(lay.recognition > 0)]
 
 
-def build_offer(lay: Layout, p: RunParams, s: State, proposer: np.ndarray, aspiration: np.ndarray) -> np.ndarray:
-    """The proposer's package (R, C) for the given aspiration (R,)."""
-    rr = np.arange(p.n_runs)
-    x0 = p.best_package[rr, proposer]  # (R, C)
-    # Target: salience-weighted mean of the proposer's beliefs about the other required parties.
-    others = lay.required[None, :] & (np.arange(lay.n_actors)[None, :] != proposer[:, None])  # (R, A)
-    est_sal = p.belief_salience[rr, proposer] * others[:, :, None]  # (R, A, C)
-    est_pos = s.belief_position[rr, proposer]
-    weight = est_sal.sum(axis=1)
-    target = np.divide((est_sal * est_pos).sum(axis=1), weight, out=x0.copy(), where=weight > 0)
-    high = np.minimum(p.above[rr, proposer], lay.upper)
-    target = np.clip(target, np.minimum(p.below[rr, proposer], high), high)
-
-    mix = lay.mixing[proposer]  # (R, A)
-    cost = clause_loss(target, p.ideal, p.salience, mix) - clause_loss(x0, p.ideal, p.salience, mix)
-    cost = np.maximum(cost, 0.0)
-    budget = p.best_possible[rr, proposer] - aspiration
-    own = np.einsum("ra,rac->rc", mix, p.salience)
-    link = lay.linkage[proposer]
-    frac = concession_fractions(cost, budget, linkage_priority(own, weight))
-    if not link.all():
-        uniform = concession_fractions(cost, budget, None)
-        frac = np.where(link[:, None], frac, uniform)
+def build_offer(lay: Layout, p: RunParams, o: Offering, s: State, q: int, rows, aspiration: np.ndarray) -> np.ndarray:
+    """Proposer q's package (n, C) for the runs `rows`, given its aspiration (n,)."""
+    x0 = p.best_package[rows, q]
+    weight, total = o.others_weight[rows, q], o.others_total[rows, q]
+    pulled = np.einsum("rjc,rjc->rc", weight, s.belief_position[rows, q])
+    target = np.divide(pulled, total, out=x0.copy(), where=total > 0)
+    np.clip(target, o.low[rows, q], o.high[rows, q], out=target)
+    cost = np.maximum(mixed_loss(lay, p, q, target, rows) - o.base_loss[rows, q], 0.0)
+    budget = p.best_possible[rows, q] - aspiration
+    if lay.linkage[q]:
+        frac = fractions_in_order(cost, budget, o.order[rows, q])
+    else:
+        frac = uniform_fractions(cost, budget)
     x = x0 + frac * (target - x0)
     if not lay.joint:
-        fixed = (s.locked[:, :, None] & lay.member[None]).any(axis=1)
-        x = np.where(fixed, s.locked_values, x)
+        fixed = (s.locked[rows, :, None] & lay.member[None]).any(axis=1)
+        x = np.where(fixed, s.locked_values[rows], x)
     return x
 
 
-def vote(lay: Layout, p: RunParams, x: np.ndarray, proposer: np.ndarray, aspiration: np.ndarray) -> np.ndarray:
-    """(R, A) yes/no of every actor on package x.  The proposer accepts its own offer unless
-    the agenda forced it across one of its own red lines (e.g. a clause it needs held at 0)."""
-    inside = within_red_lines(x, p.below, p.above)
+def play_round(lay: Layout, p: RunParams, o: Offering, s: State) -> None:
+    """Advance every active run by one round, in place."""
+    t = s.t
+    act = s.active
+    reservation = p.reservation(t)
+    aspiration = np.stack([lay.strategies[a].aspiration(v) for a, v in enumerate(actor_views(lay, p, s, reservation))], axis=1)
+    groups = proposer_groups(lay, p, t)
+    x = np.empty((p.n_runs, lay.n_clauses))
+    proposer = np.empty(p.n_runs, dtype=np.intp)
+    for q, rows in groups:
+        x[rows] = build_offer(lay, p, o, s, q, rows, aspiration[rows, q])
+        proposer[rows] = q
+    s.offer, s.proposer, s.aspiration = x, proposer, aspiration
+
     u = utilities(x, p.ideal, p.salience, lay.mixing)
+    if lay.joint:
+        yes = _answers(lay, p, x, u, proposer, aspiration)
+        s.accepts = yes
+        agreed_now = act & (yes | ~lay.required).all(axis=1)
+        s.agreed[agreed_now] = x[agreed_now]
+    else:
+        agreed_now = _vote_per_instrument(lay, p, s, x, proposer, aspiration, act)
+
+    for q, rows in groups:
+        _observe(lay, s, x, u, q, rows, act)
+    s.best_offer_history[:, :, t + 1] = s.best_offer
+
+    s.rounds[act] = t + 1
+    s.outcome[agreed_now] = AGREEMENT
+    s.t = t + 1
+    _walkouts(lay, p, s, act & ~agreed_now)
+
+
+def _answers(lay, p, x, u, proposer, aspiration) -> np.ndarray:
+    """(R, A) yes/no of every actor on package x with utilities u.  The proposer accepts its own
+    offer unless the agenda forced it across one of its own red lines."""
+    inside = within_red_lines(x, p.below, p.above)
     yes = inside & (u >= aspiration - 1e-12)
     rr = np.arange(len(x))
     yes[rr, proposer] = inside[rr, proposer]
     return yes
 
 
-def play_round(lay: Layout, p: RunParams, s: State) -> None:
-    """Advance every active run by one round, in place."""
-    t = s.t
-    act = s.active
-    reservation = p.reservation(t)
-    views = [actor_view(lay, p, s, a, reservation) for a in range(lay.n_actors)]
-    aspiration = np.stack([lay.strategies[a].aspiration(views[a]) for a in range(lay.n_actors)], axis=1)
-    proposer = choose_proposer(lay, p, t)
-    rr = np.arange(p.n_runs)
-    x = build_offer(lay, p, s, proposer, aspiration[rr, proposer])
-    s.offer, s.proposer, s.aspiration = x, proposer, aspiration
-
-    if lay.joint:
-        yes = vote(lay, p, x, proposer, aspiration)
-        s.accepts = yes
-        agreed_now = act & (yes | ~lay.required[None, :]).all(axis=1)
-        s.agreed[agreed_now] = x[agreed_now]
-    else:
-        agreed_now = _vote_per_instrument(lay, p, s, x, proposer, aspiration, act)
-
-    # Observers learn from the offer: utility it gives them, and where the proposer stands.
-    u = utilities(x, p.ideal, p.salience, lay.mixing)
-    observer = act[:, None] & (np.arange(lay.n_actors)[None, :] != proposer[:, None])
-    improved = observer & (u > s.best_offer)
-    first = s.first_from[rr, :, proposer]
-    s.first_from[rr, :, proposer] = np.where(observer & ~np.isfinite(first), u, first)
-    s.best_from[rr, :, proposer] = np.where(observer, np.maximum(s.best_from[rr, :, proposer], u), s.best_from[rr, :, proposer])
-    s.best_offer = np.where(improved, u, s.best_offer)
-    s.best_offer_package = np.where(improved[:, :, None], x[:, None, :], s.best_offer_package)
+def _observe(lay: Layout, s: State, x: np.ndarray, u: np.ndarray, q: int, rows, act: np.ndarray) -> None:
+    """The other parties at the table see proposer q's offer: its utility to them and where q
+    stands.  (Actors away from the table never propose or walk out, so they keep no record.)"""
+    observer = act[rows, None] & (lay.required & (np.arange(lay.n_actors) != q))[None, :]  # (n, A)
+    ur = u[rows]
+    first = s.first_from[rows, :, q]
+    s.first_from[rows, :, q] = np.where(observer & np.isneginf(first), ur, first)
+    s.best_from[rows, :, q] = np.where(observer, np.maximum(s.best_from[rows, :, q], ur), s.best_from[rows, :, q])
+    best = s.best_offer[rows]
+    improved = observer & (ur > best)
+    s.best_offer[rows] = np.where(improved, ur, best)
+    r_i, a_i = np.nonzero(improved)
+    if len(r_i):
+        r_abs = r_i if isinstance(rows, slice) else np.flatnonzero(rows)[r_i]
+        s.best_offer_package[r_abs, a_i] = x[r_abs]
     eta = lay.belief_update
-    bp = s.belief_position[rr, :, proposer]  # (R, A, C)
-    s.belief_position[rr, :, proposer] = np.where(observer[:, :, None], (1 - eta) * bp + eta * x[:, None, :], bp)
-    s.best_offer_history[:, :, t + 1] = s.best_offer
-
-    s.rounds[act] = t + 1
-    s.outcome[agreed_now] = AGREEMENT
-    _walkouts(lay, p, s, views, act & ~agreed_now)
-    s.t = t + 1
+    for i in np.flatnonzero(observer.any(axis=0)):
+        step = eta * observer[:, i, None] * (x[rows] - s.belief_position[rows, i, q])
+        if isinstance(rows, slice):
+            s.belief_position[:, i, q] += step
+        else:
+            s.belief_position[rows, i, q] += step
 
 
 def _vote_per_instrument(lay, p, s, x, proposer, aspiration, act) -> np.ndarray:
@@ -197,42 +254,42 @@ def _vote_per_instrument(lay, p, s, x, proposer, aspiration, act) -> np.ndarray:
         in_i = lay.member[i]
         other_locked = (s.locked[:, :, None] & lay.member[None]).any(axis=1)
         z = np.where(in_i[None, :], x, np.where(other_locked, s.locked_values, 0.0))
-        yes = vote(lay, p, z, proposer, aspiration)
-        ok = open_ & (yes | ~lay.signs[i][None, :]).all(axis=1)
+        yes = _answers(lay, p, z, utilities(z, p.ideal, p.salience, lay.mixing), proposer, aspiration)
+        ok = open_ & (yes | ~lay.signs[i]).all(axis=1)
         s.locked[ok, i] = True
         s.locked_values[ok] = np.where(in_i[None, :], x[ok], s.locked_values[ok])
-        yes_all &= yes | ~lay.signs[i][None, :]
+        yes_all &= yes | ~lay.signs[i]
     s.accepts = yes_all
     done = act & s.locked[:, lay.live].all(axis=1)
     s.agreed[done] = s.locked_values[done]
     return done
 
 
-def _walkouts(lay: Layout, p: RunParams, s: State, views, candidates: np.ndarray) -> None:
-    # Recompute each view against the updated best offers: a party judges staying with the
-    # offers it has now, including this round's.
-    reservation = p.reservation(s.t)
+def _walkouts(lay: Layout, p: RunParams, s: State, candidates: np.ndarray) -> None:
+    """After round t (s.t is now t + 1), each party at the table judges staying against the
+    offers it holds, this round's included, and what walking away is worth now."""
+    if not candidates.any():
+        return
+    views = actor_views(lay, p, s, p.reservation(s.t))
     left = candidates.copy()
     for a in np.flatnonzero(lay.required):
-        view = actor_view(lay, p, s, a, reservation)
         for rule in lay.walkout_rules[a]:
-            fired = left & rule.fires(view)
+            fired = left & rule.fires(views[a])
             if fired.any():
                 s.outcome[fired] = WALKOUT
                 s.walkout_by[fired] = a
                 s.walkout_rule[fired] = rule.code
-                s.blocking_clause[fired] = _blocking_clause(lay, p, s, a)[fired]
+                s.blocking_clause[fired] = _blocking_clause(lay, p, s, a, fired)
                 left &= ~fired
 
 
-def _blocking_clause(lay: Layout, p: RunParams, s: State, a: int) -> np.ndarray:
+def _blocking_clause(lay: Layout, p: RunParams, s: State, a: int, rows: np.ndarray) -> np.ndarray:
     """The clause that costs the walker most in the best offer it received (the status quo if
     none): argmax_c of its effective loss there.  Measured from its ideal, not from the agenda,
     so a clause held off the table can be what it walked out over."""
-    seen = np.isfinite(s.best_offer[:, a])
-    pkg = np.where(seen[:, None], s.best_offer_package[:, a], 0.0)
-    mix = np.broadcast_to(lay.mixing[a], (p.n_runs, lay.n_actors))
-    return np.argmax(clause_loss(pkg, p.ideal, p.salience, mix), axis=1).astype(np.int16)
+    seen = np.isfinite(s.best_offer[rows, a])
+    pkg = np.where(seen[:, None], s.best_offer_package[rows, a], 0.0)
+    return np.argmax(mixed_loss(lay, p, a, pkg, rows), axis=1).astype(np.int16)
 
 
 def final_utilities(lay: Layout, p: RunParams, s: State) -> np.ndarray:

@@ -12,18 +12,20 @@ OUTCOMES = tuple(OUTCOME_NAMES[k] for k in sorted(OUTCOME_NAMES))
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...] | dict[int, str]) -> np.ndarray:
+    """Names for integer codes (-1 or an unknown code -> ""), vectorised."""
     lookup = dict(enumerate(names)) if isinstance(names, tuple) else names
-    return np.array([lookup.get(int(c), "") for c in codes], dtype=object)
+    table = np.array([""] + [lookup.get(k, "") for k in range(max(lookup) + 1)], dtype=object)
+    return table[np.asarray(codes, dtype=np.int64) + 1]
 
 
 def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
-    """run, seed, scenario, outcome, rounds, days, walkout_by, walkout_rule, blocking_clause,
+    """run, seed (the root seed: (seed, run) identifies a run), scenario, outcome, rounds, days, walkout_by, walkout_rule, blocking_clause,
     value.<clause> (agreed value, NaN without agreement), utility.<actor> (final utility), and
     the run's draws that condition the answer most: outside_option.<actor>, deadline.<actor>."""
     lay = b.layout
     cols: dict[str, np.ndarray] = {
         "run": b.run.astype(np.int64),
-        "seed": b.seed,
+        "seed": np.full(len(b), b.root_seed, dtype=np.int64),
         "scenario": np.full(len(b), scenario_name, dtype=object),
         "outcome": _names(b.outcome, OUTCOMES),
         "rounds": b.rounds.astype(np.int32),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -141,6 +142,12 @@ class Scenario:
     agenda: Agenda
     actors: tuple[Actor, ...]
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    resolved: str = field(default="", compare=False, repr=False)  # merged document, JSON
+
+    @property
+    def resolved_document(self) -> dict:
+        """The scenario as loaded, `extends` merged in: enough to reproduce it without its files."""
+        return json.loads(self.resolved)
 
     @property
     def clause_ids(self) -> tuple[str, ...]:
@@ -387,6 +394,7 @@ class _Builder:
             agenda=agenda,
             actors=actors,
             sources=tuple(self.sources),
+            resolved=json.dumps(self.doc, sort_keys=True),
         )
         if not scenario.required_parties():
             raise self.err("agenda.off", "no clause of any instrument is left on the table")

@@ -1,20 +1,36 @@
-"""One root seed, one child seed per run.
+"""One root seed; every run's random numbers derive from it alone.
 
-Run i's seed is drawn from `SeedSequence(root, spawn_key=(i,))`, exactly the i-th child that
-`SeedSequence(root).spawn(n)` would give, so any range of runs can be seeded on its own
-(chunks, worker processes) and still match a single-process batch bit for bit.
+Runs are grouped in fixed blocks of BLOCK runs.  Block b's generator is
+`default_rng(SeedSequence(root, spawn_key=(b,)))` (the b-th child `SeedSequence(root).spawn`
+would give), and it draws a (BLOCK, K) matrix of uniforms: run i uses row i % BLOCK of block
+i // BLOCK.  Any range of runs (a chunk, a worker's share, one Mesa run) is drawn by slicing the
+blocks it overlaps, so results are bit-identical whatever the chunking or worker count, while
+a generator is set up once per BLOCK runs instead of once per run (~20 us each).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+BLOCK = 256
 
-def run_seeds(root: int, start: int, stop: int) -> np.ndarray:
-    """uint64 seeds of runs start..stop-1 under the given root seed."""
-    if root < 0:
-        raise ValueError(f"the root seed must be a non-negative integer, got {root}")
-    return np.array(
-        [np.random.SeedSequence(root, spawn_key=(i,)).generate_state(1, np.uint64)[0] for i in range(start, stop)],
-        dtype=np.uint64,
-    )
+
+def check_root(root: int) -> int:
+    if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or root < 0:
+        raise ValueError(f"the root seed must be a non-negative integer, got {root!r}")
+    return int(root)
+
+
+def run_uniforms(root: int, start: int, stop: int, k: int) -> np.ndarray:
+    """(stop - start, k) uniforms in [0, 1) for runs start..stop-1 under the root seed."""
+    root = check_root(root)
+    out = np.empty((stop - start, k))
+    for b in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        lo = b * BLOCK
+        gen = np.random.default_rng(np.random.SeedSequence(root, spawn_key=(b,)))
+        first, last = max(lo, start), min(lo + BLOCK, stop)
+        if first - lo == 0 and last - lo == BLOCK:
+            gen.random(out=out[first - start:last - start])
+        else:
+            out[first - start:last - start] = gen.random((BLOCK, k))[first - lo:last - lo]
+    return out

@@ -4,9 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import Compiled, params_for_seeds, simulate
+from sim.engine import Compiled, params_for_runs, simulate
 from sim.protocol import AGREEMENT
-from sim.seeding import run_seeds
 from tests.factory import load
 from tests.strategies import scenario_docs
 
@@ -16,7 +15,7 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_s
 def _agreed_runs(sc, n=30, seed=0):
     b = simulate(sc, n, root_seed=seed)[0]
     comp = Compiled.from_scenario(sc)
-    p = params_for_seeds(comp, b.seed)
+    p = params_for_runs(comp, seed, 0, n)
     return comp.layout, p, b, b.outcome == AGREEMENT
 
 
@@ -46,7 +45,7 @@ def test_same_seed_same_results_whatever_the_chunking(tmp_path, doc, seed, chunk
     sc = load(tmp_path, doc)
     whole = simulate(sc, 17, root_seed=seed, chunk_size=17)
     parts = simulate(sc, 17, root_seed=seed, chunk_size=chunk)
-    for field in ("seed", "outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed", "utility"):
+    for field in ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed", "utility"):
         a = getattr(whole[0], field)
         b = np.concatenate([getattr(p, field) for p in parts])
         assert np.array_equal(a, b, equal_nan=True), field
@@ -57,8 +56,8 @@ def test_different_root_seeds_give_different_draws(tmp_path):
 
     doc = two_party({"x": pref({"dist": "uniform", "low": 0.5, "high": 1.0})}, {"x": pref(0.0)}, clauses=("x",))
     comp = Compiled.from_scenario(load(tmp_path, doc))
-    a = params_for_seeds(comp, run_seeds(1, 0, 5)).ideal
-    b = params_for_seeds(comp, run_seeds(2, 0, 5)).ideal
+    a = params_for_runs(comp, 1, 0, 5).ideal
+    b = params_for_runs(comp, 2, 0, 5).ideal
     assert not np.array_equal(a, b)
 
 
@@ -71,7 +70,7 @@ def test_mesa_driver_matches_array_rules(tmp_path, doc, seed):
     b = simulate(sc, 4, root_seed=seed)[0]
     names = {0: "ongoing", 1: "agreement", 2: "walkout"}
     for k in range(4):
-        m = NegotiationModel(sc, seed=int(b.seed[k]))
+        m = NegotiationModel(sc, seed=seed, run=k)
         while m.running:
             m.step()
         r = m.result()

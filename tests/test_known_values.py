@@ -118,12 +118,11 @@ def test_weighs_on_mixes_utilities(tmp_path):
     # 0.5 (1 - |x - 0|) + 0.5 (1 - |x - 1|) = 0.5 for every x in [0, 1].
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
     doc["actors"]["c"] = actor({"x": pref(1.0)}, weighs_on={"b": 0.5})
-    from sim.engine import Compiled, params_for_seeds
+    from sim.engine import Compiled, params_for_runs
     from sim.preferences import utilities
-    from sim.seeding import run_seeds
 
     comp = Compiled.from_scenario(load(tmp_path, doc))
-    p = params_for_seeds(comp, run_seeds(0, 0, 1))
+    p = params_for_runs(comp, 0, 0, 1)
     for x in (0.0, 0.3, 1.0):
         u = utilities(np.array([[x]]), p.ideal, p.salience, comp.layout.mixing)[0]
         assert u[1] == pytest.approx(0.5)

@@ -11,14 +11,14 @@ from sim.scenario import load_scenario
 def test_batch_run_reports_each_runs_final_round():
     sc = load_scenario(DEFAULT_SCENARIO)
     b = simulate(sc, 6, root_seed=12)[0]
-    seeds = [int(s) for s in b.seed]
-    rows = mesa.batch_run(NegotiationModel, {"scenario": str(DEFAULT_SCENARIO), "seed": seeds},
+    # batch_run's `iterations` does not seed runs: pass the root seed and the run indices.
+    rows = mesa.batch_run(NegotiationModel, {"scenario": str(DEFAULT_SCENARIO), "seed": 12, "run": range(6)},
                           number_processes=1, display_progress=False)
-    final = {r["seed"]: r for r in rows if r["AgentID"] == 1}
+    final = {r["run"]: r for r in rows if r["AgentID"] == 1}
     names = {0: "ongoing", 1: "agreement", 2: "walkout"}
-    for k, s in enumerate(seeds):
-        assert final[s]["outcome"] == names[int(b.outcome[k])]
-        assert final[s]["round"] == b.rounds[k]
+    for k in range(6):
+        assert final[k]["outcome"] == names[int(b.outcome[k])]
+        assert final[k]["round"] == b.rounds[k]
 
 
 def test_datacollector_records_every_round():
