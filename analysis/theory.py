@@ -42,6 +42,7 @@ Conventions (also stated in docs/model.md's sense; keep them in sync with `negsi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -488,8 +489,29 @@ def nash(problem: Problem, zone: Zone | None = None, start: np.ndarray | None = 
     if best is None:  # fall back on the KS package, which lies in the zone
         cand = _solution(pr, "Nash", prog, ks.package)
         best = (float(np.log(np.maximum(cand.gain[active], eps)).sum()), cand)
-    cand = best[1]
+    score, cand = best
     gap = _nash_gap(prog, pr, active, pinned, cand.gain[active])
+    if gap > 1e-9:
+        # SLSQP can stall a little short when some gain is small (the log is steep there):
+        # polish with the interior-point trust-region method and its exact Hessian.
+        def hess(z):
+            g = np.maximum(ca - wa @ z[nc:], eps)
+            h = np.zeros((len(z), len(z)))
+            h[nc:, nc:] = (wa.T / g**2) @ wa
+            return h
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = optimize.minimize(f, prog.tight(cand.package), jac=grad, hess=hess, method="trust-constr",
+                                    bounds=optimize.Bounds(*np.array(prog.bounds, dtype=float).T),
+                                    constraints=[optimize.LinearConstraint(a_in, -np.inf, b_in)],
+                                    options={"gtol": 1e-13, "xtol": 1e-14, "maxiter": 3000})
+        polished = _solution(pr, "Nash", prog, res.x[:nc])
+        g = polished.gain[active]
+        if (g > 0).all() and (polished.gain[pinned] >= -TOL).all() and np.log(g).sum() >= score - 1e-12:
+            new_gap = _nash_gap(prog, pr, active, pinned, g)
+            if new_gap < gap:
+                cand, gap = polished, new_gap
     return Solution("Nash", cand.package, cand.utility, cand.gain, gap)
 
 
