@@ -25,6 +25,7 @@ from sim.results import batch_columns
 from sim.scenario import Scenario
 
 FORMAT = "negsim-runs/1"
+TRACE_FORMAT = "negsim-trace/1"
 META_KEY = b"negsim"
 
 
@@ -48,46 +49,80 @@ def run_metadata(sc: Scenario, root_seed: int, n_runs: int, engine: str) -> dict
     }
 
 
+def trace_columns(b: Batch) -> dict[str, np.ndarray]:
+    """A batch's per-round trace in long form: one row per run, round played and actor."""
+    n, h, a = b.trace["aspiration"].shape
+    played = np.arange(h)[None, :] < b.rounds[:, None]  # (n, H)
+    r_i, t_i = np.nonzero(played)
+    cols = {"run": np.repeat(b.run[r_i], a), "round": np.repeat(t_i + 1, a).astype(np.int32),
+            "actor": np.tile(np.array(b.layout.actors, dtype=object), len(r_i))}
+    for k, v in b.trace.items():
+        cols[k] = v[r_i, t_i].ravel()
+    return cols
+
+
+class _StreamedTable:
+    """One Parquet (and optionally CSV) file written chunk by chunk under a .partial name."""
+
+    def __init__(self, path: Path, meta: dict[str, Any], csv: bool):
+        self.path, self.meta, self.csv = path, meta, csv
+        self.partial = path.with_name(path.name + ".partial")
+        self.csv_path = path.with_suffix(".csv")
+        self.csv_partial = Path(str(self.csv_path) + ".partial")
+        self._pq = self._csv = None
+
+    def write(self, cols: dict[str, np.ndarray]) -> None:
+        table = pa.table(cols)
+        if self._pq is None:
+            schema = table.schema.with_metadata({META_KEY: json.dumps(self.meta).encode()})
+            self._pq = pq.ParquetWriter(self.partial, schema)
+            if self.csv:
+                self._csv = pacsv.CSVWriter(str(self.csv_partial), table.schema)
+        self._pq.write_table(table.replace_schema_metadata(self._pq.schema.metadata))
+        if self._csv is not None:
+            self._csv.write_table(table)
+
+    def close(self, keep: bool) -> None:
+        for w in (self._pq, self._csv):
+            if w is not None:
+                w.close()
+        if keep and self._pq is not None:
+            os.replace(self.partial, self.path)
+            if self.csv:
+                os.replace(self.csv_partial, self.csv_path)
+        else:
+            self.partial.unlink(missing_ok=True)
+            self.csv_partial.unlink(missing_ok=True)
+
+
 class RunsWriter:
-    """Context manager: `write(batch)` appends row groups; the file appears only on success."""
+    """Context manager: `write(batch)` appends row groups to the per-run table (and to the
+    per-round trace if the batches carry one); files appear only when every run is written."""
 
     def __init__(self, path: Path, meta: dict[str, Any], csv: bool = False):
-        self.path, self.meta, self.csv = Path(path), meta, csv
-        self.partial = self.path.with_name(self.path.name + ".partial")
-        self.csv_path = self.path.with_suffix(".csv")
-        self._writer = self._csv = None
+        path = Path(path)
+        self.meta = meta
+        self.runs = _StreamedTable(path, meta, csv)
+        self.trace = _StreamedTable(path.with_name(path.stem.replace("runs", "trace", 1) + path.suffix),
+                                    {**meta, "format": TRACE_FORMAT}, csv)
         self.rows = 0
 
     def __enter__(self) -> "RunsWriter":
         return self
 
     def write(self, batch: Batch) -> None:
-        table = pa.table(batch_columns(batch, self.meta["scenario"]))
-        if self._writer is None:
-            schema = table.schema.with_metadata({META_KEY: json.dumps(self.meta).encode()})
-            self._writer = pq.ParquetWriter(self.partial, schema)
-            if self.csv:
-                self._csv = pacsv.CSVWriter(str(self.csv_path) + ".partial", table.schema)
-        self._writer.write_table(table.replace_schema_metadata(self._writer.schema.metadata))
-        if self._csv is not None:
-            self._csv.write_table(table)
+        self.runs.write(batch_columns(batch, self.meta["scenario"]))
+        if batch.trace is not None:
+            self.trace.write(trace_columns(batch))
         self.rows += len(batch)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        for w in (self._writer, self._csv):
-            if w is not None:
-                w.close()
-        csv_partial = Path(str(self.csv_path) + ".partial")
-        if exc_type is None and self.rows == self.meta["n_runs"]:
-            os.replace(self.partial, self.path)
-            if self.csv:
-                os.replace(csv_partial, self.csv_path)
-        else:
-            for f in (self.partial, csv_partial):
-                f.unlink(missing_ok=True)
+        keep = exc_type is None and self.rows == self.meta["n_runs"]
+        self.runs.close(keep)
+        self.trace.close(keep)
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
+def read_metadata(path: str | Path, fmt: str = FORMAT) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ResultsFileError(f"{path}: file not found")
@@ -99,8 +134,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if raw is None:
         raise ResultsFileError(f"{path}: a Parquet file, but not a negsim results file (no '{META_KEY.decode()}' metadata)")
     meta = json.loads(raw)
-    if meta.get("format") != FORMAT:
-        raise ResultsFileError(f"{path}: results format {meta.get('format')!r}; this version reads {FORMAT!r}")
+    if meta.get("format") != fmt:
+        raise ResultsFileError(f"{path}: file format {meta.get('format')!r}, expected {fmt!r}")
     return meta
 
 
@@ -114,3 +149,12 @@ def read_runs(path: str | Path, columns: list[str] | None = None) -> tuple[pd.Da
     if table.num_rows != meta["n_runs"]:
         raise ResultsFileError(f"{path}: holds {table.num_rows} runs but its metadata says {meta['n_runs']}: truncated?")
     return table.to_pandas(), meta
+
+
+def read_trace(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The per-round trace table (run, round, actor, aspiration, position, best_offer)."""
+    meta = read_metadata(path, TRACE_FORMAT)
+    try:
+        return pq.read_table(path).to_pandas(), meta
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ResultsFileError(f"{path}: unreadable ({exc})") from None

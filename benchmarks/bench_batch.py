@@ -71,7 +71,7 @@ def main() -> None:
     x = p.best_package[:, 0].copy()
     t_floor_call = median_time(lambda: utilities(x, p.ideal, p.salience, lay.mixing), 50)
     t_play = median_time(lambda: play(lay, p), args.repeats)
-    out, _ = play(lay, p)
+    out, _, _ = play(lay, p)
     run_rounds = int(out["rounds"].sum())
     floor_per_run_round = t_floor_call / 2048
     play_per_run_round = t_play / run_rounds

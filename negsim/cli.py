@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
         sp.add_argument("--chunk-size", type=int, default=None, help="runs per task (default 2048)")
         sp.add_argument("--csv", action="store_true", help="also write the per-run table as CSV")
+        sp.add_argument("--trace", action="store_true",
+                        help="also write trace*.parquet: every actor's aspiration, position and best offer per round")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("run", help="Monte Carlo batch of one scenario: summary table, per-run table, figure")
@@ -104,6 +106,8 @@ def _check_batch_args(args) -> None:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.trace and args.engine == "mesa":
+        raise UsageError("--trace needs the batch engine (the Mesa driver keeps its DataCollector instead)")
     if args.chunk_size is not None and args.chunk_size < 1:
         raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
 
@@ -128,7 +132,7 @@ def _simulate(sc, args, stage: Path, filename: str):
 
         batches = (simulate_mesa(sc, args.seed, a, min(a + chunk, args.runs)) for a in range(0, args.runs, chunk))
     else:
-        batches = iter_batches(sc, args.runs, args.seed, chunk, args.workers or default_workers())
+        batches = iter_batches(sc, args.runs, args.seed, chunk, args.workers or default_workers(), args.trace)
     show = not args.quiet and sys.stderr.isatty()
     slim, layout = [], None
     with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \

@@ -52,6 +52,7 @@ class Batch:
     utility: np.ndarray  # (n, A)
     outside_option: np.ndarray  # (n, A) drawn outside option at round 0
     deadline: np.ndarray  # (n, A) drawn deadline, rounds
+    trace: dict[str, np.ndarray] | None = None  # (n, H, A) per-round series, see TRACE_FIELDS
 
     def __len__(self) -> int:
         return len(self.run)
@@ -60,9 +61,17 @@ class Batch:
 _OUT_FIELDS = ("outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed")
 
 
-def play(lay: Layout, p: RunParams) -> tuple[dict[str, np.ndarray], np.ndarray]:
+# Per-round series kept with `trace=True`, each (runs, horizon, actors), NaN after a run ended:
+TRACE_FIELDS = {
+    "aspiration": "utility the actor asked for in the round",
+    "position": "mean value, over clauses on the table, of the actor's latest offer (NaN before its first)",
+    "best_offer": "best utility any other party had offered it by the end of the round",
+}
+
+
+def play(lay: Layout, p: RunParams, trace: bool = False):
     """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
-    like State's fields) and final utilities, in the runs' original order."""
+    like State's fields), final utilities and (if asked) the per-round trace, in run order."""
     o: Offering = offering(lay, p)
     s: State = init_state(lay, p)
     # The beliefs now live in `o` and `s`; empty them here so compaction does not copy them.
@@ -76,22 +85,40 @@ def play(lay: Layout, p: RunParams) -> tuple[dict[str, np.ndarray], np.ndarray]:
             out[f][idx[rows]] = getattr(s, f)[rows]
         utility[idx[rows]] = final_utilities(lay, p.take(rows), s.take(rows))
 
+    series = {k: np.full((p.n_runs, lay.horizon, lay.n_actors), np.nan) for k in TRACE_FIELDS} if trace else None
+    on_table = np.array([lay.scenario.on_table(c) for c in lay.clauses])
     while s.t < lay.horizon and len(idx):
         play_round(lay, p, o, s)
+        if series is not None:
+            _record(series, s, idx, on_table, lay.required)
         done = s.outcome != ONGOING
         if done.mean() >= COMPACT_WHEN:
             flush(done)
             keep = ~done
             p, o, s, idx = p.take(keep), o.take(keep), s.take(keep), idx[keep]
     flush(np.ones(len(idx), dtype=bool))
-    return out, utility
+    if series is not None:  # positions carry forward until the actor proposes again
+        pos = series["position"]
+        for t in range(1, lay.horizon):
+            pos[:, t] = np.where(np.isnan(pos[:, t]), pos[:, t - 1], pos[:, t])
+        pos[np.arange(lay.horizon)[None, :] >= out["rounds"][:, None]] = np.nan
+    return out, utility, series
 
 
-def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int) -> Batch:
+def _record(series: dict[str, np.ndarray], s: State, idx: np.ndarray, on_table: np.ndarray,
+            at_table: np.ndarray) -> None:
+    t = s.t - 1
+    series["aspiration"][idx, t] = np.where(at_table, s.aspiration, np.nan)  # only parties bargain
+    series["best_offer"][idx, t] = np.where(np.isfinite(s.best_offer), s.best_offer, np.nan)
+    mean_pos = s.offer[:, on_table].mean(axis=1) if on_table.any() else np.zeros(len(idx))
+    series["position"][idx, t, s.proposer] = mean_pos
+
+
+def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int, trace: bool = False) -> Batch:
     p = params_for_runs(comp, root_seed, start, stop)
-    out, utility = play(comp.layout, p)
+    out, utility, series = play(comp.layout, p, trace)
     return Batch(layout=comp.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),
-                 utility=utility, outside_option=p.outside_option, deadline=p.deadline, **out)
+                 utility=utility, outside_option=p.outside_option, deadline=p.deadline, trace=series, **out)
 
 
 def simulate(sc: Scenario, n_runs: int, root_seed: int = 0, chunk_size: int = 2000) -> list[Batch]:

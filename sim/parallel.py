@@ -28,9 +28,9 @@ def _init_worker(sc: Scenario) -> None:
     _worker_compiled = Compiled.from_scenario(sc)
 
 
-def _run_chunk(task: tuple[int, int, int]) -> dict:
-    root, start, stop = task
-    b = simulate_range(_worker_compiled, root, start, stop)
+def _run_chunk(task: tuple[int, int, int, bool]) -> dict:
+    root, start, stop, trace = task
+    b = simulate_range(_worker_compiled, root, start, stop, trace)
     return {k: v for k, v in b.__dict__.items() if k != "layout"}  # the parent has the layout
 
 
@@ -39,17 +39,17 @@ def default_workers() -> int:
 
 
 def iter_batches(sc: Scenario, n_runs: int, root_seed: int, chunk_size: int = DEFAULT_CHUNK,
-                 workers: int = 1) -> Iterator[Batch]:
+                 workers: int = 1, trace: bool = False) -> Iterator[Batch]:
     """Batches of runs 0..n_runs-1 in order, computed in `workers` processes."""
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if chunk_size < 1 or workers < 1:
         raise ValueError("chunk size and worker count must be at least 1")
     comp = Compiled.from_scenario(sc)
-    tasks = [(root_seed, a, min(a + chunk_size, n_runs)) for a in range(0, n_runs, chunk_size)]
+    tasks = [(root_seed, a, min(a + chunk_size, n_runs), trace) for a in range(0, n_runs, chunk_size)]
     if workers == 1 or len(tasks) == 1:
-        for root, a, b in tasks:
-            yield simulate_range(comp, root, a, b)
+        for root, a, b, tr in tasks:
+            yield simulate_range(comp, root, a, b, tr)
         return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["sim.engine"])

@@ -67,3 +67,23 @@ def test_truncated_foreign_and_missing_files_are_refused(tmp_path):
         read_runs(foreign)
     with pytest.raises(ResultsFileError, match="file not found"):
         read_runs(tmp_path / "nope.parquet")
+
+
+def test_trace_records_every_round_played(tmp_path):
+    from analysis.resultsfile import read_trace
+
+    main(["run", str(SCEN / "accession_excluded.toml"), "-n", "500", "--trace", "--out", str(tmp_path), "--quiet"])
+    runs, _ = read_runs(tmp_path / "runs.parquet")
+    trace, meta = read_trace(tmp_path / "trace.parquet")
+    assert meta["format"] == "negsim-trace/1"
+    per_run = trace.groupby("run")["round"].max()
+    assert (per_run.to_numpy() == runs["rounds"].to_numpy()).all()
+    russia = trace[trace["actor"] == "russia"]
+    # Russia proposes first, from its best package on the agenda: 16 clauses at 1, two held at 0.
+    assert np.allclose(russia.loc[russia["round"] == 1, "position"], 1.0)
+    assert trace.loc[trace["actor"] == "ukraine", "aspiration"].isna().all()  # not at the table
+    # with a constant outside option an aspiration never rises (time-dependent NATO, responsive
+    # US); Russia's may, once it sits on its growing outside option
+    diffs = trace[trace["actor"].isin(["nato", "us"])].sort_values(["run", "actor", "round"]).groupby(
+        ["run", "actor"])["aspiration"].diff().dropna()
+    assert (diffs <= 1e-12).all()
