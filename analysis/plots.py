@@ -1,6 +1,19 @@
-"""Figures of outcome distributions (matplotlib, Agg backend, colour-blind-safe palette)."""
+"""Figures (matplotlib, Agg backend, colour-blind-safe colours: Okabe & Ito for categories,
+cividis for continuous scales).
+
+Two layers.  Axes functions draw one table (from analysis.stats / survival / outcomes) on one
+Axes, so a test can read the numbers back from the Axes' artists and compare them with the
+table; every data artist carries a `gid` naming what it shows ("<scenario>|<quantity>", "band|..."
+for interval bands).  Figure functions take one or more scenario results
+(`analysis.outcomes.Result`) and give a titled figure naming the scenarios and their number of
+runs; `FIGURES[kind]` maps the `negsim plot --kind` names to them.  Sweep figures
+(`sweep_map`, `sweep_lines`, `sensitivity_bars`) take the sweep tables of `negsim sweep`.
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Callable, Mapping, Sequence
 
 import matplotlib
 
@@ -10,63 +23,216 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from . import outcomes as oc  # noqa: E402
+from . import survival  # noqa: E402
 from .stats import Estimate  # noqa: E402
 
 # Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 OUTCOME_COLOURS = {"agreement": "#009E73", "walkout": "#D55E00", "ongoing": "#56B4E9"}
+QUANTITY_STYLES = {"agreement": "-", "walkout": "--", "still talking": ":"}
+CMAP = "cividis"
+# The reference pattern of docs/model.md 1.1 (days since 2021-12-17); not a tuning target.
+RECORD = {40: "written replies", 62: "Russia's reply", 69: "invasion"}
 
 
-def outcome_bars(ax, summaries: dict[str, dict[str, Estimate]], metrics: list[str]) -> None:
-    """Grouped bars: one group per metric, one bar per scenario, 95% intervals as error bars."""
+def _colour(k: int) -> str:
+    return PALETTE[k % len(PALETTE)]
+
+
+def _names(results) -> str:
+    return " vs ".join(r.label for r in results)
+
+
+# ================================================================== axes functions: run tables
+
+
+def outcome_bars(ax, summaries: dict[str, dict[str, Estimate]], metrics: list[str], title: str | None = None) -> None:
+    """Grouped bars: one group per metric, one bar per scenario, 95% intervals as error bars.
+    Bar container k is labelled with scenario k's name; heights are percentages."""
     n = len(summaries)
-    width = 0.8 / n
+    width = 0.8 / max(n, 1)
     x = np.arange(len(metrics))
     for k, (name, summary) in enumerate(summaries.items()):
         vals = np.array([summary[m].value for m in metrics]) * 100
         lo = vals - np.array([summary[m].low for m in metrics]) * 100
         hi = np.array([summary[m].high for m in metrics]) * 100 - vals
         ax.bar(x + (k - (n - 1) / 2) * width, vals, width, yerr=[lo, hi], capsize=3,
-               color=PALETTE[k % len(PALETTE)], label=name)
+               color=_colour(k), label=name, gid=f"{name}|bars")
     ax.set_xticks(x, [m.replace("walkout by ", "walkout:\n") for m in metrics], fontsize=8)
+    ax.set_xlabel("outcome")
     ax.set_ylabel("share of runs (%), 95% interval")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
-    ax.set_title("Outcome shares")
+    ax.set_title(title or "Outcome shares")
 
 
 def cumulative_incidence(runs: pd.DataFrame, outcome: str, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Share of runs that ended in `outcome` by the end of each round 0..horizon.  Every run is
-    followed to its end or the horizon, so there is no censoring before the horizon."""
-    rounds = runs.loc[runs["outcome"] == outcome, "rounds"].to_numpy()
-    t = np.arange(horizon + 1)
-    counts = np.bincount(rounds, minlength=horizon + 1)[: horizon + 1]
-    return t, np.cumsum(counts) / max(len(runs), 1)
+    """Share of runs that ended in `outcome` by the end of each round 0..horizon (see
+    analysis.survival for the estimator and its intervals)."""
+    table = survival.competing_risks(runs, horizon)
+    return table["round"].to_numpy(), table[f"cif_{outcome}"].to_numpy()
+
+
+def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
+                     quantities: Sequence[str] | None = None, bands: bool = True,
+                     record: Mapping[float, str] | None = None) -> None:
+    """Cumulative incidence of each cause and the share still talking, for several scenarios
+    on one axes: colour = scenario, line style = quantity, shaded = Wilson 95% band.  x is days
+    (round x round_days), y percent of runs.  `tables` are `survival.competing_risks` tables."""
+    styles = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
+    for k, (name, tab) in enumerate(tables.items()):
+        qs = list(quantities) if quantities is not None else survival.causes_of(tab) + ["still talking"]
+        x = tab["round"].to_numpy() * round_days
+        for j, q in enumerate(qs):
+            col = "still_talking" if q == "still talking" else f"cif_{q}"
+            style = QUANTITY_STYLES.get(q, styles[j % len(styles)])
+            ax.step(x, tab[col].to_numpy() * 100, where="post", linestyle=style, color=_colour(k),
+                    label=f"{name}: {q}", gid=f"{name}|{q}")
+            if bands:
+                ax.fill_between(x, tab[f"{col}_low"].to_numpy() * 100, tab[f"{col}_high"].to_numpy() * 100,
+                                step="post", color=_colour(k), alpha=0.18, linewidth=0, gid=f"band|{name}|{q}")
+    for day, what in (record or {}).items():
+        ax.axvline(day, color="0.45", linewidth=0.8, linestyle=(0, (1, 2)), gid=f"record|{day}")
+        ax.text(day, 99, f" {what} (day {day})", rotation=90, va="top", ha="right", fontsize=7, color="0.35")
+    ax.set_xlabel("days since the drafts were published (2021-12-17)")
+    ax.set_ylabel("share of runs (%), 95% band")
+    ax.set_ylim(0, 100)
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=7, loc="center right")
 
 
 def talks_over_time(ax, runs_by_name: dict[str, pd.DataFrame], horizon: int, round_days: float) -> None:
     """Cumulative incidence of agreement (solid) and walkout (dashed) over the calendar."""
-    for k, (name, runs) in enumerate(runs_by_name.items()):
-        colour = PALETTE[k % len(PALETTE)]
-        for outcome, style in (("agreement", "-"), ("walkout", "--")):
-            t, share = cumulative_incidence(runs, outcome, horizon)
-            ax.step(t * round_days, share * 100, where="post", linestyle=style, color=colour,
-                    label=f"{name}: {outcome}")
-    ax.set_xlabel("days since the drafts were published (2021-12-17)")
-    ax.set_ylabel("runs ended so far (%)")
-    ax.set_ylim(0, 100)
+    tables = {name: survival.competing_risks(runs, horizon) for name, runs in runs_by_name.items()}
+    incidence_curves(ax, tables, round_days, quantities=("agreement", "walkout"), bands=True)
     ax.set_title("How the talks ended, over time")
-    ax.legend(fontsize=7)
 
 
 def rounds_histogram(ax, runs: pd.DataFrame, horizon: int, name: str) -> None:
+    """Runs by the number of rounds played, stacked by outcome (one bar per round)."""
     bins = np.arange(0.5, horizon + 1.5)
-    data = [runs.loc[runs["outcome"] == o, "rounds"].to_numpy() for o in OUTCOME_COLOURS]
-    ax.hist(data, bins=bins, stacked=True, color=list(OUTCOME_COLOURS.values()), label=list(OUTCOME_COLOURS))
-    ax.set_xlabel("rounds played")
+    data = [runs.loc[runs["outcome"].astype(str) == o, "rounds"].to_numpy() for o in OUTCOME_COLOURS]
+    _, _, containers = ax.hist(data, bins=bins, stacked=True, color=list(OUTCOME_COLOURS.values()),
+                               label=["agreement", "walkout", "still talking at the horizon"])
+    for o, c in zip(OUTCOME_COLOURS, containers):
+        for p in c:
+            p.set_gid(f"{name}|{o}")
+    ax.set_xlabel("rounds played (the horizon is round %d)" % horizon)
     ax.set_ylabel("runs")
-    ax.set_title(f"Length of the talks: {name}")
+    ax.set_title(f"Length of the talks: {name} ({len(runs):,} runs)")
     ax.legend(fontsize=8)
+
+
+def clause_heatmap(ax, dist: pd.DataFrame, agenda: Mapping[str, float] | None = None,
+                   ideals: pd.DataFrame | None = None):
+    """Clause (rows) by agreed value (columns): share of agreements in each value bin, as a
+    pcolormesh in percent (`gid` "heatmap").  Optional: the agenda status in the row labels and
+    each actor's central ideal as a marker (gid "ideal|<actor>").  Returns the mesh."""
+    edges = dist.attrs.get("edges", np.linspace(0, 1, dist.shape[1] + 1))
+    clauses = list(dist.index)
+    y = np.arange(len(clauses) + 1) - 0.5
+    mesh = ax.pcolormesh(edges, y, dist.to_numpy() * 100, cmap=CMAP, vmin=0, vmax=100, gid="heatmap")
+    labels = [c if agenda is None else f"{c} ({oc.agenda_label(agenda.get(c, 1.0))})".replace(" (open)", "")
+              for c in clauses]
+    ax.set_yticks(np.arange(len(clauses)), labels, fontsize=8)
+    ax.set_ylim(len(clauses) - 0.5, -0.5)
+    if ideals is not None:
+        markers = ["o", "s", "D", "^", "v", "P"]
+        for k, (actor, row) in enumerate(ideals.iterrows()):
+            row = row.reindex(clauses)
+            ok = row.notna().to_numpy()
+            ax.scatter(row.to_numpy()[ok], np.arange(len(clauses))[ok], marker=markers[k % len(markers)],
+                       s=30, facecolor=_colour(k), edgecolor="white", linewidths=0.9, clip_on=False,
+                       label=f"{actor}'s ideal (central)", gid=f"ideal|{actor}", zorder=3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(ideals), frameon=False)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("agreed value (0 = status quo, 1 = as Russia drafted)")
+    ax.set_ylabel("clause")
+    return mesh
+
+
+def trajectory_bands(ax, traj: pd.DataFrame, actors: Sequence[str] | None = None, value: str = "position") -> None:
+    """Per actor: the median of `value` over rounds (line, gid "<actor>|median") with its 50%
+    (q25-q75) and 90% (q05-q95) bands across runs (gid "band50|<actor>", "band90|<actor>")."""
+    actors = list(actors) if actors is not None else list(dict.fromkeys(traj["actor"]))
+    for k, a in enumerate(actors):
+        t = traj[traj["actor"] == a]
+        if t.empty:
+            continue
+        x = t["round"].to_numpy()
+        c = _colour(k)
+        ax.fill_between(x, t["q05"], t["q95"], color=c, alpha=0.13, linewidth=0, gid=f"band90|{a}")
+        ax.fill_between(x, t["q25"], t["q75"], color=c, alpha=0.3, linewidth=0, gid=f"band50|{a}")
+        ax.plot(x, t["median"], color=c, linewidth=1.8, label=f"{a}: median", gid=f"{a}|median")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("round")
+    ax.set_ylabel({"position": "position of latest offer\n(mean over clauses on the table)",
+                   "aspiration": "aspiration (utility asked for)",
+                   "best_offer": "best offer received (utility)"}[value])
+    ax.legend(fontsize=7, title="shaded: 50% and 90% of runs", title_fontsize=7)
+
+
+def concession_dots(ax, conc: pd.DataFrame, actors: Sequence[str] | None = None) -> None:
+    """Per clause (rows) and actor (colour): the median distance of the agreed value from the
+    actor's ideal (dot, gid "<actor>|median") and the quartile range across agreements (line,
+    gid "<actor>|iqr").  Clause order: the table's."""
+    actors = list(actors) if actors is not None else list(dict.fromkeys(conc["actor"]))
+    clauses = list(dict.fromkeys(conc["clause"]))
+    pos = {c: i for i, c in enumerate(clauses)}
+    off = 0.8 / max(len(actors), 1)
+    for k, a in enumerate(actors):
+        t = conc[conc["actor"] == a]
+        y = np.array([pos[c] for c in t["clause"]]) + (k - (len(actors) - 1) / 2) * off
+        c = _colour(k)
+        ax.hlines(y, t["q25"], t["q75"], color=c, linewidth=2, alpha=0.6, gid=f"{a}|iqr")
+        ax.plot(t["median"], y, "o", color=c, markersize=4.5, label=a, gid=f"{a}|median")
+    agenda = conc.drop_duplicates("clause").set_index("clause")["agenda"] if "agenda" in conc else None
+    labels = [c if agenda is None or agenda.get(c, "") in ("", "open") else f"{c} ({agenda[c]})" for c in clauses]
+    ax.set_yticks(np.arange(len(clauses)), labels, fontsize=8)
+    ax.set_ylim(len(clauses) - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("|agreed value - actor's ideal| (median, quartile range across agreements)")
+    ax.set_ylabel("clause")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, title="actor", title_fontsize=7)
+
+
+def _blocking_label(row) -> str:
+    if not row["walkout_by"]:
+        return "still talking at the horizon\n(no walkout, no blocking record)"
+    rule = str(row["rule"]).replace("_", " ")
+    con = str(row["constraint"])
+    con = con.replace("red line of ", "red line: ").replace("agenda: ", "")
+    return f"{row['walkout_by']} walked out over {row['clause']}\n({rule}; {con})"
+
+
+def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
+    """Horizontal bars: share of runs (%) ending in each (walker, rule, blocking clause), and
+    still talking at the horizon, per scenario (colour), with Wilson 95% error bars.  Bars of
+    scenario k form a container labelled with its name (gid "<scenario>|blocking")."""
+    keys: list[str] = []
+    for tab in tables.values():
+        w = tab[tab["walkout_by"] != ""].head(top)
+        keys += [k for k in (_blocking_label(r) for _, r in w.iterrows()) if k not in keys]
+    keys.append(_blocking_label({"walkout_by": ""}))
+    n = len(tables)
+    h = 0.8 / max(n, 1)
+    for k, (name, tab) in enumerate(tables.items()):
+        lab = {_blocking_label(r): r for _, r in tab.iterrows()}
+        vals = np.array([lab[q]["share"] if q in lab else 0.0 for q in keys]) * 100
+        lo = np.array([lab[q]["low"] if q in lab else 0.0 for q in keys]) * 100
+        hi = np.array([lab[q]["high"] if q in lab else 0.0 for q in keys]) * 100
+        ax.barh(np.arange(len(keys)) + (k - (n - 1) / 2) * h, vals, h, xerr=[vals - lo, hi - vals], capsize=3,
+                color=_colour(k), label=name, gid=f"{name}|blocking")
+    ax.set_yticks(np.arange(len(keys)), keys, fontsize=7)
+    ax.set_ylim(len(keys) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of all runs (%), 95% interval")
+    ax.legend(fontsize=8)
+
+
+# ================================================================== figures from run tables
 
 
 def run_figure(name: str, runs: pd.DataFrame, summary: dict[str, Estimate], metrics: list[str],
@@ -85,6 +251,298 @@ def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, d
     talks_over_time(a2, runs_by_name, horizon, round_days)
     n = ", ".join(f"{k} ({len(v):,} runs)" for k, v in runs_by_name.items())
     fig.suptitle(f"{n}")
+    return fig
+
+
+def metrics_of(results) -> list[str]:
+    """The outcome metrics shown for these scenarios (as `negsim run/compare` print them)."""
+    actors = list(dict.fromkeys(a for r in results for a in oc.table_actors(r.runs)))
+    return ["agreement", "talks persist", "walkout"] + [f"walkout by {a}" for a in actors] + ["ongoing"]
+
+
+def outcomes_figure(results) -> Figure:
+    from . import stats
+
+    metrics = metrics_of(results)
+    actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
+    summaries = {r.name: stats.summarise(r.runs, actors) for r in results}
+    fig, ax = plt.subplots(figsize=(9, 4.6), layout="constrained")
+    outcome_bars(ax, summaries, metrics, title=f"Outcome shares: {_names(results)}")
+    return fig
+
+
+def incidence_figure(results, by_actor: bool = False) -> Figure:
+    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+    tables = {r.name: survival.competing_risks(r.runs, r.horizon, by_actor=by_actor) for r in results}
+    incidence_curves(ax, tables, results[0].round_days, record=RECORD)
+    ax.set_title(f"Course of the talks (competing risks): {_names(results)}", fontsize=10)
+    return fig
+
+
+def rounds_figure(results) -> Figure:
+    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.3), layout="constrained",
+                             sharey=True, squeeze=False)
+    for ax, r in zip(axes[0], results):
+        rounds_histogram(ax, r.runs, r.horizon, r.name)
+    fig.suptitle(f"How long the talks lasted: {_names(results)}", fontsize=11)
+    return fig
+
+
+def clauses_figure(results, bins: int = 10, ideals: bool = True) -> Figure:
+    fig, axes = plt.subplots(1, len(results), figsize=(6.2 * len(results), 6.4), layout="constrained",
+                             squeeze=False)
+    mesh = None
+    for ax, r in zip(axes[0], results):
+        dist = oc.clause_distribution(r.runs, bins)
+        ide = oc.ideals(r.meta, dist.index, oc.table_actors(r.runs)) if ideals else None
+        mesh = clause_heatmap(ax, dist, oc.agenda(r.meta), ide)
+        ax.set_title(f"{r.name}: {dist.attrs['agreements']:,} agreements of {r.n:,} runs", fontsize=10)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=axes[0].tolist(), label="share of agreements (%)", shrink=0.8)
+    fig.suptitle(f"Agreed value of each clause: {_names(results)}", fontsize=11)
+    return fig
+
+
+def trajectories_figure(results, value: str = "position") -> Figure:
+    missing = [r.name for r in results if r.trace is None]
+    if missing:
+        raise ValueError(f"no trace for {', '.join(missing)}: rerun `negsim run/compare` with --trace")
+    fig, axes = plt.subplots(2, len(results), figsize=(6.4 * len(results), 5.6), layout="constrained",
+                             squeeze=False, sharex="col", height_ratios=[3, 1])
+    for k, r in enumerate(results):
+        min_runs = max(10, math.ceil(0.01 * r.n))
+        traj = oc.trajectories(r.trace, value, min_runs=min_runs)
+        actors = [a for a in oc.actors_of(r.runs) if a in set(traj["actor"])]
+        trajectory_bands(axes[0, k], traj, actors, value)
+        axes[0, k].set_xlabel("")
+        axes[0, k].set_title(f"{r.name} ({r.n:,} runs)", fontsize=10)
+        talking = r.trace.groupby("round")["run"].nunique()
+        ax = axes[1, k]
+        ax.step(talking.index, talking.to_numpy(), where="mid", color="0.3", gid=f"{r.name}|talking")
+        ax.set_ylim(0, r.n * 1.05)
+        ax.set_xlabel(f"round (1 round = {r.round_days:g} days); rounds with fewer than {min_runs} runs left out")
+        ax.set_ylabel("runs still\ntalking")
+    fig.suptitle(f"Actors' {value.replace('_', ' ')} over rounds, across runs still talking: {_names(results)}",
+                 fontsize=11)
+    return fig
+
+
+def concessions_figure(results) -> Figure:
+    fig, axes = plt.subplots(1, len(results), figsize=(6.2 * len(results), 7), layout="constrained",
+                             squeeze=False, sharey=False)
+    for ax, r in zip(axes[0], results):
+        conc = oc.concessions(r.runs, r.meta)
+        concession_dots(ax, conc)
+        n = int(conc["agreements"].max()) if len(conc) else 0
+        ax.set_title(f"{r.name}: {n:,} agreements of {r.n:,} runs", fontsize=10)
+    fig.suptitle(f"How far each actor conceded, by clause (distance from its central ideal): {_names(results)}",
+                 fontsize=11)
+    return fig
+
+
+def blocking_figure(results) -> Figure:
+    tables = {r.name: oc.blocking(r.runs, r.meta) for r in results}
+    rows = sum(min(len(t) - 1, 6) for t in tables.values()) + 1
+    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.75 * rows), layout="constrained")
+    blocking_bars(ax, tables)
+    ax.set_title(f"Who walked out, over which clause, and what kept that clause short of the walker's ideal\n"
+                 f"{_names(results)}", fontsize=10)
+    return fig
+
+
+FIGURES: dict[str, Callable[..., Figure]] = {
+    "outcomes": outcomes_figure,
+    "incidence": incidence_figure,
+    "rounds": rounds_figure,
+    "clauses": clauses_figure,
+    "trajectories": trajectories_figure,
+    "concessions": concessions_figure,
+    "blocking": blocking_figure,
+}
+
+
+# ================================================================== sweeps
+
+SWEEP_METRICS = ("p_agreement", "p_walkout", "p_walkout_russia", "p_ongoing", "p_persist")
+
+
+def parameters_of(table: pd.DataFrame) -> list[str]:
+    """A sweep table's parameter columns: the dotted scenario paths (e.g. actors.russia.outside_option)."""
+    return [c for c in table.columns if "." in c]
+
+
+def metrics_of_sweep(table: pd.DataFrame) -> list[str]:
+    params = set(parameters_of(table)) | {"point"}
+    return [c for c in table.columns if c not in params and not c.endswith(("_low", "_high"))
+            and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def _metric_label(metric: str) -> str:
+    if metric.startswith("p_"):
+        return f"P({metric[2:].replace('_', ' ')}) (%)"
+    return metric.replace("_", " ")
+
+
+def _scale(metric: str) -> float:
+    return 100.0 if metric.startswith("p_") else 1.0
+
+
+def _check(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    for c in columns:
+        if c not in table.columns:
+            if what == "parameter":
+                options = parameters_of(table)
+            else:
+                options = metrics_of_sweep(table)
+            raise ValueError(f"no {what} column {c!r}; available: {', '.join(options) or 'none'}")
+
+
+def _is_grid(x: np.ndarray, y: np.ndarray) -> bool:
+    ux, uy = np.unique(x), np.unique(y)
+    pairs = set(zip(x.tolist(), y.tolist()))
+    return len(ux) > 1 and len(uy) > 1 and len(pairs) == len(ux) * len(uy)
+
+
+def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: str | None = None) -> Figure:
+    """2-D map of `metric` over parameters x and y, with labelled contours.  A full grid is
+    drawn cell by cell (pcolormesh, gid "map", mean over repeated points) with contour lines;
+    scattered points (LHS, Sobol) are interpolated linearly on their Delaunay triangulation
+    (tricontourf, gid "map") and shown as dots (gid "points")."""
+    _check(table, [x, y], "parameter")
+    _check(table, [metric], "metric")
+    if x == y:
+        raise ValueError("--x and --y must be two different parameters")
+    t = table[[x, y, metric]].dropna()
+    if len(t) < 3:
+        raise ValueError(f"a map needs at least 3 points with {metric}, got {len(t)}")
+    s = _scale(metric)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(7.5, 5.6), layout="constrained")
+    ax = ax if ax is not None else fig.add_subplot()
+    vx, vy, vz = t[x].to_numpy(float), t[y].to_numpy(float), t[metric].to_numpy(float) * s
+    if _is_grid(vx, vy):
+        grid = t.groupby([y, x])[metric].mean().unstack() * s
+        gx, gy = grid.columns.to_numpy(float), grid.index.to_numpy(float)
+        mappable = ax.pcolormesh(gx, gy, grid.to_numpy(), shading="nearest", cmap=CMAP, gid="map")
+        if len(gx) > 1 and len(gy) > 1:
+            cs = ax.contour(gx, gy, grid.to_numpy(), colors="white", linewidths=0.8)
+            ax.clabel(cs, fontsize=7, fmt="%g")
+        kind = f"grid of {len(gx)} x {len(gy)}"
+    else:
+        import matplotlib.tri as mtri
+
+        tri = mtri.Triangulation(vx, vy)
+        mappable = ax.tricontourf(tri, vz, levels=12, cmap=CMAP)
+        mappable.set_gid("map")
+        cs = ax.tricontour(tri, vz, levels=mappable.levels[1:-1:2], colors="white", linewidths=0.7)
+        ax.clabel(cs, fontsize=7, fmt="%g")
+        ax.plot(vx, vy, ".", color="black", markersize=2, alpha=0.5, gid="points")
+        kind = f"{len(t)} scattered points, linear interpolation"
+    fig.colorbar(mappable, ax=ax, label=_metric_label(metric))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title or f"{_metric_label(metric)} over {x} and {y} ({kind})", fontsize=10)
+    return fig
+
+
+def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | None = None,
+                title: str | None = None) -> Figure:
+    """`metric` against parameter x.  If x is the only parameter that varies: a line through
+    the points (gid "line") with the band metric_low..metric_high (gid "band").  If others vary
+    too: x is cut into `bins` equal bins (default min(10, distinct x values)) and the line is the
+    mean over the points in each bin at the bin centre, with the 95% interval of that mean
+    (t interval) as the band; the points are shown faintly (gid "points")."""
+    _check(table, [x], "parameter")
+    _check(table, [metric], "metric")
+    s = _scale(metric)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(7.5, 4.6), layout="constrained")
+    ax = ax if ax is not None else fig.add_subplot()
+    others = [p for p in parameters_of(table) if p != x and table[p].nunique() > 1]
+    t = table.dropna(subset=[x, metric])
+    if not others:
+        t = t.sort_values(x)
+        xs, ys = t[x].to_numpy(float), t[metric].to_numpy(float) * s
+        lo_c, hi_c = f"{metric}_low", f"{metric}_high"
+        if lo_c in t and hi_c in t:
+            ax.fill_between(xs, t[lo_c].to_numpy(float) * s, t[hi_c].to_numpy(float) * s, color=_colour(0),
+                            alpha=0.25, linewidth=0, gid="band", label="95% interval")
+        ax.plot(xs, ys, "-o", color=_colour(0), markersize=3, gid="line", label=metric)
+        note = f"{len(t)} points"
+    else:
+        line = binned_means(t, x, metric, bins)
+        ax.plot(t[x], t[metric] * s, ".", color="0.6", markersize=2.5, alpha=0.5, gid="points",
+                label="points (other parameters vary)")
+        ax.fill_between(line["x"], line["low"] * s, line["high"] * s, color=_colour(0), alpha=0.25,
+                        linewidth=0, gid="band", label="95% interval of the bin mean")
+        ax.plot(line["x"], line["mean"] * s, "-o", color=_colour(0), markersize=3, gid="line",
+                label="mean per bin")
+        note = f"{len(t)} points, mean over {len(line)} bins of {x}"
+    ax.set_xlabel(x)
+    ax.set_ylabel(_metric_label(metric))
+    if metric.startswith("p_"):
+        ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"{_metric_label(metric)} against {x} ({note})", fontsize=10)
+    return fig
+
+
+def binned_means(table: pd.DataFrame, x: str, metric: str, bins: int | None = None) -> pd.DataFrame:
+    """x cut into equal-width bins; per non-empty bin: centre `x`, number of points `n`, `mean`
+    of the metric and the t-based 95% interval of the mean (`low`, `high`; the mean itself when
+    n == 1)."""
+    from scipy import stats as sps
+
+    v = table[[x, metric]].dropna()
+    bins = bins or min(10, v[x].nunique())
+    edges = np.linspace(v[x].min(), v[x].max(), bins + 1)
+    idx = np.clip(np.searchsorted(edges, v[x].to_numpy(float), side="right") - 1, 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        m = v[metric].to_numpy(float)[idx == b]
+        if not len(m):
+            continue
+        mean = float(m.mean())
+        half = float(sps.t.ppf(0.975, len(m) - 1) * m.std(ddof=1) / math.sqrt(len(m))) if len(m) > 1 else 0.0
+        rows.append({"x": (edges[b] + edges[b + 1]) / 2, "n": len(m), "mean": mean,
+                     "low": mean - half, "high": mean + half})
+    return pd.DataFrame(rows)
+
+
+def sensitivity_bars(indices: pd.DataFrame, metric: str, ax=None, title: str | None = None) -> Figure:
+    """Sensitivity indices of `metric` per parameter: Sobol S1 and ST, or Morris mu_star and
+    sigma (whichever the table holds), as grouped horizontal bars with 95% error bars (conf),
+    parameters sorted by ST (or mu_star).  Bar container per index, labelled with its name
+    (gid "index|<name>").  S2 (pairs) is left out."""
+    need = {"metric", "parameter", "index", "value", "conf"}
+    if not need <= set(indices.columns):
+        raise ValueError(f"a sensitivity table needs columns {', '.join(sorted(need))}; "
+                         f"got {', '.join(indices.columns)}")
+    t = indices[indices["metric"] == metric]
+    if t.empty:
+        raise ValueError(f"no indices for metric {metric!r}; available: {', '.join(map(str, indices['metric'].unique()))}")
+    kinds = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(t["index"])]
+    if not kinds:
+        raise ValueError(f"no S1/ST or mu_star/sigma indices for {metric!r}")
+    wide = t[t["index"].isin(kinds)].pivot_table(index="parameter", columns="index", values=["value", "conf"],
+                                                 aggfunc="first")
+    key = "ST" if "ST" in kinds else kinds[0]
+    order = wide[("value", key)].sort_values(ascending=True).index.tolist()
+    fig = ax.figure if ax is not None else plt.figure(figsize=(8, 1.5 + 0.45 * len(order) * len(kinds) / 1.5),
+                                                      layout="constrained")
+    ax = ax if ax is not None else fig.add_subplot()
+    h = 0.8 / len(kinds)
+    y = np.arange(len(order))
+    for k, name in enumerate(kinds):
+        vals = wide[("value", name)].reindex(order).to_numpy(float)
+        conf = wide[("conf", name)].reindex(order).to_numpy(float) if ("conf", name) in wide else np.zeros(len(order))
+        ax.barh(y + (k - (len(kinds) - 1) / 2) * h, vals, h, xerr=np.nan_to_num(conf), capsize=3,
+                color=_colour(k), label=name, gid=f"index|{name}")
+    ax.set_yticks(y, order, fontsize=8)
+    ax.axvline(0, color="0.3", linewidth=0.6)
+    ax.set_xlabel("index value (error bars: 95% interval)")
+    ax.set_ylabel("parameter")
+    ax.legend(fontsize=8)
+    what = "Sobol indices" if "S1" in kinds or "ST" in kinds else "Morris elementary effects"
+    ax.set_title(title or f"Sensitivity of {metric}: {what}", fontsize=10)
     return fig
 
 

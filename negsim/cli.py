@@ -66,9 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import solve  # light: imports nothing heavy until the command runs
+    from . import solve, sweep  # light: nothing heavy is imported until a command runs
 
     solve.register(sub)
+    sweep.register(sub)
 
     v = sub.add_parser("validate", help="check scenario files and say what is wrong, or that they are fine")
     v.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")

@@ -8,13 +8,13 @@ the chunk size or the worker count, and the Mesa driver reproduces a batch run e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 from scipy import special
 
-from .distributions import Param
+from .distributions import Fixed, Param
 from .layout import Layout
 from .preferences import best_packages, normalise_salience, utilities
 
@@ -28,20 +28,39 @@ class Slot:
     actor: int
     clause: int | None
     param: Param
+    col: int | None = None  # uniform column, fixed by the scenario's own distributions
 
 
 @dataclass(frozen=True, eq=False)
 class DrawPlan:
-    """Which uniform column feeds which parameter; the same for every run of a scenario."""
+    """Which uniform column feeds which parameter; the same for every run of a scenario.
+
+    Columns belong to the scenario's distributions, not to the values in force: fixing a
+    parameter (a sweep point) leaves every other draw of a run unchanged (common random numbers).
+    """
 
     layout: Layout
     slots: tuple[Slot, ...]
     n_param_uniforms: int
+    upper: np.ndarray  # (C,) highest value per clause: the agenda, or a sweep's caps
 
     @cached_property
     def n_uniforms(self) -> int:
         a, c, h = self.layout.n_actors, self.layout.n_clauses, self.layout.horizon
         return self.n_param_uniforms + 2 * a * a * c + h
+
+    def with_values(self, values: dict[tuple[str, int, int | None], float], caps: dict[int, float]) -> "DrawPlan":
+        """The plan with some parameters fixed: values keyed by (field, actor, clause or None),
+        caps by clause index."""
+        slots, todo = [], dict(values)
+        for s in self.slots:
+            key = (s.field, s.actor, s.clause)
+            slots.append(replace(s, param=Fixed(todo.pop(key))) if key in todo else s)
+        slots += [Slot(f, a, c, Fixed(v)) for (f, a, c), v in todo.items()]
+        upper = self.upper.copy()
+        for c, v in caps.items():
+            upper[c] = v
+        return replace(self, slots=tuple(slots), upper=upper)
 
 
 def draw_plan(layout: Layout) -> DrawPlan:
@@ -67,7 +86,11 @@ def draw_plan(layout: Layout) -> DrawPlan:
             "belief_noise": actor.belief_noise,
         }
         slots += [Slot(name, ai, None, values[name]) for name in _ACTOR_FIELDS]
-    return DrawPlan(layout, tuple(slots), sum(s.param.needs_uniform for s in slots))
+    numbered, col = [], 0
+    for s in slots:
+        numbered.append(replace(s, col=col) if s.param.needs_uniform else s)
+        col += s.param.needs_uniform
+    return DrawPlan(layout, tuple(numbered), col, layout.upper.copy())
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +112,7 @@ class RunParams:
     belief_position: np.ndarray  # (R, A observer, A observed, C) initial estimate of positions
     belief_salience: np.ndarray  # (R, A, A, C) estimated salience
     recognition_u: np.ndarray  # (R, H) uniforms for random recognition
+    upper: np.ndarray  # (R, C) highest value per clause in any package (0 = off the table)
     best_package: np.ndarray  # (R, A, C) each actor's best package on the agenda
     best_possible: np.ndarray  # (R, A) its utility
 
@@ -120,13 +144,10 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     clause = {"ideal": np.zeros((r, a, c)), "salience": np.zeros((r, a, c)),
               "above": np.ones((r, a, c)), "below": np.zeros((r, a, c))}
     actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS}
-    col = 0
     for s in plan.slots:
         if s.param.needs_uniform and not central:
-            v = s.param.from_uniform(uniforms[:, col])
-            col += 1
+            v = s.param.from_uniform(uniforms[:, s.col])
         else:
-            col += s.param.needs_uniform
             v = s.param.central()
         if s.clause is None:
             actor[s.field][:, s.actor] = v
@@ -138,13 +159,15 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     # not, so this only guards against rounding at a shared boundary.
     above = np.maximum(clause["above"], clause["ideal"])
     below = np.minimum(clause["below"], clause["ideal"])
-    high = np.minimum(above, lay.upper)
+    upper = np.broadcast_to(plan.upper, (r, c)).copy()
+    high = np.minimum(above, upper[:, None, :])
     low = np.minimum(below, high)
     x0 = best_packages(clause["ideal"], salience, lay.mixing, low, high)
     best_possible = np.stack([utilities(x0[:, i, :], clause["ideal"], salience, lay.mixing)[:, i] for i in range(a)], axis=1)
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
     # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
+    col = plan.n_param_uniforms
     n_b = a * a * c
     pair = lay.required[:, None] & lay.required[None, :] & ~np.eye(a, dtype=bool)
     z_pos, z_sal = np.zeros((r, a, a, c)), np.zeros((r, a, a, c))
@@ -158,5 +181,5 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     return RunParams(
         ideal=clause["ideal"], salience=salience, above=above, below=below,
         belief_position=belief_position, belief_salience=belief_salience,
-        recognition_u=recognition_u, best_package=x0, best_possible=best_possible, **actor,
+        recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, **actor,
     )

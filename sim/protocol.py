@@ -55,7 +55,7 @@ class Offering:
 
 
 def offering(lay: Layout, p: RunParams) -> Offering:
-    high = np.minimum(p.above, lay.upper)
+    high = np.minimum(p.above, p.upper[:, None, :])
     low = np.minimum(p.below, high)
     own = np.einsum("ak,rkc->rac", lay.mixing, p.salience)
     base_loss = _mixed_loss_all(lay, p, p.best_package)

@@ -1,0 +1,469 @@
+"""What the runs agreed on, who gave ground, and what blocked agreement.
+
+Inputs are a per-run table and its metadata (`analysis.resultsfile.read_runs`).  Preferences come
+from the scenario document stored in the metadata (`meta["scenario_resolved"]`); a number drawn
+from a distribution is summarised by its central value (uniform: midpoint, triangular: mode,
+truncnormal: mean, clipped to its bounds, beta: a/(a+b) rescaled), which is what
+`sim.params.central_params` uses too.  The run table does not hold the per-run draws of ideal
+points, saliences and red lines, so everything measured against them here is measured against
+the central calibration and says so.
+
+Conventions
+- Agreed values are read only from runs that ended in agreement (they are NaN otherwise).
+- Concession of actor a on clause c in an agreement: |agreed_c - ideal_a,c|.  Its signed version
+  `toward_others` is positive when the agreed value lies on the other parties' side of a's ideal
+  (a gave ground), negative when it lies beyond a's ideal away from them (a gained); "the other
+  parties' side" is the direction of the mean central ideal of the other parties at the table
+  that hold a preference on c.
+- Blocking: the run table names, for each walkout, who left (walkout_by), by which rule
+  (walkout_rule) and the clause with the largest salience-weighted shortfall from the walker's
+  ideal in the best offer it received (blocking_clause; sim/walkout.py).  What kept that clause
+  short of the walker's ideal is derived here from the scenario: the agenda (the clause off the
+  table or capped), else the red lines of the other parties at the table that lie between the
+  status quo side and the walker's ideal (central values), else no red line (the others' offers
+  traded it away for other clauses).  Runs still talking at the horizon have no blocking record:
+  nobody walked out, so nothing is attributed to them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+
+# ------------------------------------------------------------------ one scenario's results
+
+
+@dataclass
+class Result:
+    """One scenario's results: the per-run table, its metadata and (if written) its trace."""
+
+    runs: pd.DataFrame
+    meta: dict
+    trace: pd.DataFrame | None = None
+    path: str = ""
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("scenario", "scenario"))
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    @property
+    def protocol(self) -> dict:
+        return (self.meta.get("scenario_resolved") or {}).get("protocol", {})
+
+    @property
+    def horizon(self) -> int:
+        h = self.protocol.get("horizon")
+        return int(h) if h is not None else int(self.runs["rounds"].max())
+
+    @property
+    def round_days(self) -> float:
+        return float(self.protocol.get("round_days", 7))
+
+    @property
+    def label(self) -> str:
+        """'<scenario> (<n> runs)', for titles."""
+        return f"{self.name} ({self.n:,} runs)"
+
+
+def trace_path(runs_path: str | Path) -> Path:
+    """Where `negsim run/compare --trace` puts the trace of a runs file: runs_X.parquet ->
+    trace_X.parquet, runs.parquet -> trace.parquet (same folder)."""
+    p = Path(runs_path)
+    if not p.name.startswith("runs"):
+        raise ValueError(f"{p}: a runs file is named runs.parquet or runs_<scenario>.parquet")
+    return p.with_name("trace" + p.name[len("runs"):])
+
+
+def load(path: str | Path, trace: bool | None = None) -> Result:
+    """Read a runs file (and its trace: trace=True requires it, None reads it if present,
+    False skips it).  Truncated or foreign files raise ResultsFileError (a ValueError)."""
+    from .resultsfile import read_runs, read_trace
+
+    runs, meta = read_runs(path)
+    tr = None
+    if trace is not False:
+        tp = trace_path(path)
+        if tp.exists():
+            tr, _ = read_trace(tp)
+        elif trace:
+            raise ValueError(f"{path}: no trace file beside it ({tp.name}); rerun with --trace")
+    return Result(runs, meta, tr, str(path))
+
+
+# ------------------------------------------------------------------ scenario document helpers
+
+
+def central(value: Any) -> float:
+    """Central value of a scenario number: a plain number, or a {dist = ...} table."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Mapping) and "dist" in value:
+        from sim.distributions import DIST_FIELDS, make_param
+
+        fields = {k: v for k, v in value.items() if k in DIST_FIELDS.get(value["dist"], ())}
+        return float(make_param(value["dist"], fields).central())
+    if isinstance(value, Mapping) and "value" in value:
+        return central(value["value"])
+    raise ValueError(f"not a number or distribution: {value!r}")
+
+
+def describe(value: Any) -> str:
+    """A scenario number as text: '0.3', 'triangular(0.1, 0.3, 0.5)', 'uniform(0.5, 0.6)'."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, Mapping) and "dist" in value:
+        from sim.distributions import DIST_FIELDS
+
+        names = DIST_FIELDS.get(value["dist"], ())
+        args = ", ".join(f"{value[k]:g}" for k in names if k in value)
+        return f"{value['dist']}({args})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {describe(v)}" for k, v in value.items() if k != "source") + "}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(describe(v) for v in value)
+    return str(value)
+
+
+def clauses_of(runs: pd.DataFrame) -> list[str]:
+    """Clause ids in the run table's (layout) order."""
+    return [c.removeprefix("value.") for c in runs.columns if c.startswith("value.")]
+
+
+def actors_of(runs: pd.DataFrame) -> list[str]:
+    """Every actor of the scenario, in the run table's (layout) order."""
+    return [c.removeprefix("utility.") for c in runs.columns if c.startswith("utility.")]
+
+
+def table_actors(runs: pd.DataFrame) -> list[str]:
+    """Actors at the table (required parties): the run table holds their outside-option draws."""
+    return [c.removeprefix("outside_option.") for c in runs.columns if c.startswith("outside_option.")]
+
+
+def agenda(meta: Mapping) -> dict[str, float]:
+    """Upper bound each clause may take under the scenario's agenda: 0 off the table, the cap if
+    capped, 1 otherwise (clauses not named are open)."""
+    doc = meta["scenario_resolved"]
+    ag = doc.get("agenda", {})
+    upper = {c: 1.0 for c in doc.get("clauses", {})}
+    upper.update({c: float(v) for c, v in (ag.get("caps") or {}).items()})
+    upper.update({c: 0.0 for c in ag.get("off") or []})
+    return upper
+
+
+def agenda_label(upper: float) -> str:
+    return "off" if upper <= 0 else "open" if upper >= 1 else f"capped at {upper:g}"
+
+
+def preferences(meta: Mapping) -> pd.DataFrame:
+    """One row per (actor, clause) the scenario gives a preference: central ideal, salience and
+    red lines (NaN when none), with each as written in the scenario (`*_text`) and its source."""
+    rows = []
+    for a, spec in meta["scenario_resolved"]["actors"].items():
+        for c, p in (spec.get("clauses") or {}).items():
+            rl = p.get("red_line") or {}
+            rows.append({
+                "actor": a, "clause": c,
+                "ideal": central(p.get("ideal")), "salience": central(p.get("salience")),
+                "red_line_above": central(rl.get("above")), "red_line_below": central(rl.get("below")),
+                "ideal_text": describe(p.get("ideal")), "salience_text": describe(p.get("salience")),
+                "red_line_text": "; ".join(f"{k} {describe(v)}" for k, v in rl.items() if k in ("above", "below")),
+                "source": p.get("source", ""),
+            })
+    return pd.DataFrame(rows, columns=["actor", "clause", "ideal", "salience", "red_line_above", "red_line_below",
+                                       "ideal_text", "salience_text", "red_line_text", "source"])
+
+
+def actor_settings(meta: Mapping) -> pd.DataFrame:
+    """One row per actor: the scenario's actor-level assumptions as written, and their source."""
+    keys = ["outside_option", "outside_option_growth", "patience", "deadline", "strategy", "offer", "walkout",
+            "window", "belief_noise", "consent_clauses", "weighs_on", "bloc"]
+    rows = []
+    for a, spec in meta["scenario_resolved"]["actors"].items():
+        row = {"actor": a, "name": spec.get("name", a)}
+        for k in keys:
+            row[k] = describe(spec.get(k)) if k in spec else ""
+        row["source"] = spec.get("source", "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ideals(meta: Mapping, clauses: Sequence[str], actors: Sequence[str]) -> pd.DataFrame:
+    """Central ideal points, actor x clause (NaN where the actor holds no preference)."""
+    prefs = preferences(meta)
+    wide = prefs.pivot(index="actor", columns="clause", values="ideal") if len(prefs) else pd.DataFrame()
+    return wide.reindex(index=list(actors), columns=list(clauses))
+
+
+# ------------------------------------------------------------------ outcomes
+
+
+def endings(runs: pd.DataFrame) -> pd.DataFrame:
+    """How the talks ended: agreement, each (walker, rule) pair, still talking at the horizon;
+    count, share of runs and its Wilson 95% interval."""
+    n = len(runs)
+    o = runs["outcome"].astype(str)
+    keys = [("agreement", o == "agreement")]
+    w = runs[o == "walkout"]
+    pairs = w.groupby([w["walkout_by"].astype(str), w["walkout_rule"].astype(str)], observed=True).size()
+    for (who, rule), _ in pairs.sort_values(ascending=False).items():
+        mask = (o == "walkout") & (runs["walkout_by"].astype(str) == who) & (runs["walkout_rule"].astype(str) == rule)
+        keys.append((f"walkout by {who} ({rule.replace('_', ' ')})", mask))
+    keys.append(("still talking at the horizon", o == "ongoing"))
+    rows = []
+    for label, mask in keys:
+        k = int(mask.sum())
+        e = stats.proportion(k, n)
+        rows.append({"ending": label, "runs": k, "share": e.value, "low": e.low, "high": e.high})
+    return pd.DataFrame(rows)
+
+
+def clause_values(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
+    """Per clause, over the runs that ended in agreement: the agenda, the number of agreements,
+    the median agreed value with its 95% interval (order statistics), the quartiles, the mean,
+    and the share of agreements at the status quo (value 0)."""
+    upper = agenda(meta)
+    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    rows = []
+    for c in clauses_of(runs):
+        v = agreed[f"value.{c}"].dropna().to_numpy(dtype=float)
+        med = stats.median(v)
+        rows.append({
+            "clause": c, "agenda": agenda_label(upper.get(c, 1.0)), "agreements": len(v),
+            "median": med.value, "median_low": med.low, "median_high": med.high,
+            "q25": float(np.quantile(v, 0.25)) if len(v) else math.nan,
+            "q75": float(np.quantile(v, 0.75)) if len(v) else math.nan,
+            "mean": float(v.mean()) if len(v) else math.nan,
+            "at_status_quo": float((v <= 1e-9).mean()) if len(v) else math.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def clause_distribution(runs: pd.DataFrame, bins: int = 10, clauses: Sequence[str] | None = None) -> pd.DataFrame:
+    """Clause x agreed-value bin: the share of agreements whose value of the clause falls in the
+    bin.  `bins` equal bins over [0, 1] (the last one closed); the columns are the bin centres
+    and `attrs` holds the edges and the number of agreements."""
+    clauses = list(clauses) if clauses is not None else clauses_of(runs)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    n = len(agreed)
+    data = np.zeros((len(clauses), bins))
+    for i, c in enumerate(clauses):
+        v = agreed[f"value.{c}"].dropna().to_numpy(dtype=float)
+        if len(v):
+            counts, _ = np.histogram(np.clip(v, 0, 1), bins=edges)
+            data[i] = counts / len(v)
+    out = pd.DataFrame(data, index=pd.Index(clauses, name="clause"),
+                       columns=np.round((edges[:-1] + edges[1:]) / 2, 6))
+    out.attrs["edges"] = edges
+    out.attrs["agreements"] = n
+    return out
+
+
+def concessions(runs: pd.DataFrame, meta: Mapping, actors: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per (actor, clause), over agreements: how far the agreed value lies from the actor's
+    central ideal.  Columns: actor, clause, ideal, agreements, median concession with its 95%
+    interval, quartiles, mean, the median signed concession `toward_others` (see the module
+    doc), and the share of agreements in which the actor gave no ground (agreed value at its
+    ideal or beyond it away from the others).  One extra row per actor, clause "all (weighted)",
+    is the salience-weighted sum over its clauses (central saliences normalised to 1), i.e.
+    1 - its utility of the agreement at the central calibration."""
+    actors = list(actors) if actors is not None else table_actors(runs)
+    clauses = clauses_of(runs)
+    prefs = preferences(meta)
+    prefs = prefs[prefs["clause"].isin(clauses)]
+    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    upper = agenda(meta)
+    at_table = table_actors(runs)
+    rows = []
+    for a in actors:
+        mine = prefs[prefs["actor"] == a].set_index("clause")
+        if mine.empty:
+            continue
+        sal = mine["salience"].fillna(0.0)
+        sal = sal / sal.sum() if sal.sum() > 0 else sal
+        weighted = np.zeros(len(agreed))
+        for c in [c for c in clauses if c in mine.index]:
+            p = float(mine.at[c, "ideal"])
+            x = agreed[f"value.{c}"].to_numpy(dtype=float)
+            others = prefs[(prefs["clause"] == c) & (prefs["actor"] != a) & prefs["actor"].isin(at_table)]
+            target = float(others["ideal"].mean()) if len(others) else math.nan
+            direction = 0.0 if math.isnan(target) or target == p else math.copysign(1.0, target - p)
+            gap = np.abs(x - p)
+            weighted += float(sal.get(c, 0.0)) * gap
+            rows.append(_concession_row(a, c, p, gap, (x - p) * direction if direction else gap,
+                                        direction, agenda_label(upper.get(c, 1.0))))
+        rows.append(_concession_row(a, "all (weighted)", math.nan, weighted, weighted, 0.0, ""))
+    return pd.DataFrame(rows)
+
+
+def _concession_row(actor, clause, ideal, gap, signed, direction, agenda_status) -> dict:
+    med = stats.median(gap)
+    n = len(gap)
+    return {
+        "actor": actor, "clause": clause, "agenda": agenda_status, "ideal": ideal, "agreements": n,
+        "median": med.value, "median_low": med.low, "median_high": med.high,
+        "q25": float(np.quantile(gap, 0.25)) if n else math.nan,
+        "q75": float(np.quantile(gap, 0.75)) if n else math.nan,
+        "mean": float(gap.mean()) if n else math.nan,
+        "toward_others": float(np.median(signed)) if n else math.nan,
+        "no_ground_given": float((signed <= 1e-9).mean()) if n and direction else math.nan,
+    }
+
+
+def constraint(meta: Mapping, clause: str, walker: str, others: Sequence[str]) -> str:
+    """What kept `clause` short of `walker`'s ideal, from the scenario (central values): the
+    agenda, else the other parties' red lines between the status quo side and the ideal."""
+    upper = agenda(meta).get(clause, 1.0)
+    prefs = preferences(meta)
+    mine = prefs[(prefs["actor"] == walker) & (prefs["clause"] == clause)]
+    if mine.empty:
+        return "walker has no preference on it"
+    p = float(mine["ideal"].iloc[0])
+    if p > upper + 1e-9:
+        return "agenda: off the table (held at 0)" if upper <= 0 else f"agenda: capped at {upper:g}"
+    rl = prefs[(prefs["clause"] == clause) & prefs["actor"].isin([o for o in others if o != walker])]
+    hits = []
+    for _, r in rl.iterrows():
+        if not math.isnan(r["red_line_above"]) and r["red_line_above"] < p - 1e-9:
+            hits.append((r["red_line_above"], f"{r['actor']} (above {r['red_line_above']:.2g})"))
+        if not math.isnan(r["red_line_below"]) and r["red_line_below"] > p + 1e-9:
+            hits.append((-r["red_line_below"], f"{r['actor']} (below {r['red_line_below']:.2g})"))
+    if not hits:
+        return "no red line in the way (traded off)"
+    return "red line of " + ", ".join(h for _, h in sorted(hits))
+
+
+def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
+    """What blocked agreement, one row per (walker, rule, blocking clause) among walkouts, most
+    frequent first: runs, share of walkouts, share of all runs with its Wilson interval, the
+    clause's agenda status, and what kept the clause short of the walker's ideal (`constraint`).
+    A last row counts the runs still talking at the horizon, which have no blocking record."""
+    n = len(runs)
+    o = runs["outcome"].astype(str)
+    w = runs[o == "walkout"]
+    at_table = table_actors(runs)
+    upper = agenda(meta)
+    rows = []
+    if len(w):
+        g = w.groupby([w["walkout_by"].astype(str), w["walkout_rule"].astype(str), w["blocking_clause"].astype(str)],
+                      observed=True).size().sort_values(ascending=False, kind="stable")
+        for (who, rule, clause), k in g.items():
+            e = stats.proportion(int(k), n)
+            rows.append({"walkout_by": who, "rule": rule, "clause": clause, "runs": int(k),
+                         "share_of_walkouts": k / len(w), "share": e.value, "low": e.low, "high": e.high,
+                         "agenda": agenda_label(upper.get(clause, 1.0)) if clause else "",
+                         "constraint": constraint(meta, clause, who, at_table) if clause else ""})
+    k = int((o == "ongoing").sum())
+    e = stats.proportion(k, n)
+    rows.append({"walkout_by": "", "rule": "", "clause": "", "runs": k, "share_of_walkouts": math.nan,
+                 "share": e.value, "low": e.low, "high": e.high, "agenda": "",
+                 "constraint": "still talking at the horizon: nobody walked out, no blocking record"})
+    return pd.DataFrame(rows)
+
+
+def conditions(runs: pd.DataFrame, actor: str = "russia", groups: int = 3) -> pd.DataFrame | None:
+    """P(agreement) and P(talks persist) with Wilson intervals by equal-count groups (thirds by
+    default) of `actor`'s drawn outside option at round 0; None if the table has no such draw
+    or it does not vary."""
+    col = f"outside_option.{actor}"
+    if col not in runs or runs[col].nunique() < groups:
+        return None
+    labels = ["low", "middle", "high"] if groups == 3 else [f"group {i + 1}" for i in range(groups)]
+    cut = pd.qcut(runs[col], groups, labels=labels, duplicates="drop")
+    rows = []
+    for label, g in runs.groupby(cut, observed=True):
+        o = g["outcome"].astype(str)
+        a = stats.proportion(int((o == "agreement").sum()), len(g))
+        p = stats.proportion(int((o != "walkout").sum()), len(g))
+        rows.append({"third": str(label), "low_value": float(g[col].min()), "high_value": float(g[col].max()),
+                     "runs": len(g), "agreement": a.value, "agreement_low": a.low, "agreement_high": a.high,
+                     "persist": p.value, "persist_low": p.low, "persist_high": p.high})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ trajectories
+
+
+def trajectories(trace: pd.DataFrame, value: str = "position", min_runs: int = 1) -> pd.DataFrame:
+    """Per (actor, round): the number of runs contributing, the median of `value` and its 25/75%
+    and 5/95% quantiles across runs (the 50% and 90% bands).  Only runs still talking in a round
+    contribute to it (a run that ended is not carried forward), and rows with a NaN value (an
+    actor not at the table, or before its first offer) are left out.  Rounds with fewer than
+    `min_runs` runs are dropped."""
+    if value not in ("position", "aspiration", "best_offer"):
+        raise ValueError(f"value must be position, aspiration or best_offer, got {value!r}")
+    t = trace[["actor", "round", value]].dropna()
+    g = t.groupby(["actor", "round"], sort=True)[value]
+    out = g.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    out.columns = ["q05", "q25", "median", "q75", "q95"]
+    out.insert(0, "runs", g.size())
+    out = out.reset_index()
+    order = {a: i for i, a in enumerate(dict.fromkeys(trace["actor"].astype(str)))}
+    out = out.sort_values(["actor", "round"], key=lambda s: s.map(order) if s.name == "actor" else s)
+    return out[out["runs"] >= min_runs].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ differences between scenarios
+
+
+def bootstrap_difference(a, b, statistic: str = "median", seed: int = 0, resamples: int = 999) -> stats.Estimate:
+    """statistic(b) - statistic(a) with a percentile bootstrap 95% interval (seeded); NaN when
+    either sample is empty."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return stats.Estimate(math.nan, math.nan, math.nan)
+    if statistic == "median":
+        return stats.median_difference(a, b, seed)
+    if statistic != "mean":
+        raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
+    from scipy import stats as sps
+
+    res = sps.bootstrap((b, a), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+                        n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed), batch=100)
+    return stats.Estimate(float(b.mean() - a.mean()), float(res.confidence_interval.low),
+                          float(res.confidence_interval.high))
+
+
+def scenario_differences(a: pd.DataFrame, b: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """B - A: every outcome share (Newcombe interval), the median rounds (bootstrap), each
+    table actor's mean final utility (bootstrap), and each clause's median agreed value among
+    agreements (bootstrap).  Columns: metric, a, b, difference, low, high, kind, method."""
+    actors = list(dict.fromkeys(table_actors(a) + table_actors(b)))
+    rows = []
+    diff = stats.compare(a, b, actors, seed)
+    sa, sb = stats.summarise(a, actors), stats.summarise(b, actors)
+    for m, d in diff.items():
+        kind = "rounds" if m.startswith("median") else "share"
+        rows.append({"metric": m, "a": sa[m].value, "b": sb[m].value, "difference": d.value, "low": d.low,
+                     "high": d.high, "kind": kind, "method": "bootstrap" if kind == "rounds" else "Newcombe"})
+    for actor in actors:
+        col = f"utility.{actor}"
+        if col in a and col in b:
+            d = bootstrap_difference(a[col], b[col], "mean", seed)
+            rows.append({"metric": f"mean utility of {actor}", "a": float(a[col].mean()), "b": float(b[col].mean()),
+                         "difference": d.value, "low": d.low, "high": d.high, "kind": "utility", "method": "bootstrap"})
+    aa, ab = a[a["outcome"].astype(str) == "agreement"], b[b["outcome"].astype(str) == "agreement"]
+    for c in [c for c in clauses_of(a) if c in clauses_of(b)]:
+        va, vb = aa[f"value.{c}"].dropna(), ab[f"value.{c}"].dropna()
+        d = bootstrap_difference(va, vb, "median", seed)
+        rows.append({"metric": f"median agreed {c}", "a": float(va.median()) if len(va) else math.nan,
+                     "b": float(vb.median()) if len(vb) else math.nan, "difference": d.value, "low": d.low,
+                     "high": d.high, "kind": "clause", "method": "bootstrap"})
+    return pd.DataFrame(rows)

@@ -1,0 +1,457 @@
+"""A self-contained HTML report of one or more scenarios' results.
+
+One file: the figures are embedded as base64 PNG <img> elements, the style sheet is inline, and
+there is no script, font or link to anything outside the file, so it opens from disk in any
+browser with no server and no network.  Every piece of text taken from the results or the
+scenario is escaped with html.escape.
+
+Contents: the question and a one-paragraph answer (first two scenarios), outcome shares with
+Wilson intervals and their differences; how long the talks lasted and how they ended (competing
+risks at chosen days, the ending rules, P by thirds of Russia's outside option); which clauses
+were agreed at what values and how far each actor conceded; who walked out over what; the
+actors' positions over rounds (when a trace file sits beside the runs file); every difference
+B - A with its interval; and per scenario its assumptions (agenda, protocol, actors, preferences,
+clause texts) and provenance (file, SHA-256, seed, runs, engine, version, command to reproduce).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import outcomes as oc
+from . import plots, stats, survival
+
+DEFAULT_QUESTION = ("Do the talks persist when NATO accession is excluded from the table, "
+                    "and under what conditions does a deal on the rest form?")
+# Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
+# replies day 40, Russia's reply day 62, invasion day 69) and a quarter, half and full year.
+DAYS = (40, 62, 69, 91, 182, 364)
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1180px;
+margin:0 auto;padding:0 1.2em 3em;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.55em;margin:1em 0 .3em}h2{font-size:1.25em;margin-top:2em;border-bottom:2px solid #0072B2;
+padding-bottom:.2em}h3{font-size:1.05em;margin-top:1.4em}
+.question{font-size:1.1em;font-style:italic}.answer{background:#eef5fb;border-left:4px solid #0072B2;
+padding:.6em 1em}
+table{border-collapse:collapse;margin:.6em 0 1em;font-size:.86em}
+th,td{border:1px solid #c9c9c9;padding:.25em .55em;text-align:left;vertical-align:top}
+th{background:#f1f1f1}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+figcaption{font-size:.86em;color:#444}.note{font-size:.88em;color:#444}
+nav ol{columns:2}code{background:#f4f4f4;padding:0 .25em;word-break:break-all}
+details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
+"""
+
+
+# ------------------------------------------------------------------ small HTML helpers
+
+
+def esc(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def pct(v: float, digits: int = 1) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f}%"
+
+
+def est(value: float, low: float, high: float, percent: bool = True, signed: bool = False, digits: int = 1) -> str:
+    """'24.1% [22.3, 26.0]' (or without % / signed)."""
+    if value is None or math.isnan(value):
+        return "-"
+    k = 100 if percent else 1
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    unit = ("pp" if signed else "%") if percent else ""
+    sep = " " if unit == "pp" else ""
+    return f"{f.format(k * value)}{sep}{unit} [{f.format(k * low)}, {f.format(k * high)}]"
+
+
+def num(v, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    return f"{v:.{digits}f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None) -> str:
+    """An HTML table; every cell is escaped.  `numeric[j]` right-aligns column j."""
+    numeric = list(numeric) if numeric is not None else [False] * len(headers)
+    out = ["<table><thead><tr>", *(f"<th>{esc(h)}</th>" for h in headers), "</tr></thead><tbody>"]
+    for r in rows:
+        out.append("<tr>" + "".join(f'<td class="num">{esc(c)}</td>' if numeric[j] else f"<td>{esc(c)}</td>"
+                                    for j, c in enumerate(r)) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def figure_html(fig, alt: str, caption: str, dpi: int = 100) -> str:
+    """A matplotlib figure as an embedded PNG (<figure> with <img> and <figcaption>); the figure
+    is closed."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _answer(a: oc.Result, b: oc.Result, seed: int) -> str:
+    actors = list(dict.fromkeys(oc.table_actors(a.runs) + oc.table_actors(b.runs)))
+    sa, sb = stats.summarise(a.runs, actors), stats.summarise(b.runs, actors)
+    d = stats.compare(a.runs, b.runs, actors, seed)
+    p, g = d["talks persist"], d["agreement"]
+    direction = "more" if p.low > 0 else "less" if p.high < 0 else "neither more nor less"
+    return (f"With {b.name}, the talks persist (no required party walks out) in {sb['talks persist'].fmt()} of "
+            f"runs against {sa['talks persist'].fmt()} with {a.name}: {direction} often "
+            f"({est(p.value, p.low, p.high, signed=True)}). A deal forms in {sb['agreement'].fmt()} against "
+            f"{sa['agreement'].fmt()} ({est(g.value, g.low, g.high, signed=True)}). Median length of the talks: "
+            f"{sb['median rounds'].value:g} rounds against {sa['median rounds'].value:g} "
+            f"(one round = {b.round_days:g} days).")
+
+
+def _outcome_section(results: list[oc.Result], seed: int) -> str:
+    metrics = plots.metrics_of(results)
+    actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
+    sums = [stats.summarise(r.runs, actors) for r in results]
+    diff = stats.compare(results[0].runs, results[1].runs, actors, seed) if len(results) > 1 else None
+    labels = {"agreement": "P(agreement)", "talks persist": "P(talks persist) = no walkout",
+              "walkout": "P(walkout)", "ongoing": "P(still talking at the horizon)"}
+    headers = ["outcome"] + [r.label for r in results]
+    if diff:
+        headers.append(f"difference ({results[1].name} - {results[0].name})")
+    rows = []
+    for m in metrics + ["median rounds", "median rounds to agreement"]:
+        percent = not m.startswith("median")
+        row = [labels.get(m, f"P({m})" if percent else m)]
+        row += [est(s[m].value, s[m].low, s[m].high, percent=percent) for s in sums]
+        if diff:
+            row.append(est(diff[m].value, diff[m].low, diff[m].high, percent=percent, signed=True) if m in diff else "")
+        rows.append(row)
+    parts = ["<h2 id='outcomes'>1. Outcome shares</h2>",
+             "<p class='note'>95% intervals: shares Wilson score; differences of shares Newcombe's hybrid score; "
+             "medians order statistics; difference of medians percentile bootstrap (999 resamples, seeded).</p>",
+             table(headers, rows, [False] + [True] * (len(headers) - 1)),
+             figure_html(plots.outcomes_figure(results), "Bar chart of outcome shares with 95% intervals",
+                         "Outcome shares with 95% Wilson intervals, one bar per scenario.")]
+    return "".join(parts)
+
+
+def _course_section(results: list[oc.Result]) -> str:
+    parts = ["<h2 id='course'>2. How long the talks lasted and how they ended</h2>",
+             "<p class='note'>Competing risks: every run ends in agreement or a walkout, or is still talking at "
+             "the horizon; nothing is censored before the horizon, so the cumulative incidence of each ending "
+             "is the share of runs that ended that way by that day (the Aalen-Johansen estimate with no "
+             "censoring), with pointwise Wilson 95% intervals.</p>"]
+    rows = []
+    for r in results:
+        tab = survival.competing_risks(r.runs, r.horizon)
+        for _, row in survival.at_days(tab, DAYS, r.round_days).iterrows():
+            rows.append([r.name, int(row["day"]), int(row["round"]),
+                         est(row["cif_agreement"], row["cif_agreement_low"], row["cif_agreement_high"]),
+                         est(row["cif_walkout"], row["cif_walkout_low"], row["cif_walkout_high"]),
+                         est(row["still_talking"], row["still_talking_low"], row["still_talking_high"])])
+    parts.append("<h3>Ended by day d (share of all runs)</h3>")
+    parts.append(table(["scenario", "day", "end of round", "agreement", "walkout", "still talking"], rows,
+                       [False, True, True, True, True, True]))
+    if len(results) > 1:
+        a, b = results[0], results[1]
+        rd = a.round_days
+        d = survival.incidence_difference(a.runs, b.runs, max(a.horizon, b.horizon),
+                                          [int(day // rd) for day in DAYS])
+        d["day"] = np.repeat(list(DAYS), 3)
+        wide = []
+        for day, g in d.groupby("day", sort=False):
+            g = g.set_index("quantity")
+            wide.append([int(day)] + [est(g.at[q, "difference"], g.at[q, "low"], g.at[q, "high"], signed=True)
+                                      for q in ("agreement", "walkout", "still talking")])
+        parts.append(f"<h3>Differences by day d ({esc(b.name)} - {esc(a.name)}, Newcombe 95% intervals)</h3>")
+        parts.append(table(["day", "agreement", "walkout", "still talking"], wide, [True] * 4))
+    parts.append(figure_html(plots.incidence_figure(results), "Cumulative incidence of agreement and walkout "
+                             "and share still talking over days, per scenario",
+                             "Cumulative incidence of agreement (solid) and walkout (dashed) and the share still "
+                             "talking (dotted), with Wilson 95% bands; dotted verticals mark the historical record "
+                             "(a reference pattern, not a tuning target)."))
+    parts.append("<h3>How the talks ended</h3>")
+    for r in results:
+        e = oc.endings(r.runs)
+        parts.append(f"<p><b>{esc(r.label)}</b></p>")
+        parts.append(table(["ending", "runs", "share of runs [95%]"],
+                           [[x["ending"], num(int(x["runs"])), est(x["share"], x["low"], x["high"])]
+                            for _, x in e.iterrows()], [False, True, True]))
+    parts.append(figure_html(plots.rounds_figure(results), "Histogram of the number of rounds played, by outcome",
+                             "Runs by the number of rounds played, stacked by outcome."))
+    cond = [(r, oc.conditions(r.runs)) for r in results]
+    cond = [(r, c) for r, c in cond if c is not None]
+    if cond:
+        parts.append("<h3>Under what conditions: by Russia's drawn outside option (thirds of the draws)</h3>")
+        rows = [[r.name, x["third"], f"{x['low_value']:.2f}-{x['high_value']:.2f}", num(int(x["runs"])),
+                 est(x["agreement"], x["agreement_low"], x["agreement_high"]),
+                 est(x["persist"], x["persist_low"], x["persist_high"])]
+                for r, c in cond for _, x in c.iterrows()]
+        parts.append(table(["scenario", "third", "outside option", "runs", "P(agreement)", "P(talks persist)"],
+                           rows, [False, False, True, True, True, True]))
+    return "".join(parts)
+
+
+def _clause_section(results: list[oc.Result], seed: int) -> str:
+    parts = ["<h2 id='clauses'>3. Which clauses were agreed, at what values</h2>",
+             "<p class='note'>Over the runs that ended in agreement. 0 is the status quo (draft rejected), 1 the "
+             "clause as Russia drafted it; the scale of each clause is listed under the scenario's assumptions. "
+             "Median with its 95% interval (order statistics) and the quartile range.</p>"]
+    vals = [oc.clause_values(r.runs, r.meta).set_index("clause") for r in results]
+    clauses = list(dict.fromkeys(c for v in vals for c in v.index))
+    diffs = None
+    if len(results) > 1:
+        d = oc.scenario_differences(results[0].runs, results[1].runs, seed)
+        diffs = d[d["kind"] == "clause"].set_index("metric")
+    headers = ["clause"] + [f"{r.name}: median [95%] (IQR)" for r in results]
+    if diffs is not None:
+        headers.append(f"difference of medians ({results[1].name} - {results[0].name}, bootstrap)")
+    rows = []
+    for c in clauses:
+        row = [c]
+        for v in vals:
+            if c not in v.index or v.at[c, "agreements"] == 0:
+                row.append("-")
+                continue
+            x = v.loc[c]
+            tag = "" if x["agenda"] == "open" else f" {x['agenda']}"
+            row.append(f"{est(x['median'], x['median_low'], x['median_high'], percent=False, digits=2)} "
+                       f"({x['q25']:.2f}-{x['q75']:.2f}){tag}")
+        if diffs is not None:
+            key = f"median agreed {c}"
+            row.append(est(diffs.at[key, "difference"], diffs.at[key, "low"], diffs.at[key, "high"], percent=False,
+                           signed=True, digits=2) if key in diffs.index else "")
+        rows.append(row)
+    parts.append(table(headers, rows, [False] + [True] * (len(headers) - 1)))
+    parts.append(figure_html(plots.clauses_figure(results), "Heatmap of agreed values by clause, per scenario",
+                             "Share of agreements with each clause's value in each tenth of the scale; markers: "
+                             "each party's central ideal point."))
+    parts.append("<h3>How far each party conceded</h3>"
+                 "<p class='note'>|agreed value - the party's central ideal|, over agreements; 'toward others' is "
+                 "the signed median (positive: the agreement lies on the other parties' side of the ideal); 'all "
+                 "(weighted)' weighs each clause by the party's central salience, i.e. 1 - its utility of the "
+                 "agreement at the central calibration.</p>")
+    for r in results:
+        conc = oc.concessions(r.runs, r.meta)
+        if conc.empty or conc["agreements"].max() == 0:
+            parts.append(f"<p><b>{esc(r.label)}</b>: no agreements.</p>")
+            continue
+        wide = conc.pivot_table(index="clause", columns="actor", values="median", sort=False)
+        actors = list(dict.fromkeys(conc["actor"]))
+        order = list(dict.fromkeys(conc["clause"]))
+        wide = wide.reindex(index=order, columns=actors)
+        rows = [[c] + [num(wide.at[c, a]) for a in actors] for c in order]
+        parts.append(f"<details><summary>{esc(r.label)}: median concession per clause and party</summary>"
+                     + table(["clause"] + actors, rows, [False] + [True] * len(actors)) + "</details>")
+    parts.append(figure_html(plots.concessions_figure(results), "Dot plot of each party's concession per clause",
+                             "Median distance of the agreed value from each party's central ideal, with the "
+                             "quartile range across agreements."))
+    return "".join(parts)
+
+
+def _blocking_section(results: list[oc.Result]) -> str:
+    parts = ["<h2 id='blocking'>4. Who walked out over what</h2>",
+             "<p class='note'>For each walkout the run records who left, by which rule (outside option: nothing on "
+             "the agenda beats walking away; impatience: waiting cannot beat it before the deadline) and the "
+             "blocking clause, the clause furthest (salience-weighted) from the walker's ideal in the best offer "
+             "it had. What kept that clause short of the walker's ideal is read from the scenario: the agenda, "
+             "else the other parties' red lines (central values). Runs still talking at the horizon have no "
+             "blocking record: nobody walked out.</p>"]
+    for r in results:
+        b = oc.blocking(r.runs, r.meta)
+        rows = [[x["walkout_by"] or "-", str(x["rule"]).replace("_", " ") or "-", x["clause"] or "-",
+                 num(int(x["runs"])), pct(x["share_of_walkouts"]), est(x["share"], x["low"], x["high"]),
+                 x["agenda"] or "-", x["constraint"]] for _, x in b.iterrows()]
+        parts.append(f"<p><b>{esc(r.label)}</b></p>")
+        parts.append(table(["walked out", "rule", "blocking clause", "runs", "of walkouts", "of all runs [95%]",
+                            "agenda", "what kept the clause short"], rows,
+                           [False, False, False, True, True, True, False, False]))
+    parts.append(figure_html(plots.blocking_figure(results), "Bar chart of walkouts by party, rule and clause",
+                             "Share of all runs ending in each kind of walkout, and still talking at the horizon, "
+                             "with Wilson 95% intervals."))
+    return "".join(parts)
+
+
+def _trajectory_section(results: list[oc.Result]) -> str:
+    parts = ["<h2 id='trajectories'>5. Positions over rounds</h2>"]
+    have = [r for r in results if r.trace is not None]
+    missing = [r.name for r in results if r.trace is None]
+    if missing:
+        parts.append(f"<p class='note'>No trace file for {esc(', '.join(missing))}: rerun <code>negsim run</code> "
+                     "or <code>negsim compare</code> with <code>--trace</code> to add this figure.</p>")
+    if have:
+        parts.append(figure_html(plots.trajectories_figure(have), "Median position of each party's latest offer "
+                                 "over rounds with 50% and 90% bands",
+                                 "Each party's latest offer (mean position over the clauses on the table): median "
+                                 "and 50%/90% bands across the runs still talking in that round; below, how many "
+                                 "runs are still talking."))
+    return "".join(parts)
+
+
+def _difference_section(results: list[oc.Result], seed: int) -> str:
+    a, b = results[0], results[1]
+    d = oc.scenario_differences(a.runs, b.runs, seed)
+    d = d[d["kind"] != "clause"]
+    rows = []
+    for _, x in d.iterrows():
+        percent = x["kind"] == "share"
+        f = (lambda v: pct(v)) if percent else (lambda v: num(v, 3 if x["kind"] == "utility" else 1))
+        rows.append([x["metric"], f(x["a"]), f(x["b"]),
+                     est(x["difference"], x["low"], x["high"], percent=percent, signed=True,
+                         digits=1 if x["kind"] != "utility" else 3), x["method"]])
+    note = f" (of {len(results)} scenarios, the first two)" if len(results) > 2 else ""
+    return (f"<h2 id='differences'>6. Differences {esc(b.name)} - {esc(a.name)}{esc(note)}</h2>"
+            "<p class='note'>Mean final utility: the utility of the agreement, or the outside option at the last "
+            "round otherwise (docs/model.md 3.7). Intervals: Newcombe for shares, percentile bootstrap (999 "
+            f"resamples, seed {seed}) for medians and means.</p>"
+            + table(["metric", a.name, b.name, "difference [95%]", "interval"], rows,
+                    [False, True, True, True, False]))
+
+
+def _assumptions(r: oc.Result) -> str:
+    doc = r.meta.get("scenario_resolved") or {}
+    m = r.meta
+    parts = [f"<h3 id='scenario-{esc(r.name)}'>{esc(r.name)}</h3>",
+             f"<p>{esc((doc.get('meta') or {}).get('description', ''))}</p>"]
+    prov = [["results file", r.path], ["scenario file", m.get("scenario_path", "")],
+            ["scenario SHA-256", m.get("scenario_sha256", "")], ["runs", num(int(m.get("n_runs", r.n)))],
+            ["root seed", m.get("root_seed", "")], ["engine", m.get("engine", "")],
+            ["negsim version", m.get("negsim_version", "")], ["numpy version", m.get("numpy_version", "")],
+            ["reproduce", m.get("reproduce", "")]]
+    parts.append("<p><b>Provenance</b></p>" + table(["", ""], prov))
+    ag = doc.get("agenda") or {}
+    proto = doc.get("protocol") or {}
+    rows = [["off the table", ", ".join(ag.get("off") or []) or "none"],
+            ["capped", ", ".join(f"{c} at {v:g}" for c, v in (ag.get("caps") or {}).items()) or "none"],
+            ["agenda source", ag.get("source", "")]]
+    rows += [[k.replace("_", " "), oc.describe(v)] for k, v in proto.items() if k != "source"]
+    rows.append(["protocol source", proto.get("source", "")])
+    parts.append("<p><b>Agenda and protocol</b></p>" + table(["", ""], rows))
+    act = oc.actor_settings(r.meta)
+    order = {a: i for i, a in enumerate(oc.actors_of(r.runs))}
+    act = act.sort_values("actor", key=lambda s: s.map(lambda a: order.get(a, 99)))
+    at_table = set(oc.table_actors(r.runs))
+    cols = ["outside_option", "outside_option_growth", "patience", "deadline", "strategy", "walkout", "window",
+            "belief_noise", "consent_clauses", "weighs_on", "bloc"]
+    cols = [c for c in cols if (act[c] != "").any()]
+    rows = [[x["actor"] + ("" if x["actor"] in at_table else " (not at the table)"), x["name"]]
+            + [x[c] for c in cols] + [x["source"]] for _, x in act.iterrows()]
+    parts.append("<p><b>Actors</b> (numbers as written: a fixed value or the distribution drawn per run)</p>"
+                 + table(["actor", "name"] + [c.replace("_", " ") for c in cols] + ["source"], rows))
+    prefs = oc.preferences(r.meta)
+    clauses = oc.clauses_of(r.runs)
+    upper = oc.agenda(r.meta)
+    actors = [a for a in oc.actors_of(r.runs) if a in set(prefs["actor"])]
+    rows = []
+    for c in clauses:
+        row = [c, oc.agenda_label(upper.get(c, 1.0))]
+        for a in actors:
+            p = prefs[(prefs["actor"] == a) & (prefs["clause"] == c)]
+            if p.empty:
+                row.append("")
+                continue
+            p = p.iloc[0]
+            txt = f"ideal {p['ideal_text']}; salience {p['salience_text']}"
+            if p["red_line_text"]:
+                txt += f"; red line {p['red_line_text']}"
+            row.append(txt)
+        rows.append(row)
+    parts.append("<details><summary>Preferences per clause (ideal, salience, red lines)</summary>"
+                 + table(["clause", "agenda"] + actors, rows) + "</details>")
+    src = [[p["actor"], p["clause"], p["source"]] for _, p in prefs.iterrows()]
+    parts.append("<details><summary>Sources of the preferences</summary>"
+                 + table(["actor", "clause", "source"], src) + "</details>")
+    cl = doc.get("clauses") or {}
+    rows = [[c, cl.get(c, {}).get("article", ""), cl.get(c, {}).get("demand", ""), cl.get(c, {}).get("reply", ""),
+             "; ".join(f"{k} = {v}" for k, v in (cl.get(c, {}).get("scale") or {}).items())] for c in clauses]
+    parts.append("<details><summary>Clauses: article, demand, reply, scale</summary>"
+                 + table(["clause", "article", "demand", "reply (Jan 2022)", "scale"], rows) + "</details>")
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------ the report
+
+
+def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION) -> str:
+    """The report as one HTML string."""
+    import sim
+
+    results = list(results)
+    if not results:
+        raise ValueError("a report needs at least one results file")
+    names = [r.name for r in results]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two results files hold the same scenario ({', '.join(names)}); give one per scenario")
+    title = " vs ".join(names)
+    toc = [("outcomes", "Outcome shares"), ("course", "How long the talks lasted and how they ended"),
+           ("clauses", "Which clauses were agreed, at what values"), ("blocking", "Who walked out over what"),
+           ("trajectories", "Positions over rounds")]
+    if len(results) > 1:
+        toc.append(("differences", "Differences between the scenarios"))
+    toc.append(("assumptions", "Assumptions and provenance"))
+    body = [f"<h1>negsim report: {esc(title)}</h1>",
+            f"<p class='question'>{esc(question)}</p>"]
+    if len(results) > 1:
+        body.append(f"<p class='answer'><b>Answer.</b> {esc(_answer(results[0], results[1], seed))}</p>")
+    body.append("<p class='note'>" + esc(
+        "Outcome distributions over Monte Carlo runs of an agent-based bargaining model; every uncertain "
+        "calibration number is drawn afresh per run. A tool for comparing scenarios, not a forecast. "
+        + "; ".join(f"{r.name}: {r.n:,} runs, root seed {r.meta.get('root_seed', '?')}" for r in results) + ".")
+        + "</p>")
+    body.append("<nav><ol>" + "".join(f"<li><a href='#{i}'>{esc(t)}</a></li>" for i, t in toc) + "</ol></nav>")
+    body.append(_outcome_section(results, seed))
+    body.append(_course_section(results))
+    body.append(_clause_section(results, seed))
+    body.append(_blocking_section(results))
+    body.append(_trajectory_section(results))
+    if len(results) > 1:
+        body.append(_difference_section(results, seed))
+    body.append("<h2 id='assumptions'>7. Assumptions and provenance</h2>")
+    body.extend(_assumptions(r) for r in results)
+    body.append(f"<hr><p class='note'>Written by negsim {esc(sim.__version__)} "
+                f"(analysis/report.py); bootstrap seed {seed}. Model: docs/model.md (ODD protocol).</p>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>negsim report: {esc(title)}</title><style>{CSS}</style></head><body>"
+            + "\n".join(body) + "</body></html>\n")
+
+
+def write_atomic(path: str | Path, text: str | bytes) -> None:
+    """Write `text` to a temporary file beside `path` and rename it into place, so `path` is
+    either the old file or the complete new one, never half written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build(paths: Sequence[str | Path], out: str | Path, seed: int, question: str = DEFAULT_QUESTION) -> Path:
+    """Read the runs files (each with its trace if one sits beside it), render the report and
+    write it atomically to `out`."""
+    results = [oc.load(p) for p in paths]
+    text = render(results, seed, question)
+    write_atomic(out, text)
+    return Path(out)

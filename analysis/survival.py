@@ -1,0 +1,120 @@
+"""The course of the talks over rounds as competing risks: agreement and walkout end the talks,
+and whatever has not ended by round t is still talking.
+
+Every run is followed until it ends (agreement or walkout) or reaches the horizon, so nothing is
+censored before the horizon.  With no censoring the Aalen-Johansen estimator of the cumulative
+incidence of cause k reduces exactly to the empirical share
+
+    F_k(t) = #{runs that ended by cause k in a round <= t} / n,
+
+and the share still talking is S(t) = 1 - sum_k F_k(t).  Each of these is a binomial proportion
+at every t, so its exact-enough pointwise 95% interval is the Wilson score interval (the same
+interval `analysis.stats.proportion` gives, vectorised here).  A survival library (lifelines'
+`AalenJohansenFitter`) would add nothing to the point estimate, would jitter the many tied
+(integer) rounds at random, and would give a delta-method log-log interval that is slower and no
+better behaved near 0 and 1 than Wilson's; so this module is plain numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .stats import Z95, Estimate, proportion_difference
+
+CAUSES = ("agreement", "walkout")
+
+
+def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes out of n (arrays broadcast); NaN where n == 0."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # Exact at the boundaries (rounding otherwise leaves 1e-17 instead of 0).
+    low = np.where(k == 0, 0.0, low)
+    high = np.where(k == n, 1.0, high)
+    return low, high
+
+
+def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:
+    """Boolean masks, one per cause of ending.  With by_actor, walkouts are split by who left
+    (causes "walkout:<actor>")."""
+    o = runs["outcome"].astype(str).to_numpy()
+    out = {"agreement": o == "agreement"}
+    if by_actor:
+        who = runs["walkout_by"].astype(str).to_numpy()
+        for a in sorted(set(who[o == "walkout"])):
+            out[f"walkout:{a}"] = (o == "walkout") & (who == a)
+    else:
+        out["walkout"] = o == "walkout"
+    return out
+
+
+def competing_risks(runs: pd.DataFrame, horizon: int, by_actor: bool = False) -> pd.DataFrame:
+    """One row per round t = 0..horizon: `at_risk` (runs still talking when round t starts, t >= 1),
+    and for each cause k (agreement, walkout; or walkout:<actor> with by_actor) the runs ending
+    by k in round t (`events_k`), its cumulative incidence `cif_k` with Wilson bounds `cif_k_low`,
+    `cif_k_high`; then `still_talking` (share of runs not ended by the end of round t) with its
+    bounds.  Shares are of all n runs.  Round 0 is the start (nothing has ended)."""
+    n = len(runs)
+    rounds = runs["rounds"].to_numpy(dtype=np.int64)
+    if n and (rounds.min() < 0 or rounds.max() > horizon):
+        raise ValueError(f"rounds must lie in 0..{horizon} (the horizon), got {rounds.min()}..{rounds.max()}")
+    t = np.arange(horizon + 1)
+    table = {"round": t}
+    ended = np.zeros(horizon + 1)
+    for cause, mask in _causes(runs, by_actor).items():
+        events = np.bincount(rounds[mask], minlength=horizon + 1)[: horizon + 1]
+        cum = np.cumsum(events)
+        ended = ended + cum
+        low, high = wilson(cum, n)
+        table[f"events_{cause}"] = events
+        table[f"cif_{cause}"] = cum / n if n else np.full(len(t), np.nan)
+        table[f"cif_{cause}_low"], table[f"cif_{cause}_high"] = low, high
+    talking = n - ended
+    table["at_risk"] = np.concatenate([[n], talking[:-1]]).astype(np.int64)
+    table["still_talking"] = talking / n if n else np.full(len(t), np.nan)
+    table["still_talking_low"], table["still_talking_high"] = wilson(talking, n)
+    out = pd.DataFrame(table)
+    cols = ["round", "at_risk"] + [c for c in out.columns if c not in ("round", "at_risk")]
+    return out[cols]
+
+
+def causes_of(table: pd.DataFrame) -> list[str]:
+    """The causes a `competing_risks` table holds, in its column order."""
+    return [c.removeprefix("events_") for c in table.columns if c.startswith("events_")]
+
+
+def at_days(table: pd.DataFrame, days, round_days: float) -> pd.DataFrame:
+    """Rows of a `competing_risks` table at the end of the round that covers each calendar day
+    (round = floor(day / round_days), capped at the horizon), with a `day` column."""
+    horizon = int(table["round"].max())
+    r = np.minimum(np.floor(np.asarray(days, dtype=float) / round_days).astype(int), horizon)
+    out = table.set_index("round").loc[r].reset_index()
+    out.insert(0, "day", np.asarray(days))
+    return out
+
+
+def incidence_difference(a: pd.DataFrame, b: pd.DataFrame, horizon: int, rounds) -> pd.DataFrame:
+    """Differences B - A in the cumulative incidence of agreement and of walkout, and in the
+    share still talking, at the end of each given round, with Newcombe's interval (the two runs
+    sets are independent samples)."""
+    rows = []
+    for r in rounds:
+        r = int(min(r, horizon))
+        ra, rb = a["rounds"].to_numpy() <= r, b["rounds"].to_numpy() <= r
+        oa, ob = a["outcome"].astype(str).to_numpy(), b["outcome"].astype(str).to_numpy()
+        for what, ka, kb in (
+            ("agreement", (ra & (oa == "agreement")).sum(), (rb & (ob == "agreement")).sum()),
+            ("walkout", (ra & (oa == "walkout")).sum(), (rb & (ob == "walkout")).sum()),
+            ("still talking", (~(ra & (oa != "ongoing"))).sum(), (~(rb & (ob != "ongoing"))).sum()),
+        ):
+            d: Estimate = proportion_difference(int(ka), len(a), int(kb), len(b))
+            rows.append({"round": r, "quantity": what, "a": ka / len(a), "b": kb / len(b),
+                         "difference": d.value, "low": d.low, "high": d.high})
+    return pd.DataFrame(rows)

@@ -1,0 +1,270 @@
+"""Parameter sweeps: which assumptions drive the answer.
+
+A sweep fixes some parameters of a base scenario at sampled points (grid, Latin hypercube,
+Sobol or Morris designs, all from SALib except the grid) and runs the same R Monte Carlo runs
+at every point: run i at every point uses run i's uniforms (common random numbers), so two
+points differ only by the parameters swept.  Points are evaluated in coarse tasks (many points
+at once through one vectorised batch), checkpointed to disk as they finish, and resumed without
+recomputation after a crash.  Tasks run in local processes or on a Dask cluster; the results do
+not depend on where or in what order they ran.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+import sim
+from sim.engine import Compiled, play
+from sim.overrides import Target, fix, resolve
+from sim.params import RunParams, draw_params
+from sim.protocol import AGREEMENT, ONGOING, WALKOUT
+from sim.scenario import ScenarioError, load_scenario
+from sim.seeding import run_uniforms
+
+SAMPLERS = ("grid", "lhs", "sobol", "morris")
+SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source"}
+PARAM_KEYS = {"low", "high", "levels", "source"}
+FORMAT = "negsim-sweep/1"
+RUNS_PER_TASK = 4096  # a task carries about a second of work: Dask costs ~ms per task
+
+
+class SweepError(ValueError):
+    """A sweep that cannot run: says which file or option, which key, and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    path: str
+    low: float
+    high: float
+    levels: tuple[float, ...] = ()  # grid only: explicit levels
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    scenario: str  # path of the base scenario
+    params: tuple[ParamRange, ...]
+    sampler: str = "lhs"
+    points: int = 64  # grid: levels per parameter; lhs: points; sobol: base N; morris: trajectories
+    runs: int = 200
+    seed: int = 20211217
+    metrics: tuple[str, ...] = ()  # () = all
+    second_order: bool = False  # Sobol S2 indices (N * (2D + 2) points instead of N * (D + 2))
+    morris_levels: int = 4
+    origin: str = "command line"
+
+    def fingerprint(self) -> str:
+        """Identifies the sweep's results: the spec, the base scenario's files and the version."""
+        sc = load_scenario(self.scenario)
+        body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__},
+                          sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ reading a sweep
+def load_sweep(path: str | Path) -> SweepSpec:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SweepError(f"{path}: file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SweepError(f"{path}: not valid TOML ({exc})") from None
+    _check_keys(path, doc, {"sweep", "parameters"}, "")
+    sw = doc.get("sweep", {})
+    _check_keys(path, sw, SWEEP_KEYS, "sweep")
+    if "scenario" not in sw:
+        raise SweepError(f"{path}: sweep.scenario: required (the base scenario file, relative to this file)")
+    params = []
+    for p, table in doc.get("parameters", {}).items():
+        _check_keys(path, table, PARAM_KEYS, f"parameters.{p}")
+        levels = tuple(table.get("levels", ()))
+        low = table.get("low", min(levels) if levels else None)
+        high = table.get("high", max(levels) if levels else None)
+        if low is None or high is None:
+            raise SweepError(f"{path}: parameters.{p}: give low and high (or levels)")
+        params.append(ParamRange(p, float(low), float(high), tuple(float(v) for v in levels)))
+    spec = SweepSpec(
+        scenario=str(path.parent / sw["scenario"]), params=tuple(params),
+        sampler=sw.get("sampler", "lhs"), points=sw.get("points", 64), runs=sw.get("runs", 200),
+        seed=sw.get("seed", 20211217), metrics=tuple(sw.get("metrics", ())),
+        second_order=bool(sw.get("second_order", False)), morris_levels=sw.get("levels", 4), origin=str(path),
+    )
+    validate(spec)
+    return spec
+
+
+def _check_keys(path: Path, table, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        raise SweepError(f"{path}: {where}: must be a table")
+    for k in table:
+        if k not in allowed:
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SweepError(f"{path}: {where + '.' if where else ''}{k}: unknown key{hint} Allowed: {', '.join(sorted(allowed))}")
+
+
+def parse_param_option(text: str) -> ParamRange:
+    """--param PATH=LOW:HIGH"""
+    path, eq, rng = text.partition("=")
+    low, colon, high = rng.partition(":")
+    try:
+        if not (eq and colon):
+            raise ValueError
+        return ParamRange(path.strip(), float(low), float(high))
+    except ValueError:
+        raise SweepError(f"--param {text!r}: expected PATH=LOW:HIGH, e.g. actors.russia.outside_option=0.1:0.6") from None
+
+
+def validate(spec: SweepSpec) -> tuple[Compiled, list[Target]]:
+    """Refuse a sweep before any work: unknown paths, ranges outside a parameter's domain,
+    point counts a sampler cannot use, zero runs."""
+    where = spec.origin
+    if spec.sampler not in SAMPLERS:
+        close = difflib.get_close_matches(str(spec.sampler), SAMPLERS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SweepError(f"{where}: sampler {spec.sampler!r} is not known{hint}; allowed: {', '.join(SAMPLERS)}")
+    for name, v, lo in (("runs", spec.runs, 1), ("points", spec.points, 1), ("seed", spec.seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise SweepError(f"{where}: {name} must be a whole number >= {lo}, got {v!r}")
+    if spec.sampler == "sobol" and spec.points & (spec.points - 1):
+        raise SweepError(f"{where}: the Sobol sampler needs points = a power of two (its base N), got {spec.points}; "
+                         f"try {2 ** round(math.log2(spec.points))}")
+    if spec.sampler == "morris" and spec.morris_levels < 2:
+        raise SweepError(f"{where}: Morris needs levels >= 2")
+    if not spec.params:
+        raise SweepError(f"{where}: no parameters to sweep (add [parameters.\"PATH\"] tables or --param PATH=LOW:HIGH)")
+    try:
+        sc = load_scenario(spec.scenario)
+    except ScenarioError as exc:
+        raise SweepError(str(exc)) from None
+    comp = Compiled.from_scenario(sc)
+    targets = []
+    for pr in spec.params:
+        try:
+            tg = resolve(pr.path, comp.layout.actors, comp.layout.clauses, sc.agenda.off)
+        except ValueError as exc:
+            raise SweepError(f"{where}: {exc}") from None
+        if not pr.low <= pr.high:
+            raise SweepError(f"{where}: parameter {pr.path!r}: low {pr.low} is above high {pr.high}")
+        if spec.sampler != "grid" and pr.low == pr.high:
+            raise SweepError(f"{where}: parameter {pr.path!r}: low equals high; a sampler needs a range")
+        for v in (pr.low, pr.high, *pr.levels):
+            if not tg.low <= v <= tg.high:
+                raise SweepError(f"{where}: parameter {pr.path!r}: {v} is outside its domain [{tg.low}, {tg.high}]")
+        targets.append(tg)
+    if len({t.path for t in targets}) < len(targets):
+        raise SweepError(f"{where}: a parameter is listed twice")
+    bad = set(spec.metrics) - set(metric_names(comp))
+    if bad:
+        raise SweepError(f"{where}: unknown metric(s) {', '.join(sorted(bad))}; allowed: {', '.join(metric_names(comp))}")
+    return comp, targets
+
+
+# ------------------------------------------------------------------ design
+def problem(spec: SweepSpec) -> dict:
+    return {"num_vars": len(spec.params), "names": [p.path for p in spec.params],
+            "bounds": [[p.low, p.high] for p in spec.params]}
+
+
+def sample(spec: SweepSpec) -> np.ndarray:
+    """The design: (points, parameters)."""
+    prob = problem(spec)
+    if spec.sampler == "grid":
+        axes = [p.levels or tuple(np.linspace(p.low, p.high, spec.points)) for p in spec.params]
+        return np.array(list(itertools.product(*axes)), dtype=float)
+    if spec.sampler == "lhs":
+        from SALib.sample import latin
+
+        return latin.sample(prob, spec.points, seed=spec.seed)
+    if spec.sampler == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(prob, spec.points, calc_second_order=spec.second_order, seed=spec.seed)
+    from SALib.sample import morris
+
+    return morris.sample(prob, spec.points, num_levels=spec.morris_levels, seed=spec.seed)
+
+
+# ------------------------------------------------------------------ evaluating points
+def metric_names(comp: Compiled) -> list[str]:
+    lay = comp.layout
+    at = [a for a, r in zip(lay.actors, lay.required) if r]
+    return (["p_agreement", "p_walkout", "p_ongoing", "p_persist"] + [f"p_walkout_{a}" for a in at]
+            + ["median_rounds"] + [f"mean_utility_{a}" for a in at])
+
+
+def _concat(params: list[RunParams]) -> RunParams:
+    return RunParams(**{f.name: np.concatenate([getattr(p, f.name) for p in params]) for f in fields(RunParams)})
+
+
+_compiled_cache: dict[str, tuple[Compiled, list[Target]]] = {}  # per process (local or Dask worker)
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: int
+    spec: SweepSpec
+    point_ids: tuple[int, ...]
+    design: np.ndarray = field(repr=False)  # (k, D) rows of the design
+
+
+def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
+    """Metrics of the task's points: one vectorised batch of k x R runs."""
+    key = task.spec.fingerprint()
+    if key not in _compiled_cache:
+        _compiled_cache[key] = validate(task.spec)
+    comp, targets = _compiled_cache[key]
+    r = task.spec.runs
+    u = run_uniforms(task.spec.seed, 0, r, comp.plan.n_uniforms)  # the same runs at every point
+    batch = _concat([draw_params(fix(comp.plan, targets, row), u) for row in task.design])
+    out, utility, _ = play(comp.layout, batch)
+    return task.task_id, point_metrics(comp, out, utility, len(task.design), r)
+
+
+def _wilson(k: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int) -> dict[str, np.ndarray]:
+    """Per point (k points of r runs each, in order): shares with Wilson intervals, the median
+    number of rounds, mean final utilities with normal 95% intervals."""
+    lay = comp.layout
+    outcome = out["outcome"].reshape(k, r)
+    walker = out["walkout_by"].reshape(k, r)
+    counts = {"p_agreement": (outcome == AGREEMENT).sum(1), "p_walkout": (outcome == WALKOUT).sum(1),
+              "p_ongoing": (outcome == ONGOING).sum(1), "p_persist": (outcome != WALKOUT).sum(1)}
+    for i, a in enumerate(lay.actors):
+        if lay.required[i]:
+            counts[f"p_walkout_{a}"] = ((outcome == WALKOUT) & (walker == i)).sum(1)
+    res: dict[str, np.ndarray] = {}
+    for name, c in counts.items():
+        res[name] = c / r
+        res[f"{name}_low"], res[f"{name}_high"] = _wilson(c, r)
+    res["median_rounds"] = np.median(out["rounds"].reshape(k, r), axis=1)
+    util = utility.reshape(k, r, lay.n_actors)
+    for i, a in enumerate(lay.actors):
+        if lay.required[i]:
+            m, se = util[:, :, i].mean(1), util[:, :, i].std(1, ddof=1) / math.sqrt(r) if r > 1 else 0.0
+            res[f"mean_utility_{a}"] = m
+            res[f"mean_utility_{a}_low"], res[f"mean_utility_{a}_high"] = m - 1.96 * se, m + 1.96 * se
+    return res
+
+
+def tasks_for(spec: SweepSpec, design: np.ndarray) -> list[Task]:
+    per = max(1, RUNS_PER_TASK // spec.runs)
+    return [Task(i, spec, tuple(range(a, min(a + per, len(design)))), design[a:a + per])
+            for i, a in enumerate(range(0, len(design), per))]

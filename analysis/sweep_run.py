@@ -1,0 +1,199 @@
+"""Running a sweep: executors (local processes or Dask), checkpoints, the results table and the
+sensitivity indices.
+
+Checkpoints: each finished task's metrics go to OUT/checkpoint/task_NNNNN.npz (written under a
+temporary name, then renamed), beside a manifest holding the sweep's fingerprint.  Started again
+with the same command, a sweep skips the tasks already on disk; started with a different sweep
+into the same folder, it refuses rather than mixing results.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing as mp
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import sim
+
+from .sweep import FORMAT, SweepError, SweepSpec, Task, evaluate, metric_names, problem, sample, tasks_for, validate
+
+META_KEY = b"negsim"
+
+
+# ------------------------------------------------------------------ executors
+class LocalExecutor:
+    """Long-lived worker processes (forkserver, model preloaded); tasks come back as they finish."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, dict]]:
+        if self.workers == 1 or len(tasks) == 1:
+            yield from map(evaluate, tasks)
+            return
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["analysis.sweep"])
+        with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+            todo, running = iter(tasks), set()
+            for t in itertools.islice(todo, 2 * self.workers):  # a bounded number in flight
+                running.add(pool.submit(evaluate, t))
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        running.add(pool.submit(evaluate, nxt))
+
+
+class DaskExecutor:
+    """The same tasks on a Dask distributed cluster (`--scheduler tcp://host:8786`)."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, dict]]:
+        from dask.distributed import Client, as_completed
+
+        with Client(self.address, timeout="20s") as client:
+            futures = client.map(evaluate, tasks, pure=False)
+            for f in as_completed(futures):
+                yield f.result()
+
+
+# ------------------------------------------------------------------ checkpoints
+class Checkpoint:
+    def __init__(self, out: Path, fingerprint: str):
+        self.dir = out / "checkpoint"
+        self.fingerprint = fingerprint
+
+    def open(self) -> set[int]:
+        """Create or reopen the checkpoint folder; the ids of the tasks already done."""
+        manifest = self.dir / "manifest.json"
+        if manifest.exists():
+            found = json.loads(manifest.read_text()).get("fingerprint")
+            if found != self.fingerprint:
+                raise SweepError(f"{self.dir}: holds checkpoints of a different sweep (fingerprint {found}, this one "
+                                 f"{self.fingerprint}); use another --out or delete that folder")
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            _atomic_write(manifest, json.dumps({"fingerprint": self.fingerprint}).encode())
+        done = set()
+        for f in self.dir.glob("task_*.npz"):
+            try:
+                with np.load(f) as z:
+                    z.files  # noqa: B018 - a truncated file fails here
+                done.add(int(f.stem.split("_")[1]))
+            except (OSError, ValueError, EOFError):
+                f.unlink()  # written half before a crash; it will be recomputed
+        return done
+
+    def save(self, task_id: int, metrics: dict[str, np.ndarray]) -> None:
+        tmp = self.dir / f".task_{task_id:05d}.tmp.npz"
+        np.savez(tmp, **metrics)
+        os.replace(tmp, self.dir / f"task_{task_id:05d}.npz")
+
+    def load(self, task_id: int) -> dict[str, np.ndarray]:
+        with np.load(self.dir / f"task_{task_id:05d}.npz") as z:
+            return {k: z[k] for k in z.files}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------ the whole sweep
+def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], None] = lambda n: None,
+              on_resume: Callable[[int, int], None] = lambda done, total: None,
+              ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Evaluate every point (resuming from checkpoints), write sweep.parquet and, for Sobol and
+    Morris designs, indices.parquet; return both tables."""
+    comp, _ = validate(spec)
+    design = sample(spec)
+    tasks = tasks_for(spec, design)
+    ck = Checkpoint(out, spec.fingerprint())
+    done = ck.open()
+    already = sum(len(t.point_ids) for t in tasks if t.task_id in done)
+    if already:
+        on_resume(already, len(design))
+    progress(already)
+    for task_id, metrics in executor.run([t for t in tasks if t.task_id not in done]):
+        ck.save(task_id, metrics)
+        progress(len(tasks[task_id].point_ids))
+    parts = [ck.load(t.task_id) for t in tasks]
+    names = metric_names(comp)
+    chosen = [m for m in names if not spec.metrics or m in spec.metrics]
+    table = pd.DataFrame({"point": np.arange(len(design))})
+    for j, p in enumerate(spec.params):
+        table[p.path] = design[:, j]
+    for m in chosen:
+        for suffix in ("", "_low", "_high"):
+            key = m + suffix
+            if key in parts[0]:
+                table[key] = np.concatenate([part[key] for part in parts])
+    indices = sensitivity(spec, design, table, chosen) if spec.sampler in ("sobol", "morris") else None
+    meta = sweep_metadata(spec, comp, len(design))
+    _write_table(out / "sweep.parquet", table, meta)
+    if indices is not None:
+        _write_table(out / "indices.parquet", indices, {**meta, "format": FORMAT + "-indices"})
+    ck.remove()
+    return table, indices
+
+
+def sweep_metadata(spec: SweepSpec, comp, n_points: int) -> dict:
+    sc = comp.layout.scenario
+    return {"format": FORMAT, "sweep": json.loads(json.dumps(spec.__dict__, default=lambda o: o.__dict__)),
+            "scenario": sc.name, "scenario_sha256": sc.sha256, "scenario_resolved": sc.resolved_document,
+            "root_seed": spec.seed, "points": n_points, "runs_per_point": spec.runs,
+            "negsim_version": sim.__version__, "fingerprint": spec.fingerprint()}
+
+
+def _write_table(path: Path, df: pd.DataFrame, meta: dict) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def sensitivity(spec: SweepSpec, design: np.ndarray, table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:
+    """Sobol (S1, ST, optionally S2) or Morris (mu_star, sigma) indices per metric, from SALib,
+    with the half-width of each 95% interval in `conf` (bootstrap, seeded by the sweep's seed)."""
+    prob = problem(spec)
+    rows = []
+    for m in metrics:
+        y = table[m].to_numpy(dtype=float)
+        if spec.sampler == "sobol":
+            from SALib.analyze import sobol
+
+            res = sobol.analyze(prob, y, calc_second_order=spec.second_order, seed=spec.seed)
+            for j, name in enumerate(prob["names"]):
+                rows.append((m, name, "S1", res["S1"][j], res["S1_conf"][j]))
+                rows.append((m, name, "ST", res["ST"][j], res["ST_conf"][j]))
+            if spec.second_order:
+                for j, a in enumerate(prob["names"]):
+                    for k in range(j + 1, len(prob["names"])):
+                        rows.append((m, f"{a}|{prob['names'][k]}", "S2", res["S2"][j, k], res["S2_conf"][j, k]))
+        else:
+            from SALib.analyze import morris
+
+            res = morris.analyze(prob, design, y, num_levels=spec.morris_levels, seed=spec.seed)
+            for j, name in enumerate(prob["names"]):
+                rows.append((m, name, "mu_star", res["mu_star"][j], res["mu_star_conf"][j]))
+                rows.append((m, name, "sigma", res["sigma"][j], np.nan))
+    return pd.DataFrame(rows, columns=["metric", "parameter", "index", "value", "conf"])

@@ -1,0 +1,106 @@
+"""`negsim sweep`: vary assumptions of a scenario and see which ones drive the answer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HEADLINE_METRIC = "p_persist"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sweep", help="parameter sweep / sensitivity analysis (grid, lhs, sobol, morris); resumable")
+    p.add_argument("file", type=Path, metavar="SWEEP_OR_SCENARIO",
+                   help="a sweep file ([sweep] table), or a scenario file with --param options")
+    p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
+                   help="parameter to vary, e.g. actors.russia.outside_option=0.1:0.6 (repeatable)")
+    p.add_argument("--sampler", choices=("grid", "lhs", "sobol", "morris"), help="default lhs")
+    p.add_argument("--points", type=int, help="grid: levels per parameter; lhs: points; sobol: base N (power of 2); "
+                   "morris: trajectories")
+    p.add_argument("--runs", type=int, help="Monte Carlo runs per point (default 200)")
+    p.add_argument("--seed", type=int, help="root seed (default 20211217)")
+    p.add_argument("--out", type=Path, help="output folder (default results/sweep_<name>)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+
+def _spec(args):
+    import tomllib
+    from dataclasses import replace
+
+    from analysis.sweep import SweepError, SweepSpec, load_sweep, parse_param_option, validate
+
+    try:
+        is_sweep = "sweep" in tomllib.loads(args.file.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        is_sweep = False  # let the scenario loader report the problem
+    if is_sweep:
+        spec = load_sweep(args.file)
+        if args.param:
+            raise SweepError(f"{args.file}: a sweep file lists its parameters; --param is for scenario files")
+    else:
+        if not args.param:
+            raise SweepError(f"{args.file}: not a sweep file; give parameters with --param PATH=LOW:HIGH")
+        spec = SweepSpec(scenario=str(args.file), params=tuple(parse_param_option(t) for t in args.param))
+    given = {k: getattr(args, k) for k in ("sampler", "points", "runs", "seed") if getattr(args, k) is not None}
+    spec = replace(spec, **given)
+    validate(spec)
+    return spec
+
+
+def cmd_sweep(args) -> int:
+    from tqdm import tqdm
+
+    from analysis.sweep import sample
+    from analysis.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+    from sim.parallel import default_workers
+    from sim.scenario import load_scenario
+
+    spec = _spec(args)
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    name = load_scenario(spec.scenario).name
+    out = args.out or Path("results") / f"sweep_{name}"
+    out.mkdir(parents=True, exist_ok=True)
+    n_points = len(sample(spec))
+    executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(args.workers or default_workers())
+    where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{executor.workers} local worker(s)"
+    print(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {n_points:,} points x {spec.runs} runs "
+          f"= {n_points * spec.runs:,} runs, seed {spec.seed}, on {where}")
+    show = not args.quiet and sys.stderr.isatty()
+    with tqdm(total=n_points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
+        table, indices = run_sweep(spec, out, executor, bar.update, on_resume=lambda done, total: print(
+            f"resuming from {out}/checkpoint: {done:,} of {total:,} points already done"))
+    _report(spec, table, indices)
+    print(f"wrote {out}/sweep.parquet (one row per point)" + (f" and {out}/indices.parquet" if indices is not None else ""))
+    return 0
+
+
+def _report(spec, table, indices) -> None:
+    m = HEADLINE_METRIC
+    print(f"\nP(talks persist) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
+          f"max {table[m].max():.1%}")
+    if indices is not None:
+        kind = ("ST", "S1") if spec.sampler == "sobol" else ("mu_star", "sigma")
+        sub = indices[indices["metric"] == m]
+        main = sub[sub["index"] == kind[0]].set_index("parameter")
+        other = sub[sub["index"] == kind[1]].set_index("parameter")
+        print(f"What drives P(talks persist) ({'Sobol total and first-order' if spec.sampler == 'sobol' else 'Morris'} "
+              "indices, 95% intervals):")
+        for p in main.sort_values("value", ascending=False).index:
+            a, b = main.loc[p], other.loc[p]
+            second = f"{kind[1]} {b['value']:.3f}" + (f" +/- {b['conf']:.3f}" if b["conf"] == b["conf"] else "")
+            print(f"  {p:<42} {kind[0]} {a['value']:.3f} +/- {a['conf']:.3f}   {second}")
+    else:
+        import numpy as np
+        from scipy import stats
+
+        print("Rank correlation of each parameter with P(talks persist) (Spearman, 95% interval by Fisher z):")
+        n = len(table)
+        for p in spec.params:
+            rho = stats.spearmanr(table[p.path], table[m]).statistic if table[p.path].nunique() > 1 else float("nan")
+            half = 1.96 / np.sqrt(max(n - 3, 1))
+            lo, hi = np.tanh(np.arctanh(np.clip(rho, -0.999999, 0.999999)) + np.array([-half, half]))
+            print(f"  {p.path:<42} rho {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]")

@@ -1,0 +1,121 @@
+"""Sweeps: refused before work on bad input, identical wherever and however they run, resumable
+after a SIGKILL, and the indices point at the parameters that matter."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
+from analysis.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+from sim.engine import simulate
+from sim.protocol import WALKOUT
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+EXCL = str(ROOT / "scenarios" / "accession_excluded.toml")
+
+
+def small_spec(**kw) -> SweepSpec:
+    base = dict(scenario=EXCL, sampler="lhs", points=12, runs=60, seed=3,
+                params=(ParamRange("actors.russia.outside_option", 0.05, 0.6),
+                        ParamRange("actors.us.clauses.us.2.salience", 0.0, 0.2)))
+    base.update(kw)
+    return SweepSpec(**base)
+
+
+def test_shipped_headline_sweep_is_valid():
+    spec = load_sweep(ROOT / "scenarios" / "sweep_headline.toml")
+    assert spec.sampler == "sobol" and len(spec.params) == 8
+    assert len(sample(spec)) == 256 * (2 * 8 + 2)
+
+
+@pytest.mark.parametrize("change,needle", [
+    (dict(params=(ParamRange("actors.russia.outside_opton", 0, 1),)), "did you mean 'outside_option'"),
+    (dict(params=(ParamRange("actors.rusia.patience", 0.5, 1),)), "did you mean 'russia'"),
+    (dict(params=(ParamRange("actors.russia.outside_option", 0.2, 1.4),)), "outside its domain [0.0, 1.0]"),
+    (dict(params=(ParamRange("agenda.caps.us.4a", 0, 0.5),)), "off the table"),
+    (dict(sampler="sobol", points=100), "power of two"),
+    (dict(runs=0), "runs must be a whole number >= 1"),
+    (dict(sampler="latin"), "allowed: grid, lhs, sobol, morris"),
+    (dict(metrics=("p_agree",)), "unknown metric"),
+])
+def test_bad_sweeps_are_refused_before_work(change, needle):
+    with pytest.raises(SweepError) as exc:
+        validate(small_spec(**change))
+    assert needle in str(exc.value)
+
+
+def test_sweep_file_unknown_key(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(f'[sweep]\nscenario = "{EXCL}"\nsampler = "lhs"\nrunz = 5\n')
+    with pytest.raises(SweepError, match="did you mean 'runs'"):
+        load_sweep(f)
+
+
+def test_fixing_an_already_fixed_parameter_reproduces_the_plain_batch(tmp_path):
+    # US patience is 0.99 in the base calibration: a sweep point at 0.99 is the scenario itself,
+    # and the sweep uses the same runs (common random numbers) as a plain batch.
+    spec = small_spec(sampler="grid", points=1, runs=300, params=(ParamRange("actors.us.patience", 0.99, 0.99),))
+    table, _ = run_sweep(spec, tmp_path, LocalExecutor(1))
+    b = simulate(load_scenario(EXCL), 300, root_seed=3)[0]
+    assert table.loc[0, "p_persist"] == pytest.approx((b.outcome != WALKOUT).mean())
+    assert table.loc[0, "median_rounds"] == np.median(b.rounds)
+
+
+def test_same_results_for_one_or_two_workers_and_on_dask(tmp_path):
+    from dask.distributed import LocalCluster
+
+    spec = small_spec()
+    one, _ = run_sweep(spec, tmp_path / "one", LocalExecutor(1))
+    two, _ = run_sweep(replace(spec), tmp_path / "two", LocalExecutor(2))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask, _ = run_sweep(spec, tmp_path / "dask", DaskExecutor(cluster.scheduler_address))
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one, dask)
+    assert not (tmp_path / "one" / "checkpoint").exists()  # cleaned up after success
+
+
+def test_outside_option_drives_persistence_and_an_irrelevant_salience_does_not(tmp_path):
+    spec = small_spec(sampler="morris", points=10, runs=150)
+    _, idx = run_sweep(spec, tmp_path, LocalExecutor(1))
+    mu = idx[(idx["metric"] == "p_persist") & (idx["index"] == "mu_star")].set_index("parameter")["value"]
+    assert mu["actors.russia.outside_option"] > 0.3
+    assert mu["actors.us.clauses.us.2.salience"] < 0.1 * mu["actors.russia.outside_option"]
+
+
+def test_sigkill_midway_then_resume_gives_identical_results(tmp_path):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        f'[sweep]\nscenario = "{EXCL}"\nsampler = "lhs"\npoints = 60\nruns = 400\nseed = 11\n'
+        '[parameters."actors.russia.outside_option"]\nlow = 0.05\nhigh = 0.6\n'
+        '[parameters."actors.russia.deadline"]\nlow = 4\nhigh = 26\n')
+    cmd = [sys.executable, "-m", "negsim", "sweep", str(sweep), "--workers", "1", "--quiet"]
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    proc = subprocess.Popen(cmd + ["--out", str(killed)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(list((killed / "checkpoint").glob("task_*.npz"))) < 2:
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "sweep.parquet").exists()
+    resumed = subprocess.run(cmd + ["--out", str(killed)], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "resuming from" in resumed.stdout and "points already done" in resumed.stdout
+    subprocess.run(cmd + ["--out", str(whole)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    pd.testing.assert_frame_equal(pd.read_parquet(killed / "sweep.parquet"), pd.read_parquet(whole / "sweep.parquet"))
+
+
+def test_a_different_sweep_will_not_mix_with_old_checkpoints(tmp_path):
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "manifest.json").write_text('{"fingerprint": "somethingelse"}')
+    with pytest.raises(SweepError, match="checkpoints of a different sweep"):
+        run_sweep(small_spec(), tmp_path, LocalExecutor(1))
