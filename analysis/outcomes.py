@@ -135,7 +135,8 @@ def describe(value: Any) -> str:
         args = ", ".join(f"{value[k]:g}" for k in names if k in value)
         return f"{value['dist']}({args})"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k} = {describe(v)}" for k, v in value.items() if k != "source") + "}"
+        inner = ", ".join(f"{k} = {describe(v)}" for k, v in value.items() if k not in ("source", "kind"))
+        return f"{value['kind']}: {inner}" if "kind" in value else "{" + inner + "}"
     if isinstance(value, (list, tuple)):
         return ", ".join(describe(v) for v in value)
     return str(value)

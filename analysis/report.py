@@ -46,7 +46,7 @@ padding-bottom:.2em}h3{font-size:1.05em;margin-top:1.4em}
 padding:.6em 1em}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:.86em}
 th,td{border:1px solid #c9c9c9;padding:.25em .55em;text-align:left;vertical-align:top}
-th{background:#f1f1f1}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+th{background:#f1f1f1}tbody th{font-weight:600;white-space:nowrap}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.86em;color:#444}.note{font-size:.88em;color:#444}
 nav ol{columns:2}code{background:#f4f4f4;padding:0 .25em;word-break:break-all}
@@ -70,10 +70,15 @@ def est(value: float, low: float, high: float, percent: bool = True, signed: boo
     if value is None or math.isnan(value):
         return "-"
     k = 100 if percent else 1
-    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+
+    def f(v: float) -> str:
+        v = k * v
+        v = 0.0 if round(v, digits) == 0 else v  # no "-0.0"
+        return f"{v:{'+' if signed else ''}.{digits}f}"
+
     unit = ("pp" if signed else "%") if percent else ""
     sep = " " if unit == "pp" else ""
-    return f"{f.format(k * value)}{sep}{unit} [{f.format(k * low)}, {f.format(k * high)}]"
+    return f"{f(value)}{sep}{unit} [{f(low)}, {f(high)}]"
 
 
 def num(v, digits: int = 2) -> str:
@@ -93,6 +98,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bo
                                     for j, c in enumerate(r)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def kv_table(rows: Sequence[Sequence]) -> str:
+    """A two-column key/value table (no header row); every cell is escaped."""
+    return ("<table><tbody>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+            + "</tbody></table>")
 
 
 def figure_html(fig, alt: str, caption: str, dpi: int = 100) -> str:
@@ -209,7 +220,7 @@ def _course_section(results: list[oc.Result]) -> str:
     return "".join(parts)
 
 
-def _clause_section(results: list[oc.Result], seed: int) -> str:
+def _clause_section(results: list[oc.Result], diffs_all: pd.DataFrame | None) -> str:
     parts = ["<h2 id='clauses'>3. Which clauses were agreed, at what values</h2>",
              "<p class='note'>Over the runs that ended in agreement. 0 is the status quo (draft rejected), 1 the "
              "clause as Russia drafted it; the scale of each clause is listed under the scenario's assumptions. "
@@ -217,9 +228,8 @@ def _clause_section(results: list[oc.Result], seed: int) -> str:
     vals = [oc.clause_values(r.runs, r.meta).set_index("clause") for r in results]
     clauses = list(dict.fromkeys(c for v in vals for c in v.index))
     diffs = None
-    if len(results) > 1:
-        d = oc.scenario_differences(results[0].runs, results[1].runs, seed)
-        diffs = d[d["kind"] == "clause"].set_index("metric")
+    if diffs_all is not None:
+        diffs = diffs_all[diffs_all["kind"] == "clause"].set_index("metric")
     headers = ["clause"] + [f"{r.name}: median [95%] (IQR)" for r in results]
     if diffs is not None:
         headers.append(f"difference of medians ({results[1].name} - {results[0].name}, bootstrap)")
@@ -305,9 +315,8 @@ def _trajectory_section(results: list[oc.Result]) -> str:
     return "".join(parts)
 
 
-def _difference_section(results: list[oc.Result], seed: int) -> str:
+def _difference_section(results: list[oc.Result], d: pd.DataFrame, seed: int) -> str:
     a, b = results[0], results[1]
-    d = oc.scenario_differences(a.runs, b.runs, seed)
     d = d[d["kind"] != "clause"]
     rows = []
     for _, x in d.iterrows():
@@ -335,7 +344,7 @@ def _assumptions(r: oc.Result) -> str:
             ["root seed", m.get("root_seed", "")], ["engine", m.get("engine", "")],
             ["negsim version", m.get("negsim_version", "")], ["numpy version", m.get("numpy_version", "")],
             ["reproduce", m.get("reproduce", "")]]
-    parts.append("<p><b>Provenance</b></p>" + table(["", ""], prov))
+    parts.append("<p><b>Provenance</b></p>" + kv_table(prov))
     ag = doc.get("agenda") or {}
     proto = doc.get("protocol") or {}
     rows = [["off the table", ", ".join(ag.get("off") or []) or "none"],
@@ -343,7 +352,7 @@ def _assumptions(r: oc.Result) -> str:
             ["agenda source", ag.get("source", "")]]
     rows += [[k.replace("_", " "), oc.describe(v)] for k, v in proto.items() if k != "source"]
     rows.append(["protocol source", proto.get("source", "")])
-    parts.append("<p><b>Agenda and protocol</b></p>" + table(["", ""], rows))
+    parts.append("<p><b>Agenda and protocol</b></p>" + kv_table(rows))
     act = oc.actor_settings(r.meta)
     order = {a: i for i, a in enumerate(oc.actors_of(r.runs))}
     act = act.sort_values("actor", key=lambda s: s.map(lambda a: order.get(a, 99)))
@@ -352,9 +361,11 @@ def _assumptions(r: oc.Result) -> str:
             "belief_noise", "consent_clauses", "weighs_on", "bloc"]
     cols = [c for c in cols if (act[c] != "").any()]
     rows = [[x["actor"] + ("" if x["actor"] in at_table else " (not at the table)"), x["name"]]
-            + [x[c] for c in cols] + [x["source"]] for _, x in act.iterrows()]
-    parts.append("<p><b>Actors</b> (numbers as written: a fixed value or the distribution drawn per run)</p>"
-                 + table(["actor", "name"] + [c.replace("_", " ") for c in cols] + ["source"], rows))
+            + [x[c] for c in cols] for _, x in act.iterrows()]
+    parts.append("<p><b>Actors</b> (numbers as written: a fixed value, or the distribution drawn afresh per run)</p>"
+                 + table(["actor", "name"] + [c.replace("_", " ") for c in cols], rows))
+    parts.append("<ul class='note'>" + "".join(f"<li><b>{esc(x['actor'])}</b>: {esc(x['source'])}</li>"
+                                              for _, x in act.iterrows()) + "</ul>")
     prefs = oc.preferences(r.meta)
     clauses = oc.clauses_of(r.runs)
     upper = oc.agenda(r.meta)
@@ -416,13 +427,14 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
         + "; ".join(f"{r.name}: {r.n:,} runs, root seed {r.meta.get('root_seed', '?')}" for r in results) + ".")
         + "</p>")
     body.append("<nav><ol>" + "".join(f"<li><a href='#{i}'>{esc(t)}</a></li>" for i, t in toc) + "</ol></nav>")
+    diffs = oc.scenario_differences(results[0].runs, results[1].runs, seed) if len(results) > 1 else None
     body.append(_outcome_section(results, seed))
     body.append(_course_section(results))
-    body.append(_clause_section(results, seed))
+    body.append(_clause_section(results, diffs))
     body.append(_blocking_section(results))
     body.append(_trajectory_section(results))
-    if len(results) > 1:
-        body.append(_difference_section(results, seed))
+    if diffs is not None:
+        body.append(_difference_section(results, diffs, seed))
     body.append("<h2 id='assumptions'>7. Assumptions and provenance</h2>")
     body.extend(_assumptions(r) for r in results)
     body.append(f"<hr><p class='note'>Written by negsim {esc(sim.__version__)} "
@@ -442,6 +454,9 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode("utf-8") if isinstance(text, str) else text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

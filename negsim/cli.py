@@ -85,6 +85,13 @@ def cmd_validate(args) -> int:
     failed = 0
     for path in args.scenarios:
         try:
+            if _is_sweep_file(path):
+                from analysis.sweep import load_sweep, sample
+
+                spec = load_sweep(path)
+                print(f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "
+                      f"{len(sample(spec)):,} points x {spec.runs} runs")
+                continue
             sc = load_scenario(path)
             lay = build_layout(sc)
         except ValueError as exc:
@@ -97,6 +104,15 @@ def cmd_validate(args) -> int:
               f"{', '.join(at)}), {len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), "
               f"{len(lay.instruments)} instruments, {sc.protocol.horizon} rounds of {sc.protocol.round_days:g} days")
     return 2 if failed else 0
+
+
+def _is_sweep_file(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return "sweep" in tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return False  # the scenario loader reports what is wrong
 
 
 # ------------------------------------------------------------------ run / compare
