@@ -176,6 +176,18 @@ def problem(spec: SweepSpec) -> dict:
             "bounds": [[p.low, p.high] for p in spec.params]}
 
 
+def n_points(spec: SweepSpec) -> int:
+    """Size of the design, without building it (SALib's formulas)."""
+    d = len(spec.params)
+    if spec.sampler == "grid":
+        return math.prod(len(p.levels) or spec.points for p in spec.params)
+    if spec.sampler == "sobol":
+        return spec.points * (2 * d + 2 if spec.second_order else d + 2)
+    if spec.sampler == "morris":
+        return spec.points * (d + 1)
+    return spec.points
+
+
 def sample(spec: SweepSpec) -> np.ndarray:
     """The design: (points, parameters)."""
     prob = problem(spec)

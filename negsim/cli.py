@@ -86,11 +86,11 @@ def cmd_validate(args) -> int:
     for path in args.scenarios:
         try:
             if _is_sweep_file(path):
-                from analysis.sweep import load_sweep, sample
+                from analysis.sweep import load_sweep, n_points
 
                 spec = load_sweep(path)
                 print(f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "
-                      f"{len(sample(spec)):,} points x {spec.runs} runs")
+                      f"{n_points(spec):,} points x {spec.runs} runs")
                 continue
             sc = load_scenario(path)
             lay = build_layout(sc)

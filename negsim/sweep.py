@@ -53,7 +53,7 @@ def _spec(args):
 def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from analysis.sweep import sample
+    from analysis.sweep import n_points
     from analysis.sweep_run import DaskExecutor, LocalExecutor, run_sweep
     from sim.parallel import default_workers
     from sim.scenario import load_scenario
@@ -64,13 +64,13 @@ def cmd_sweep(args) -> int:
     name = load_scenario(spec.scenario).name
     out = args.out or Path("results") / f"sweep_{name}"
     out.mkdir(parents=True, exist_ok=True)
-    n_points = len(sample(spec))
+    points = n_points(spec)
     executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(args.workers or default_workers())
     where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{executor.workers} local worker(s)"
-    print(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {n_points:,} points x {spec.runs} runs "
-          f"= {n_points * spec.runs:,} runs, seed {spec.seed}, on {where}")
+    print(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {points:,} points x {spec.runs} runs "
+          f"= {points * spec.runs:,} runs, seed {spec.seed}, on {where}")
     show = not args.quiet and sys.stderr.isatty()
-    with tqdm(total=n_points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
+    with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
         table, indices = run_sweep(spec, out, executor, bar.update, on_resume=lambda done, total: print(
             f"resuming from {out}/checkpoint: {done:,} of {total:,} points already done"))
     _report(spec, table, indices)

@@ -119,3 +119,12 @@ def test_a_different_sweep_will_not_mix_with_old_checkpoints(tmp_path):
     (tmp_path / "checkpoint" / "manifest.json").write_text('{"fingerprint": "somethingelse"}')
     with pytest.raises(SweepError, match="checkpoints of a different sweep"):
         run_sweep(small_spec(), tmp_path, LocalExecutor(1))
+
+
+@pytest.mark.parametrize("sampler,points", [("grid", 3), ("lhs", 7), ("sobol", 8), ("morris", 4)])
+def test_design_size_formula_matches_the_samplers(sampler, points):
+    from analysis.sweep import n_points
+
+    for second in (False, True):
+        spec = small_spec(sampler=sampler, points=points, second_order=second)
+        assert n_points(spec) == len(sample(spec))
