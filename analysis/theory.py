@@ -428,6 +428,70 @@ def _nash_gap(prog: _Program, pr: Problem, active, pinned, gains) -> float:
     return max(value - active.size, 0.0)
 
 
+def _polish_on_face(pr: Problem, prog: _Program, active, pinned, x: np.ndarray, snap: float):
+    """Newton's method for the Nash product on the face of the piecewise-linear utilities that x
+    lies on: clauses within `snap` of a kink (some p_kc that matters) or of a bound of the box are
+    held there; on the other clauses every U_i is affine, and sum_i log(U_i - d_i) is maximised
+    by Newton steps that never leave the linear piece.  Returns the polished package, or None if
+    the optimum is not on that face (a step would cross a kink or a bound)."""
+    pr_kinks = [np.sort(pr.ideal[prog.pk[prog.pc == c], c]) for c in range(prog.n_c)]
+    x = np.array(x, dtype=float)
+    free = ~prog.idle.copy()
+    for c in np.flatnonzero(free):
+        targets = np.concatenate([pr_kinks[c], [prog.low[c], prog.high[c]]])
+        near = np.abs(targets - x[c])
+        if near.min() <= snap:
+            x[c] = targets[int(np.argmin(near))]
+            free[c] = False
+    if not free.any():
+        return x
+    d = pr.disagreement[active]
+    w = pr.mixing[active][:, :, None] * pr.salience[None]  # (i, k, c)
+
+    def slopes(xc):  # dU_i/dx_c on the current piece, (i, free clauses)
+        sign = np.sign(xc[None, :] - pr.ideal[:, free])  # (k, free)
+        return -(w[:, :, free] * sign[None]).sum(axis=1)
+
+    slope = slopes(x[free])
+    lo_c, hi_c = prog.low[free], prog.high[free]
+    # The piece: between the nearest kinks (or bounds) on either side of each free clause.
+    piece_lo, piece_hi = lo_c.copy(), hi_c.copy()
+    for j, c in enumerate(np.flatnonzero(free)):
+        k = pr_kinks[c]
+        piece_lo[j] = max(lo_c[j], k[k < x[c]].max(initial=-np.inf))
+        piece_hi[j] = min(hi_c[j], k[k > x[c]].min(initial=np.inf))
+    y = x[free].copy()
+    for _ in range(100):
+        g = pr.utilities(_put(x, free, y))[active] - d
+        if (g <= 0).any():
+            return None
+        grad = slope.T @ (1.0 / g)
+        hess = -(slope.T / g**2) @ slope
+        step = np.linalg.lstsq(hess, -grad, rcond=1e-12)[0]
+        t = 1.0
+        for _ in range(60):  # backtrack until gains stay positive and the log-sum rises
+            y_new = y + t * step
+            g_new = pr.utilities(_put(x, free, y_new))[active] - d
+            if (g_new > 0).all() and np.log(g_new).sum() >= np.log(g).sum() - 1e-15:
+                break
+            t *= 0.5
+        else:
+            return None
+        if (y_new < piece_lo - 1e-12).any() or (y_new > piece_hi + 1e-12).any():
+            return None
+        done = np.abs(y_new - y).max() < 1e-15
+        y = y_new
+        if done:
+            break
+    return _put(x, free, y)
+
+
+def _put(x: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[mask] = values
+    return out
+
+
 def nash(problem: Problem, zone: Zone | None = None, start: np.ndarray | None = None) -> Solution | None:
     """The continuous Nash bargaining package: maximises prod_i (U_i(x) - d_i) over the zone.
     None if there is no zone of agreement.  Solution.gap certifies optimality (see module)."""
@@ -491,6 +555,18 @@ def nash(problem: Problem, zone: Zone | None = None, start: np.ndarray | None = 
         best = (float(np.log(np.maximum(cand.gain[active], eps)).sum()), cand)
     score, cand = best
     gap = _nash_gap(prog, pr, active, pinned, cand.gain[active])
+    for snap in (1e-7, 1e-5):  # sharpen SLSQP's answer on the face it found
+        if gap <= 1e-12:
+            break
+        x = _polish_on_face(pr, prog, active, pinned, cand.package, snap)
+        if x is None:
+            continue
+        polished = _solution(pr, "Nash", prog, x)
+        g = polished.gain[active]
+        if (g > 0).all() and (polished.gain[pinned] >= -TOL).all() and np.log(g).sum() >= score - 1e-12:
+            new_gap = _nash_gap(prog, pr, active, pinned, g)
+            if new_gap < gap:
+                cand, gap, score = polished, new_gap, max(score, float(np.log(g).sum()))
     if gap > 1e-9:
         # SLSQP can stall a little short when some gain is small (the log is steep there):
         # polish with the interior-point trust-region method and its exact Hessian.
