@@ -31,10 +31,12 @@ Conventions (also stated in docs/model.md's sense; keep them in sync with `negsi
   the U_i is a linear programme (scipy's HiGHS).  KS: the ideal point (one LP per party), then
   the largest equal share t of every party's possible gain, then (second LP, t held) the largest
   sum of normalised gains, so the point is Pareto-optimal.  Nash: maximise sum_i log(U_i - d_i)
-  (concave) with SLSQP from several starts; the result carries a certificate: the Frank-Wolfe
-  gap max_{y in zone} sum_i (U_i(y) - U_i(x)) / (U_i(x) - d_i), an upper bound on how far the log
-  Nash product is below its maximum.  A clause no party's utility depends on is set to the
-  low end of its box (closest to the status quo).
+  (concave) with SLSQP from several starts, then sharpened by Newton steps on the face of the
+  piecewise-linear utilities it found (and, if still needed, scipy's trust-constr).  The result
+  carries a certificate: the Frank-Wolfe gap max_{y in zone} sum_i (U_i(y) - U_i(x)) /
+  (U_i(x) - d_i), an LP, which bounds how far the log Nash product is below its maximum (up to
+  the LP's feasibility tolerance, 1e-10, divided by the smallest gain).  A clause no party's
+  utility depends on is set to the low end of its box (closest to the status quo).
 * **Baseline forecast** (Bueno de Mesquita): per clause, the mean and median of the parties'
   ideal points weighted by capability x salience (saliences normalised per actor, as in the
   model), over the parties at the table only.
@@ -77,6 +79,8 @@ __all__ = [
 
 TOL = 1e-9
 ACTIVE_TOL = 1e-7
+# HiGHS's default feasibility tolerances (1e-7) are coarser than TOL; tighten them.
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
 # --------------------------------------------------------------------------- the problem
@@ -221,7 +225,7 @@ class _Program:
         return self.n_c + self.n_p
 
     def utility_rows(self, idx) -> np.ndarray:
-        """Rows of A_ub for '-U_i <= -1 + ...' : W_i on the e block."""
+        """Rows W_i on the e block, so that U_i = 1 - row . z when e is tight."""
         rows = np.zeros((len(idx), self.n))
         rows[:, self.n_c:] = self.W[idx]
         return rows
@@ -241,7 +245,8 @@ class _Program:
         a_abs = np.hstack([self.A_abs, np.zeros((self.A_abs.shape[0], k))]) if k else self.A_abs
         a = np.vstack([a_abs, a_ub]) if len(a_ub) else a_abs
         b = np.concatenate([self.b_abs, b_ub]) if len(a_ub) else self.b_abs
-        res = optimize.linprog(cost, A_ub=a, b_ub=b, bounds=self.bounds + list(extra_bounds), method="highs")
+        res = optimize.linprog(cost, A_ub=a, b_ub=b, bounds=self.bounds + list(extra_bounds), method="highs",
+                               options=_LP_OPTIONS)
         if res.status == 2:
             return None
         if res.status != 0:
@@ -492,16 +497,17 @@ def _put(x: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def nash(problem: Problem, zone: Zone | None = None, start: np.ndarray | None = None) -> Solution | None:
+def nash(problem: Problem, zone: Zone | None = None, ks: Solution | None = None) -> Solution | None:
     """The continuous Nash bargaining package: maximises prod_i (U_i(x) - d_i) over the zone.
-    None if there is no zone of agreement.  Solution.gap certifies optimality (see module)."""
+    None if there is no zone of agreement.  Solution.gap certifies optimality (see module).
+    `ks` (the KS package, a starting point) is computed if not given."""
     pr = problem
     zone = zone or zone_of_agreement(pr)
     if not zone.exists:
         return None
     prog = _Program(pr, zone.low, zone.high)
     active, pinned = _active(pr, zone)
-    ks = kalai_smorodinsky(pr, zone)
+    ks = ks or kalai_smorodinsky(pr, zone)
     if active.size == 0:
         return Solution("Nash", ks.package, ks.utility, ks.gain, 0.0)
     d = pr.disagreement
@@ -524,8 +530,6 @@ def nash(problem: Problem, zone: Zone | None = None, start: np.ndarray | None = 
     cons = [{"type": "ineq", "fun": lambda z: b_in - a_in @ z, "jac": lambda z: -a_in}]
 
     starts = [ks.package]
-    if start is not None:
-        starts.insert(0, np.asarray(start, dtype=float))
     # The midpoint of every party's best package in the zone: a second, different start.
     mids = []
     za, zb = prog.zone_rows(d, np.concatenate([active, pinned]))
@@ -595,7 +599,7 @@ def solve(problem: Problem) -> Theory:
     """Zone of agreement, Nash and KS packages of a problem."""
     zone = zone_of_agreement(problem)
     ks = kalai_smorodinsky(problem, zone)
-    return Theory(problem, zone, nash(problem, zone, start=None if ks is None else ks.package), ks)
+    return Theory(problem, zone, nash(problem, zone, ks), ks)
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -61,11 +61,12 @@ def _clause_panel(ax, st: ScenarioTheory, runs) -> None:
     ax.scatter(pos, st.baseline_median[idx], marker="_", s=120, color=GREEN, zorder=2,
                label="baseline (weighted median)")
     ax.set_xticks(pos, clauses, rotation=60, ha="right", fontsize=8)
-    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.2)  # headroom for the legend above the unit scale
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("clause value (0 = status quo, 1 = as drafted)")
     ax.set_xlabel("clause (boxes: simulated agreed values, 25-75%, whiskers 5-95%)")
     ax.set_title("Agreed values per clause against theory", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper center", ncol=3)
 
 
 def comparison_figure(items: Sequence[tuple[ScenarioTheory, object]]) -> Figure:

@@ -26,7 +26,8 @@ def register(sub) -> None:
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     p.add_argument("--compare-runs", type=int, default=0, metavar="N",
                    help="also simulate N runs per scenario and compare the agreements with the Nash package")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, help="folder for the comparison figure and table "
                    "(default results/<scenario>/, or results/theory/ for several scenarios)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -182,7 +183,8 @@ def cmd_solve(args) -> int:
     from sim.scenario import load_scenario
 
     if args.compare_runs < 0:
-        raise ValueError(f"--compare-runs must be 0 (no simulation) or a positive number of runs, got {args.compare_runs}")
+        raise ValueError("--compare-runs must be 0 (no simulation) or a positive number of runs, "
+                         f"got {args.compare_runs}")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.out is not None and args.compare_runs == 0:
@@ -214,7 +216,7 @@ def cmd_solve(args) -> int:
         for st, runs in items:
             if st.nash is not None:
                 table = clause_comparison(runs, {"Nash": st.package("nash"), "KS": st.package("ks")}, st.negotiable)
-                table.to_csv(stage / f"theory_{st.name}.csv", index_label="clause")
+                table.round(6).to_csv(stage / f"theory_{st.name}.csv", index_label="clause")
     csvs = ", ".join(f"theory_{st.name}.csv" for st, _ in items if st.nash is not None)
     print(f"\nwrote {out}/theory_vs_runs.png" + (f" and {csvs}" if csvs else ""))
     return 0
