@@ -24,7 +24,9 @@ def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np
 
     ideal and salience are (R, A, C); mixing is (A, A).
     """
-    loss = np.einsum("rac,rac->ra", salience, np.abs(x[:, None, :] - ideal))
+    gap = np.subtract(x[:, None, :], ideal)  # one (R, A, C) temporary, reused in place
+    np.abs(gap, out=gap)
+    loss = np.einsum("rac,rac->ra", salience, gap)
     return 1.0 - loss @ mixing.T
 
 

@@ -131,10 +131,14 @@ def init_state(lay: Layout, p: RunParams) -> State:
     )
 
 
-def actor_views(lay: Layout, p: RunParams, s: State, reservation: np.ndarray) -> list[ActorView]:
-    """Every actor's view of the runs at s.t (see strategies.ActorView)."""
-    seen = np.isfinite(s.first_from)
-    rise = np.where(seen, s.best_from - np.where(seen, s.first_from, 0.0), 0.0).max(axis=2)
+def actor_views(lay: Layout, p: RunParams, s: State, reservation: np.ndarray, concessions: bool = True) -> list[ActorView]:
+    """Every actor's view of the runs at s.t (see strategies.ActorView).  The others' concessions
+    are only worked out when a strategy reacts to them."""
+    if concessions and any(st.classifier["reacts_to_others"] for st in lay.strategies):
+        seen = np.isfinite(s.first_from)
+        rise = np.where(seen, s.best_from - np.where(seen, s.first_from, 0.0), 0.0).max(axis=2)
+    else:
+        rise = np.zeros((p.n_runs, lay.n_actors))
     views = []
     for a in range(lay.n_actors):
         w = int(lay.window[a])
@@ -270,7 +274,7 @@ def _walkouts(lay: Layout, p: RunParams, s: State, candidates: np.ndarray) -> No
     offers it holds, this round's included, and what walking away is worth now."""
     if not candidates.any():
         return
-    views = actor_views(lay, p, s, p.reservation(s.t))
+    views = actor_views(lay, p, s, p.reservation(s.t), concessions=False)  # no rule reads them
     left = candidates.copy()
     for a in np.flatnonzero(lay.required):
         for rule in lay.walkout_rules[a]:

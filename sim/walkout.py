@@ -15,6 +15,9 @@ from .strategies import ActorView
 
 
 class WalkoutRule(Protocol):
+    """Views handed to walkout rules leave `conceded_to_me` at 0 (it is only worked out for
+    strategies that react to it; see protocol.actor_views): a rule that needs it must change that."""
+
     name: ClassVar[str]
     code: ClassVar[int]
 
