@@ -261,19 +261,22 @@ def _print_blocking(stats, runs_by_name) -> None:
 
 
 def _print_conditions(stats, name: str, runs) -> None:
-    """P(agreement) and P(talks persist) by thirds of Russia's drawn outside option, when present."""
-    col = next((c for c in runs.columns if c.startswith("outside_option.") and c.endswith("russia")), None)
-    if col is None:
+    """P(agreement) and P(talks persist) by thirds of the drawn outside option of the party that
+    walks out most often (the condition the answer hinges on in the base calibration)."""
+    walkers = runs.loc[runs["outcome"] == "walkout", "walkout_by"].astype(str).value_counts()
+    actor = next((a for a in walkers.index if f"outside_option.{a}" in runs.columns), None)
+    col = f"outside_option.{actor}" if actor else None
+    if col is None or runs[col].nunique() < 3:
         return
     import pandas as pd
 
-    thirds = pd.qcut(runs[col], 3, labels=["low", "middle", "high"])
-    print(f"\n  Under what conditions, in {name}: by Russia's outside option at round 0 (thirds of the draws)")
+    thirds = pd.qcut(runs[col], 3, labels=["low", "middle", "high"], duplicates="drop")
+    print(f"\n  Under what conditions, in {name}: by {actor}'s outside option at round 0 (thirds of the draws)")
     for label, g in runs.groupby(thirds, observed=True):
         agree = stats.proportion(int((g["outcome"] == "agreement").sum()), len(g))
         persist = stats.proportion(int((g["outcome"] != "walkout").sum()), len(g))
         lo, hi = g[col].min(), g[col].max()
-        print(f"    {label:<7} ({lo:.2f}-{hi:.2f}): P(agreement) {agree.fmt()}   P(talks persist) {persist.fmt()}")
+        print(f"    {label:<7} ({lo:.2f}-{hi:.2f}): P(agreement) {agree.fmt():<22} P(talks persist) {persist.fmt()}")
 
 
 def _answer(a: str, b: str, sa, sb, diff) -> str:
