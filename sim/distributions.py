@@ -156,5 +156,10 @@ def _check_shape(p: Param) -> None:
         raise ParamError(f"triangular needs low <= mode <= high, got {p.low}, {p.mode}, {p.high}")
     if isinstance(p, TruncNormal) and not (p.sd > 0 and p.low < p.high):
         raise ParamError(f"truncnormal needs sd > 0 and low < high, got sd={p.sd}, low={p.low}, high={p.high}")
+    if isinstance(p, TruncNormal):
+        mass = special.ndtr((p.high - p.mean) / p.sd) - special.ndtr((p.low - p.mean) / p.sd)
+        if mass < 1e-9:
+            raise ParamError(f"truncnormal window [{p.low}, {p.high}] lies too far in the tail of N({p.mean}, {p.sd}^2) "
+                             "to be drawn from; move the mean or widen sd")
     if isinstance(p, Beta) and not (p.a > 0 and p.b > 0 and p.low < p.high):
         raise ParamError(f"beta needs a > 0, b > 0 and low < high, got a={p.a}, b={p.b}")

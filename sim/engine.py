@@ -97,11 +97,13 @@ def play(lay: Layout, p: RunParams, trace: bool = False):
             keep = ~done
             p, o, s, idx = p.take(keep), o.take(keep), s.take(keep), idx[keep]
     flush(np.ones(len(idx), dtype=bool))
-    if series is not None:  # positions carry forward until the actor proposes again
-        pos = series["position"]
+    if series is not None:
+        pos = series["position"]  # carries forward until the actor proposes again
         for t in range(1, lay.horizon):
             pos[:, t] = np.where(np.isnan(pos[:, t]), pos[:, t - 1], pos[:, t])
-        pos[np.arange(lay.horizon)[None, :] >= out["rounds"][:, None]] = np.nan
+        ended = np.arange(lay.horizon)[None, :] >= out["rounds"][:, None]
+        for v in series.values():  # rows not yet compacted away kept being written
+            v[ended] = np.nan
     return out, utility, series
 
 

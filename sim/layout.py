@@ -74,7 +74,8 @@ def build_layout(sc: Scenario) -> Layout:
         for other, w in actor.weighs_on:
             mixing[a_index[other], a_index[actor.id]] += w
             mixing[a_index[other], a_index[other]] -= w
-    if (np.diag(mixing) < 0).any():
+    np.fill_diagonal(mixing, np.where(np.abs(np.diag(mixing)) < 1e-9, 0.0, np.diag(mixing)))  # rounding of sum-to-1 weights
+    if (np.diag(mixing) < 0).any():  # validated in scenario.py; a guard for hand-built scenarios
         bad = actors[int(np.argmin(np.diag(mixing)))]
         raise ValueError(f"{sc.path}: actors.*.weighs_on: the weights on {bad!r} add up to more than 1")
 

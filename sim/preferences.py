@@ -27,7 +27,9 @@ def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np
     gap = np.subtract(x[:, None, :], ideal)  # one (R, A, C) temporary, reused in place
     np.abs(gap, out=gap)
     loss = np.einsum("rac,rac->ra", salience, gap)
-    return 1.0 - loss @ mixing.T
+    # Not `loss @ mixing.T`: BLAS takes another path for a single row, which would make a run's
+    # last bits depend on how many runs share its batch.
+    return 1.0 - (loss[:, None, :] * mixing[None]).sum(axis=-1)
 
 
 def within_red_lines(x: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:

@@ -157,9 +157,11 @@ def proposer_groups(lay: Layout, p: RunParams, t: int) -> list[tuple[int, slice 
     under random recognition."""
     if lay.recognition is None:
         return [(int(lay.rotation[t % len(lay.rotation)]), slice(None))]
-    cum = np.cumsum(lay.recognition)
-    drawn = np.minimum(np.searchsorted(cum, p.recognition_u[:, t], side="right"), lay.n_actors - 1)
-    return [(q, drawn == q) for q in np.flatnonzero(lay.recognition > 0)]
+    eligible = np.flatnonzero(lay.recognition > 0)
+    cum = np.cumsum(lay.recognition[eligible])
+    cum[-1] = 1.0  # rounding must not leave a sliver of [0, 1) to nobody
+    drawn = eligible[np.searchsorted(cum, p.recognition_u[:, t], side="right")]
+    return [(q, drawn == q) for q in eligible]
 
 
 def build_offer(lay: Layout, p: RunParams, o: Offering, s: State, q: int, rows, aspiration: np.ndarray) -> np.ndarray:
@@ -169,17 +171,22 @@ def build_offer(lay: Layout, p: RunParams, o: Offering, s: State, q: int, rows, 
     pulled = np.einsum("rjc,rjc->rc", weight, s.belief_position[rows, q])
     target = np.divide(pulled, total, out=x0.copy(), where=total > 0)
     np.clip(target, o.low[rows, q], o.high[rows, q], out=target)
-    cost = np.maximum(mixed_loss(lay, p, q, target, rows) - o.base_loss[rows, q], 0.0)
+    base_loss = o.base_loss[rows, q]
     budget = p.best_possible[rows, q] - aspiration
+    if not lay.joint:  # clauses of instruments already agreed are fixed: start from them
+        fixed = (s.locked[rows, :, None] & lay.member[None]).any(axis=1)
+        if fixed.any():
+            x0 = np.where(fixed, s.locked_values[rows], x0)
+            target = np.where(fixed, x0, target)
+            locked_loss = mixed_loss(lay, p, q, x0, rows)
+            budget = budget - (locked_loss - base_loss).sum(axis=1)
+            base_loss = locked_loss
+    cost = np.maximum(mixed_loss(lay, p, q, target, rows) - base_loss, 0.0)
     if lay.linkage[q]:
         frac = fractions_in_order(cost, budget, o.order[rows, q])
     else:
         frac = uniform_fractions(cost, budget)
-    x = x0 + frac * (target - x0)
-    if not lay.joint:
-        fixed = (s.locked[rows, :, None] & lay.member[None]).any(axis=1)
-        x = np.where(fixed, s.locked_values[rows], x)
-    return x
+    return x0 + frac * (target - x0)
 
 
 def play_round(lay: Layout, p: RunParams, o: Offering, s: State) -> None:
@@ -197,8 +204,9 @@ def play_round(lay: Layout, p: RunParams, o: Offering, s: State) -> None:
     s.offer, s.proposer, s.aspiration = x, proposer, aspiration
 
     u = utilities(x, p.ideal, p.salience, lay.mixing)
+    inside = within_red_lines(x, p.below, p.above)
     if lay.joint:
-        yes = _answers(lay, p, x, u, proposer, aspiration)
+        yes = _answers(lay, p, x, u, proposer, aspiration, inside)
         s.accepts = yes
         agreed_now = act & (yes | ~lay.required).all(axis=1)
         s.agreed[agreed_now] = x[agreed_now]
@@ -206,7 +214,7 @@ def play_round(lay: Layout, p: RunParams, o: Offering, s: State) -> None:
         agreed_now = _vote_per_instrument(lay, p, s, x, proposer, aspiration, act)
 
     for q, rows in groups:
-        _observe(lay, s, x, u, q, rows, act)
+        _observe(lay, s, x, u, inside, q, rows, act)
     s.best_offer_history[:, :, t + 1] = s.best_offer
 
     s.rounds[act] = t + 1
@@ -215,26 +223,29 @@ def play_round(lay: Layout, p: RunParams, o: Offering, s: State) -> None:
     _walkouts(lay, p, s, act & ~agreed_now)
 
 
-def _answers(lay, p, x, u, proposer, aspiration) -> np.ndarray:
+def _answers(lay, p, x, u, proposer, aspiration, inside=None) -> np.ndarray:
     """(R, A) yes/no of every actor on package x with utilities u.  The proposer accepts its own
     offer unless the agenda forced it across one of its own red lines."""
-    inside = within_red_lines(x, p.below, p.above)
+    inside = within_red_lines(x, p.below, p.above) if inside is None else inside
     yes = inside & (u >= aspiration - 1e-12)
     rr = np.arange(len(x))
     yes[rr, proposer] = inside[rr, proposer]
     return yes
 
 
-def _observe(lay: Layout, s: State, x: np.ndarray, u: np.ndarray, q: int, rows, act: np.ndarray) -> None:
-    """The other parties at the table see proposer q's offer: its utility to them and where q
-    stands.  (Actors away from the table never propose or walk out, so they keep no record.)"""
+def _observe(lay: Layout, s: State, x: np.ndarray, u: np.ndarray, inside: np.ndarray, q: int, rows,
+             act: np.ndarray) -> None:
+    """The other parties at the table see proposer q's offer: how much it moved toward them
+    (its utility to them), whether it is one they could take (it crosses none of their red
+    lines: only then does it count as their best offer so far), and where q stands.  Actors away
+    from the table never propose or walk out, so they keep no record."""
     observer = act[rows, None] & (lay.required & (np.arange(lay.n_actors) != q))[None, :]  # (n, A)
     ur = u[rows]
     first = s.first_from[rows, :, q]
     s.first_from[rows, :, q] = np.where(observer & np.isneginf(first), ur, first)
     s.best_from[rows, :, q] = np.where(observer, np.maximum(s.best_from[rows, :, q], ur), s.best_from[rows, :, q])
     best = s.best_offer[rows]
-    improved = observer & (ur > best)
+    improved = observer & inside[rows] & (ur > best)
     s.best_offer[rows] = np.where(improved, ur, best)
     r_i, a_i = np.nonzero(improved)
     if len(r_i):
@@ -253,11 +264,14 @@ def _vote_per_instrument(lay, p, s, x, proposer, aspiration, act) -> np.ndarray:
     """Separate packages: each live, unlocked instrument is put to its own parties; clauses of
     other instruments count at their locked value, or at the status quo (0) if not yet agreed."""
     yes_all = np.ones((p.n_runs, lay.n_actors), dtype=bool)
+    # Every instrument is voted against the locks as they stood when the round began, so the
+    # order instruments are listed in cannot matter; all that pass this round lock together.
+    locked_before, values_before = s.locked.copy(), s.locked_values.copy()
+    other_locked = (locked_before[:, :, None] & lay.member[None]).any(axis=1)
     for i in np.flatnonzero(lay.live):
-        open_ = act & ~s.locked[:, i]
+        open_ = act & ~locked_before[:, i]
         in_i = lay.member[i]
-        other_locked = (s.locked[:, :, None] & lay.member[None]).any(axis=1)
-        z = np.where(in_i[None, :], x, np.where(other_locked, s.locked_values, 0.0))
+        z = np.where(in_i[None, :], x, np.where(other_locked, values_before, 0.0))
         yes = _answers(lay, p, z, utilities(z, p.ideal, p.salience, lay.mixing), proposer, aspiration)
         ok = open_ & (yes | ~lay.signs[i]).all(axis=1)
         s.locked[ok, i] = True

@@ -269,6 +269,19 @@ def _check_keys(path: Path, doc: dict) -> None:
     check(doc, TOP_KEYS, "")
     if not isinstance(doc.get("remove", []), list):
         raise ScenarioError(path, "remove", "must be a list of dotted keys, e.g. [\"actors.nato\"]")
+    if "remove" in doc and "extends" not in doc:
+        raise ScenarioError(path, "remove", "only means something with 'extends' (it drops inherited tables)")
+    for name in ("clauses", "actors", "instruments"):
+        for k, v in doc.get(name, {}).items() if isinstance(doc.get(name, {}), dict) else [(None, None)]:
+            if not isinstance(v, dict):
+                raise ScenarioError(path, f"{name}.{k}" if k else name, "must be a table")
+    for where, v in (("agenda.caps", doc.get("agenda", {}).get("caps", {})),
+                     ("protocol.recognition", doc.get("protocol", {}).get("recognition", {}))):
+        if not isinstance(v, dict):
+            raise ScenarioError(path, where, "must be a table, e.g. { \"us.4a\" = 0.5 }")
+    for cid, c in doc.get("clauses", {}).items():
+        if not isinstance(c.get("scale", {}), dict):
+            raise ScenarioError(path, f"clauses.{cid}.scale", 'must be a table, e.g. { "0" = "...", "1" = "..." }')
     for name, allowed in (("meta", META_KEYS), ("protocol", PROTOCOL_KEYS), ("agenda", AGENDA_KEYS)):
         if name in doc:
             check(doc[name], allowed, name)
@@ -278,6 +291,9 @@ def _check_keys(path: Path, doc: dict) -> None:
     for aid, actor in doc.get("actors", {}).items():
         where = f"actors.{aid}"
         check(actor, ACTOR_KEYS, where)
+        for k in ("weighs_on", "clauses"):
+            if not isinstance(actor.get(k, {}), dict):
+                raise ScenarioError(path, f"{where}.{k}", "must be a table")
         for k in ("outside_option", "outside_option_growth", "patience", "deadline", "belief_noise"):
             check_param(actor.get(k), f"{where}.{k}")
         if "strategy" in actor:
@@ -398,7 +414,23 @@ class _Builder:
         )
         if not scenario.required_parties():
             raise self.err("agenda.off", "no clause of any instrument is left on the table")
+        self.check_across_actors(scenario)
         return scenario
+
+    def check_across_actors(self, sc: Scenario) -> None:
+        required = sc.required_parties()
+        for a in sc.actors:
+            if a.id in required and not any(p.salience.support()[1] > 0 for _, p in a.prefs):
+                raise self.err(f"actors.{a.id}.clauses", "an actor at the table must care about some clause "
+                               "(every salience is 0)")
+        for target in sc.actor_ids:
+            total = sum(w for a in sc.actors for other, w in a.weighs_on if other == target)
+            if total > 1 + 1e-9:
+                raise self.err("actors", f"the weighs_on weights on {target!r} add up to {total:g}; allowed: at most 1")
+        if sc.protocol.proposer == "random":
+            weights = dict(sc.protocol.recognition) or {a: 1.0 for a in sc.actor_ids}
+            if not any(weights.get(a, 0.0) > 0 for a in required):
+                raise self.err("protocol.recognition", "no actor at the table has a positive weight")
 
     def build_clauses(self) -> tuple[Clause, ...]:
         table = self.need(self.doc, "clauses", "")
@@ -427,6 +459,8 @@ class _Builder:
         for iid, inst in table.items():
             sig = self.id_list(self.need(inst, "signatories", f"instruments.{iid}"),
                                f"instruments.{iid}.signatories", names, "actor or bloc")
+            if not sig:
+                raise self.err(f"instruments.{iid}.signatories", "an instrument needs at least one signatory")
             expanded: list[str] = []
             for s in sig:
                 members = [a for a in actor_ids if self.doc["actors"][a].get("bloc") == s]
@@ -451,6 +485,10 @@ class _Builder:
         pr = self.need(self.doc, "protocol", "")
         self.source(pr, "protocol")
         order = self.id_list(pr.get("order", list(actor_ids)), "protocol.order", actor_ids, "actor")
+        if len(set(order)) < len(order):
+            raise self.err("protocol.order", "lists an actor twice; each actor once, in proposing order")
+        if pr.get("recognition") and pr.get("proposer", "rotation") != "random":
+            raise self.err("protocol.recognition", "weights apply only with proposer = \"random\"")
         rec = []
         for a, w in pr.get("recognition", {}).items():
             self.id_list([a], f"protocol.recognition.{a}", actor_ids, "actor")
