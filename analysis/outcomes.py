@@ -261,7 +261,7 @@ def clause_distribution(runs: pd.DataFrame, bins: int = 10, clauses: Sequence[st
     bin.  `bins` equal bins over [0, 1] (the last one closed); the columns are the bin centres
     and `attrs` holds the edges and the number of agreements."""
     clauses = list(clauses) if clauses is not None else clauses_of(runs)
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.arange(bins + 1) / bins  # k / bins is exactly the decimal edge (0.6, not 0.6000000000000001)
     agreed = runs[runs["outcome"].astype(str) == "agreement"]
     n = len(agreed)
     data = np.zeros((len(clauses), bins))

@@ -40,8 +40,23 @@ def _colour(k: int) -> str:
     return PALETTE[k % len(PALETTE)]
 
 
-def _names(results) -> str:
-    return " vs ".join(r.label for r in results)
+def _names(results, width: int = 95) -> str:
+    """'a (n runs) vs b (m runs)', wrapped onto several lines when long."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(" vs ".join(r.label for r in results), width, break_on_hyphens=False))
+
+
+def _panels(n: int, width: float, height: float, **kw):
+    """A figure with one panel per scenario, at most two per row; returns (fig, axes list)."""
+    cols = min(n, 2)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), layout="constrained",
+                             squeeze=False, **kw)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
 
 
 # ================================================================== axes functions: run tables
@@ -144,8 +159,9 @@ def clause_heatmap(ax, dist: pd.DataFrame, agenda: Mapping[str, float] | None = 
             ok = row.notna().to_numpy()
             ax.scatter(row.to_numpy()[ok], np.arange(len(clauses))[ok], marker=markers[k % len(markers)],
                        s=30, facecolor=_colour(k), edgecolor="white", linewidths=0.9, clip_on=False,
-                       label=f"{actor}'s ideal (central)", gid=f"ideal|{actor}", zorder=3)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(ideals), frameon=False)
+                       label=f"{actor}", gid=f"ideal|{actor}", zorder=3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=min(len(ideals), 4),
+                  frameon=False, title="central ideal point of", title_fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_xlabel("agreed value (0 = status quo, 1 = as Russia drafted)")
     ax.set_ylabel("clause")
@@ -267,7 +283,7 @@ def outcomes_figure(results) -> Figure:
     actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
     summaries = {r.name: stats.summarise(r.runs, actors) for r in results}
     fig, ax = plt.subplots(figsize=(9, 4.6), layout="constrained")
-    outcome_bars(ax, summaries, metrics, title=f"Outcome shares: {_names(results)}")
+    outcome_bars(ax, summaries, metrics, title=f"Outcome shares\n{_names(results)}")
     return fig
 
 
@@ -275,31 +291,30 @@ def incidence_figure(results, by_actor: bool = False) -> Figure:
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     tables = {r.name: survival.competing_risks(r.runs, r.horizon, by_actor=by_actor) for r in results}
     incidence_curves(ax, tables, results[0].round_days, record=RECORD)
-    ax.set_title(f"Course of the talks (competing risks): {_names(results)}", fontsize=10)
+    ax.set_title(f"Course of the talks (competing risks)\n{_names(results)}", fontsize=10)
     return fig
 
 
 def rounds_figure(results) -> Figure:
-    fig, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.3), layout="constrained",
-                             sharey=True, squeeze=False)
-    for ax, r in zip(axes[0], results):
+    fig, axes = _panels(len(results), 6, 4.3)
+    for ax, r in zip(axes, results):
         rounds_histogram(ax, r.runs, r.horizon, r.name)
-    fig.suptitle(f"How long the talks lasted: {_names(results)}", fontsize=11)
+    fig.suptitle(f"How long the talks lasted\n{_names(results)}", fontsize=11)
     return fig
 
 
 def clauses_figure(results, bins: int = 10, ideals: bool = True) -> Figure:
-    fig, axes = plt.subplots(1, len(results), figsize=(6.2 * len(results), 6.4), layout="constrained",
-                             squeeze=False)
+    fig, axes = _panels(len(results), 6.2, 6.4)
     mesh = None
-    for ax, r in zip(axes[0], results):
+    for ax, r in zip(axes, results):
         dist = oc.clause_distribution(r.runs, bins)
         ide = oc.ideals(r.meta, dist.index, oc.table_actors(r.runs)) if ideals else None
         mesh = clause_heatmap(ax, dist, oc.agenda(r.meta), ide)
         ax.set_title(f"{r.name}: {dist.attrs['agreements']:,} agreements of {r.n:,} runs", fontsize=10)
     if mesh is not None:
-        fig.colorbar(mesh, ax=axes[0].tolist(), label="share of agreements (%)", shrink=0.8)
-    fig.suptitle(f"Agreed value of each clause: {_names(results)}", fontsize=11)
+        fig.colorbar(mesh, ax=axes, label="share of agreements (%)", shrink=0.6 if len(axes) > 2 else 0.8,
+                     aspect=30)
+    fig.suptitle(f"Agreed value of each clause\n{_names(results)}", fontsize=11)
     return fig
 
 
@@ -307,35 +322,39 @@ def trajectories_figure(results, value: str = "position") -> Figure:
     missing = [r.name for r in results if r.trace is None]
     if missing:
         raise ValueError(f"no trace for {', '.join(missing)}: rerun `negsim run/compare` with --trace")
-    fig, axes = plt.subplots(2, len(results), figsize=(6.4 * len(results), 5.6), layout="constrained",
-                             squeeze=False, sharex="col", height_ratios=[3, 1])
+    cols = min(len(results), 2)
+    rows = math.ceil(len(results) / cols)
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(6.4 * cols, 5.6 * rows), layout="constrained",
+                             squeeze=False, sharex="col", height_ratios=[3, 1] * rows)
+    for k in range(len(results), rows * cols):
+        axes[2 * (k // cols), k % cols].remove()
+        axes[2 * (k // cols) + 1, k % cols].remove()
     for k, r in enumerate(results):
+        top, ax = axes[2 * (k // cols), k % cols], axes[2 * (k // cols) + 1, k % cols]
         min_runs = max(10, math.ceil(0.01 * r.n))
         traj = oc.trajectories(r.trace, value, min_runs=min_runs)
         actors = [a for a in oc.actors_of(r.runs) if a in set(traj["actor"])]
-        trajectory_bands(axes[0, k], traj, actors, value)
-        axes[0, k].set_xlabel("")
-        axes[0, k].set_title(f"{r.name} ({r.n:,} runs)", fontsize=10)
+        trajectory_bands(top, traj, actors, value)
+        top.set_xlabel("")
+        top.set_title(f"{r.name} ({r.n:,} runs)", fontsize=10)
         talking = r.trace.groupby("round")["run"].nunique()
-        ax = axes[1, k]
         ax.step(talking.index, talking.to_numpy(), where="mid", color="0.3", gid=f"{r.name}|talking")
         ax.set_ylim(0, r.n * 1.05)
         ax.set_xlabel(f"round (1 round = {r.round_days:g} days); rounds with fewer than {min_runs} runs left out")
         ax.set_ylabel("runs still\ntalking")
-    fig.suptitle(f"Actors' {value.replace('_', ' ')} over rounds, across runs still talking: {_names(results)}",
+    fig.suptitle(f"Actors' {value.replace('_', ' ')} over rounds, across runs still talking\n{_names(results)}",
                  fontsize=11)
     return fig
 
 
 def concessions_figure(results) -> Figure:
-    fig, axes = plt.subplots(1, len(results), figsize=(6.2 * len(results), 7), layout="constrained",
-                             squeeze=False, sharey=False)
-    for ax, r in zip(axes[0], results):
+    fig, axes = _panels(len(results), 6.2, 7)
+    for ax, r in zip(axes, results):
         conc = oc.concessions(r.runs, r.meta)
         concession_dots(ax, conc)
         n = int(conc["agreements"].max()) if len(conc) else 0
         ax.set_title(f"{r.name}: {n:,} agreements of {r.n:,} runs", fontsize=10)
-    fig.suptitle(f"How far each actor conceded, by clause (distance from its central ideal): {_names(results)}",
+    fig.suptitle(f"How far each actor conceded, by clause (distance from its central ideal)\n{_names(results)}",
                  fontsize=11)
     return fig
 
@@ -430,17 +449,26 @@ def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: 
     else:
         import matplotlib.tri as mtri
 
+        others = [p for p in parameters_of(table) if p not in (x, y) and table[p].nunique() > 1]
+        kind = f"{len(t)} scattered points, linear interpolation"
+        if others and len(t) >= 4 * 9:
+            # The metric also moves with the other parameters: interpolating raw points would draw
+            # their noise.  Average within cells first (the mean over the other parameters).
+            cells = cell_means(t, x, y, metric, bins=int(np.clip(math.sqrt(len(t) / 4), 3, 12)))
+            vx, vy, vz = cells[x].to_numpy(float), cells[y].to_numpy(float), cells[metric].to_numpy(float) * s
+            kind = (f"{len(t)} scattered points averaged over the other parameters in "
+                    f"{len(cells)} cells, linear interpolation")
         tri = mtri.Triangulation(vx, vy)
         mappable = ax.tricontourf(tri, vz, levels=12, cmap=CMAP)
         mappable.set_gid("map")
         cs = ax.tricontour(tri, vz, levels=mappable.levels[1:-1:2], colors="white", linewidths=0.7)
         ax.clabel(cs, fontsize=7, fmt="%g")
-        ax.plot(vx, vy, ".", color="black", markersize=2, alpha=0.5, gid="points")
-        kind = f"{len(t)} scattered points, linear interpolation"
+        ax.plot(t[x].to_numpy(float), t[y].to_numpy(float), ".", color="black", markersize=2, alpha=0.5,
+                gid="points")
     fig.colorbar(mappable, ax=ax, label=_metric_label(metric))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(title or f"{_metric_label(metric)} over {x} and {y} ({kind})", fontsize=10)
+    ax.set_title(title or f"{_metric_label(metric)} over {x} and {y}\n({kind})", fontsize=10)
     return fig
 
 
@@ -481,8 +509,20 @@ def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | N
     if metric.startswith("p_"):
         ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
-    ax.set_title(title or f"{_metric_label(metric)} against {x} ({note})", fontsize=10)
+    ax.set_title(title or f"{_metric_label(metric)} against {x}\n({note})", fontsize=10)
     return fig
+
+
+def cell_means(table: pd.DataFrame, x: str, y: str, metric: str, bins: int) -> pd.DataFrame:
+    """Points cut into bins x bins equal cells over the range of x and y; per non-empty cell the
+    mean x, mean y, mean metric and the number of points `n`."""
+    v = table[[x, y, metric]].dropna()
+    ix = np.clip(((v[x] - v[x].min()) / max(v[x].max() - v[x].min(), 1e-300) * bins).astype(int), 0, bins - 1)
+    iy = np.clip(((v[y] - v[y].min()) / max(v[y].max() - v[y].min(), 1e-300) * bins).astype(int), 0, bins - 1)
+    g = v.groupby([ix.rename("ix"), iy.rename("iy")])
+    out = g.mean()
+    out["n"] = g.size()
+    return out.reset_index(drop=True)
 
 
 def binned_means(table: pd.DataFrame, x: str, metric: str, bins: int | None = None) -> pd.DataFrame:
@@ -525,7 +565,7 @@ def sensitivity_bars(indices: pd.DataFrame, metric: str, ax=None, title: str | N
     wide = t[t["index"].isin(kinds)].pivot_table(index="parameter", columns="index", values=["value", "conf"],
                                                  aggfunc="first")
     key = "ST" if "ST" in kinds else kinds[0]
-    order = wide[("value", key)].sort_values(ascending=True).index.tolist()
+    order = wide[("value", key)].sort_values(ascending=True, na_position="first").index.tolist()
     fig = ax.figure if ax is not None else plt.figure(figsize=(8, 1.5 + 0.45 * len(order) * len(kinds) / 1.5),
                                                       layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()

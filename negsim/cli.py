@@ -66,10 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import solve, sweep  # light: nothing heavy is imported until a command runs
+    from . import report, solve, sweep  # light: nothing heavy is imported until a command runs
 
     solve.register(sub)
     sweep.register(sub)
+    report.register(sub)
 
     v = sub.add_parser("validate", help="check scenario files and say what is wrong, or that they are fine")
     v.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")

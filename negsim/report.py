@@ -131,14 +131,18 @@ def read_table(path: Path):
     return table, meta
 
 
-def _sweep_title(meta: dict, text: str) -> str:
+def _sweep_title(meta: dict, text: str, points: int | None = None) -> str:
+    """The plot title plus the scenario, design and runs per point the sweep file records."""
+    sweep = meta.get("sweep") or {}
     bits = []
     if meta.get("scenario"):
-        bits.append(str(meta["scenario"]))
-    runs = meta.get("runs_per_point") or meta.get("n_runs")
+        bits.append(f"scenario {meta['scenario']}")
+    if sweep.get("sampler"):
+        bits.append(f"{sweep['sampler']} design" + (f", {points:,} points" if points else ""))
+    runs = sweep.get("runs") or meta.get("n_runs")
     if runs:
         bits.append(f"{int(runs):,} runs per point")
-    return f"{text}\n{', '.join(bits)}" if bits else text
+    return f"{text}\n{'; '.join(bits)}" if bits else text
 
 
 def _sweep_figure(args):
@@ -173,7 +177,7 @@ def _sweep_figure(args):
             raise ValueError(f"--y is needed: the sweep varies {', '.join(varying) or 'no parameter'}")
         fig = plots.sweep_map(table, x, y, metric)
     ax = fig.axes[0]
-    ax.set_title(_sweep_title(meta, ax.get_title()), fontsize=10)
+    ax.set_title(_sweep_title(meta, ax.get_title(), len(table)), fontsize=10)
     return fig
 
 

@@ -28,7 +28,9 @@ def scenario_docs(draw, max_clauses: int = 4):
             ideal = draw(unit)
             above = draw(st.one_of(st.none(), st.floats(ideal, 1.0)))
             below = draw(st.one_of(st.none(), st.floats(0.0, ideal)))
-            prefs[c] = pref(ideal, draw(st.floats(0.0, 2.0)), above, below)
+            # an actor at the table must care about something (validation refuses it otherwise)
+            salience = draw(st.floats(0.0, 2.0)) + (0.01 if c == "c0" else 0.0)
+            prefs[c] = pref(ideal, salience, above, below)
         doc["actors"][a] = actor(
             prefs, outside_option={"dist": "uniform", "low": 0.0, "high": draw(st.floats(0.0, 0.8))},
             deadline=draw(st.integers(1, 20)), kind=draw(st.sampled_from(["time_dependent", "responsive"])),
