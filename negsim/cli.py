@@ -210,7 +210,7 @@ def cmd_run(args) -> int:
             print(f"  {_label(m):<30} {_fmt(m, summary[m])}")
         _print_blocking(stats, {sc.name: runs})
         plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), stage / "outcomes.png")
-    extra = " and runs.csv" if args.csv else ""
+    extra = (", runs.csv" if args.csv else "") + (", trace.parquet" if args.trace else "")
     print(f"wrote {out}/runs.parquet (one row per run){extra} and {out}/outcomes.png")
     return 0
 
@@ -249,7 +249,8 @@ def cmd_compare(args) -> int:
         fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
                                    metrics, max(lay_a.horizon, lay_b.horizon), lay_a.round_days)
         plots.save(fig, stage / "compare.png")
-    print(f"\nwrote {out}/: runs_{sa.name}.parquet, runs_{sb.name}.parquet, compare.png")
+    traces = f", trace_{sa.name}.parquet, trace_{sb.name}.parquet" if args.trace else ""
+    print(f"\nwrote {out}/: runs_{sa.name}.parquet, runs_{sb.name}.parquet{traces}, compare.png")
     return 0
 
 
