@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", type=Path, help="output folder for the per-run table(s) and figure")
         sp.add_argument("--engine", choices=("batch", "mesa"), default="batch",
                         help="batch: all runs at once through the array rules (default); mesa: one Mesa model per run (slow)")
-        sp.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+        sp.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: all cores; batches under 30,000 runs use one process)")
         sp.add_argument("--chunk-size", type=int, default=None, help="runs per task (default 2048)")
         sp.add_argument("--csv", action="store_true", help="also write the per-run table as CSV")
         sp.add_argument("--trace", action="store_true",

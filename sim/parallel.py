@@ -19,6 +19,9 @@ from .engine import Batch, Compiled, simulate_range
 from .scenario import Scenario
 
 DEFAULT_CHUNK = 2048  # runs per task: fits the working arrays in cache (see benchmarks/)
+# Starting worker processes costs about half a second: below this many runs one process is
+# faster (measured in benchmarks/bench_batch.py: 2 workers 0.7x at 10,000 runs, 1.5x at 100,000).
+MIN_PARALLEL_RUNS = 30_000
 
 _worker_compiled: Compiled | None = None  # one per worker process
 
@@ -39,15 +42,16 @@ def default_workers() -> int:
 
 
 def iter_batches(sc: Scenario, n_runs: int, root_seed: int, chunk_size: int = DEFAULT_CHUNK,
-                 workers: int = 1, trace: bool = False) -> Iterator[Batch]:
-    """Batches of runs 0..n_runs-1 in order, computed in `workers` processes."""
+                 workers: int = 1, trace: bool = False, min_parallel_runs: int = MIN_PARALLEL_RUNS) -> Iterator[Batch]:
+    """Batches of runs 0..n_runs-1 in order, computed in `workers` processes (in this one when
+    there are fewer than `min_parallel_runs` runs)."""
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if chunk_size < 1 or workers < 1:
         raise ValueError("chunk size and worker count must be at least 1")
     comp = Compiled.from_scenario(sc)
     tasks = [(root_seed, a, min(a + chunk_size, n_runs), trace) for a in range(0, n_runs, chunk_size)]
-    if workers == 1 or len(tasks) == 1:
+    if workers == 1 or len(tasks) == 1 or n_runs < min_parallel_runs:
         for root, a, b, tr in tasks:
             yield simulate_range(comp, root, a, b, tr)
         return

@@ -65,6 +65,13 @@ def best_packages(ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
 
 def _weighted_median(points: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Lower weighted median over axis 1 of (R, K, C) points; `fallback` where all weights are 0."""
+    if points.shape[1] == 2:  # the common case (one actor weighing on another), without a sort
+        first_low = points[:, 0] <= points[:, 1]
+        p_lo = np.where(first_low, points[:, 0], points[:, 1])
+        p_hi = np.where(first_low, points[:, 1], points[:, 0])
+        w_lo = np.where(first_low, weights[:, 0], weights[:, 1])
+        total = weights[:, 0] + weights[:, 1]
+        return np.where(total > 0, np.where(w_lo >= 0.5 * total, p_lo, p_hi), fallback)
     order = np.argsort(points, axis=1, kind="stable")
     p_sorted = np.take_along_axis(points, order, axis=1)
     cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)

@@ -110,3 +110,17 @@ def test_weighs_on_weights_that_sum_to_one_by_rounding_are_accepted(tmp_path):
     doc["actors"]["e"]["weighs_on"]["b"] = 0.2
     with pytest.raises(ScenarioError, match="add up to 1.1; allowed: at most 1"):
         load(tmp_path, doc)
+
+
+def test_two_point_weighted_median_matches_the_general_path():
+    from sim.preferences import _weighted_median
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        pts = rng.integers(0, 4, (30, 2, 5)) / 3
+        w = rng.integers(0, 3, (30, 2, 5)).astype(float)
+        fallback = rng.random((30, 5))
+        # the general (sorting) path, with a third point that carries no weight
+        ref = _weighted_median(np.concatenate([pts, np.full((30, 1, 5), 9.0)], 1),
+                               np.concatenate([w, np.zeros((30, 1, 5))], 1), fallback)
+        assert np.array_equal(_weighted_median(pts, w, fallback), ref)
