@@ -25,12 +25,28 @@ class Estimate:
         return f"{f(self.value)}{unit} [{f(self.low)}, {f(self.high)}]"
 
 
+def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes out of n (arrays broadcast); NaN where n == 0."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # Exact at the boundaries (rounding otherwise leaves 1e-17 instead of 0).
+    low = np.where(k == 0, 0.0, low)
+    high = np.where(k == n, 1.0, high)
+    return low, high
+
+
 def proportion(k: int, n: int) -> Estimate:
     """Share k/n with its Wilson score 95% interval."""
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan)
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return Estimate(k / n, float(ci.low), float(ci.high))
+    low, high = wilson(k, n)
+    return Estimate(k / n, float(low), float(high))
 
 
 def proportion_difference(k1: int, n1: int, k2: int, n2: int) -> Estimate:

@@ -8,8 +8,7 @@ incidence of cause k reduces exactly to the empirical share
     F_k(t) = #{runs that ended by cause k in a round <= t} / n,
 
 and the share still talking is S(t) = 1 - sum_k F_k(t).  Each of these is a binomial proportion
-at every t, so its exact-enough pointwise 95% interval is the Wilson score interval (the same
-interval `analysis.stats.proportion` gives, vectorised here).  A survival library (lifelines'
+at every t, so its exact-enough pointwise 95% interval is the Wilson score interval (`analysis.stats.wilson`).  A survival library (lifelines'
 `AalenJohansenFitter`) would add nothing to the point estimate, would jitter the many tied
 (integer) rounds at random, and would give a delta-method log-log interval that is slower and no
 better behaved near 0 and 1 than Wilson's; so this module is plain numpy.
@@ -20,25 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .stats import Z95, Estimate, proportion_difference
+from .stats import Estimate, proportion_difference, wilson  # noqa: F401 (wilson: re-exported)
 
 CAUSES = ("agreement", "walkout")
-
-
-def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes out of n (arrays broadcast); NaN where n == 0."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    # Exact at the boundaries (rounding otherwise leaves 1e-17 instead of 0).
-    low = np.where(k == 0, 0.0, low)
-    high = np.where(k == n, 1.0, high)
-    return low, high
 
 
 def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:

@@ -30,6 +30,8 @@ from sim.protocol import AGREEMENT, ONGOING, WALKOUT
 from sim.scenario import ScenarioError, load_scenario
 from sim.seeding import run_uniforms
 
+from .stats import wilson
+
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source"}
 PARAM_KEYS = {"low", "high", "levels", "source"}
@@ -243,14 +245,6 @@ def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
     return task.task_id, point_metrics(comp, out, utility, len(task.design), r)
 
 
-def _wilson(k: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    z = 1.959963984540054
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
 def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int) -> dict[str, np.ndarray]:
     """Per point (k points of r runs each, in order): shares with Wilson intervals, the median
     number of rounds, mean final utilities with normal 95% intervals."""
@@ -265,7 +259,7 @@ def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int
     res: dict[str, np.ndarray] = {}
     for name, c in counts.items():
         res[name] = c / r
-        res[f"{name}_low"], res[f"{name}_high"] = _wilson(c, r)
+        res[f"{name}_low"], res[f"{name}_high"] = wilson(c, r)
     res["median_rounds"] = np.median(out["rounds"].reshape(k, r), axis=1)
     util = utility.reshape(k, r, lay.n_actors)
     for i, a in enumerate(lay.actors):

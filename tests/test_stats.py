@@ -51,3 +51,18 @@ def test_summary_counts_add_up():
     assert s["agreement"].value == 0.3 and s["walkout"].value == 0.5 and s["ongoing"].value == 0.2
     assert s["talks persist"].value == 0.5
     assert s["walkout by russia"].value + s["walkout by us"].value == pytest.approx(s["walkout"].value)
+
+
+@settings(deadline=None)
+@given(k=st.integers(0, 400), extra=st.integers(0, 400))
+def test_closed_form_wilson_matches_scipy(k, extra):
+    from scipy import stats as sps
+
+    from analysis.stats import wilson
+
+    n = k + extra
+    if n == 0:
+        return
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = wilson(k, n)
+    assert (float(low), float(high)) == pytest.approx((ci.low, ci.high), abs=1e-12)
