@@ -210,7 +210,8 @@ def _course_section(results: list[oc.Result]) -> str:
     cond = [(r, oc.conditions(r.runs)) for r in results]
     cond = [(r, c) for r, c in cond if c is not None]
     if cond:
-        parts.append("<h3>Under what conditions: by Russia's drawn outside option (thirds of the draws)</h3>")
+        actors = ", ".join(dict.fromkeys(esc(c["actor"].iloc[0]) for _, c in cond))
+        parts.append(f"<h3>Under what conditions: by {actors}'s drawn outside option (thirds of the draws)</h3>")
         rows = [[r.name, x["third"], f"{x['low_value']:.2f}-{x['high_value']:.2f}", num(int(x["runs"])),
                  est(x["agreement"], x["agreement_low"], x["agreement_high"]),
                  est(x["persist"], x["persist_low"], x["persist_high"])]

@@ -146,7 +146,6 @@ def _simulate(sc, args, stage: Path, filename: str):
 
     chunk = args.chunk_size or DEFAULT_CHUNK
     if args.engine == "mesa":
-        from sim.engine import Compiled
         from sim.model import simulate_mesa
 
         batches = (simulate_mesa(sc, args.seed, a, min(a + chunk, args.runs)) for a in range(0, args.runs, chunk))
@@ -244,7 +243,7 @@ def cmd_compare(args) -> int:
             d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
             print(f"  {_label(m):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
         _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
-        _print_conditions(stats, sb.name, runs_b)
+        _print_conditions(sb.name, runs_b)
         print()
         print(_answer(sa.name, sb.name, sum_a, sum_b, diff))
         fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
@@ -263,23 +262,26 @@ def _print_blocking(stats, runs_by_name) -> None:
             print(f"  walkouts in {name}, by whom and over which clause: {parts}")
 
 
-def _print_conditions(stats, name: str, runs) -> None:
-    """P(agreement) and P(talks persist) by thirds of the drawn outside option of the party that
-    walks out most often (the condition the answer hinges on in the base calibration)."""
-    walkers = runs.loc[runs["outcome"] == "walkout", "walkout_by"].astype(str).value_counts()
-    actor = next((a for a in walkers.index if f"outside_option.{a}" in runs.columns), None)
-    col = f"outside_option.{actor}" if actor else None
-    if col is None or runs[col].nunique() < 3:
-        return
-    import pandas as pd
+def _print_conditions(name: str, runs) -> None:
+    """The answer by thirds of the outside option of the party that walks out most."""
+    from analysis.outcomes import conditions
 
-    thirds = pd.qcut(runs[col], 3, labels=["low", "middle", "high"], duplicates="drop")
-    print(f"\n  Under what conditions, in {name}: by {actor}'s outside option at round 0 (thirds of the draws)")
-    for label, g in runs.groupby(thirds, observed=True):
-        agree = stats.proportion(int((g["outcome"] == "agreement").sum()), len(g))
-        persist = stats.proportion(int((g["outcome"] != "walkout").sum()), len(g))
-        lo, hi = g[col].min(), g[col].max()
-        print(f"    {label:<7} ({lo:.2f}-{hi:.2f}): P(agreement) {agree.fmt():<22} P(talks persist) {persist.fmt()}")
+    table = conditions(runs)
+    if table is None:
+        return
+    print(f"\n  Under what conditions, in {name}: by {table['actor'].iloc[0]}'s outside option at round 0 "
+          "(thirds of the draws)")
+    for _, x in table.iterrows():
+        agree = _est(x["agreement"], x["agreement_low"], x["agreement_high"])
+        persist = _est(x["persist"], x["persist_low"], x["persist_high"])
+        print(f"    {x['third']:<7} ({x['low_value']:.2f}-{x['high_value']:.2f}): P(agreement) {agree:<22} "
+              f"P(talks persist) {persist}")
+
+
+def _est(value: float, low: float, high: float) -> str:
+    from analysis.stats import Estimate
+
+    return Estimate(value, low, high).fmt()
 
 
 def _answer(a: str, b: str, sa, sb, diff) -> str:

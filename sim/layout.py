@@ -52,7 +52,7 @@ def build_layout(sc: Scenario) -> Layout:
     clauses = sc.clause_ids
     a_index = {a: i for i, a in enumerate(actors)}
     c_index = {c: i for i, c in enumerate(clauses)}
-    n_a, n_c = len(actors), len(clauses)
+    n_a = len(actors)
 
     upper = np.array([sc.agenda.upper(c) for c in clauses])
     member = np.array([[inst.id in c.instruments for c in sc.clauses] for inst in sc.instruments])

@@ -6,7 +6,7 @@ import pytest
 from sim.engine import Compiled, params_for_runs, simulate
 from sim.protocol import proposer_groups
 from sim.scenario import ScenarioError
-from tests.factory import actor, load, pref, two_party, write
+from tests.factory import actor, load, pref, two_party
 
 
 def _three_party_separate(instrument_order):
