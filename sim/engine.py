@@ -1,23 +1,20 @@
-"""The batch driver: advance many runs at once through the array rules of `protocol.py`.
+"""The batch driver: play many runs at once through the compiled rules (`protocol.play_rounds`).
 
-Finished runs are written out and dropped from the working arrays once they make up a quarter
-of them, so late rounds cost only what the runs still talking need.
+The kernel takes one run at a time through all its rounds, so a run's arrays stay in cache
+and a finished run costs nothing more.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .layout import Layout, build_layout
 from .params import DrawPlan, RunParams, draw_params, draw_plan
-from .protocol import ONGOING, Offering, State, final_utilities, init_state, offering, play_round
+from .protocol import State, final_utilities, init_state, new_trace, play_rounds
 from .scenario import Scenario
 from .seeding import check_root, run_uniforms
-
-COMPACT_WHEN = 0.3  # share of finished rows that triggers compaction
-
 
 @dataclass(frozen=True, eq=False)
 class Compiled:
@@ -72,48 +69,17 @@ TRACE_FIELDS = {
 def play(lay: Layout, p: RunParams, trace: bool = False):
     """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
     like State's fields), final utilities and (if asked) the per-round trace, in run order."""
-    o: Offering = offering(lay, p)
     s: State = init_state(lay, p)
-    # The beliefs now live in `o` and `s`; empty them here so compaction does not copy them.
-    p = replace(p, belief_position=p.belief_position[:, :0], belief_salience=p.belief_salience[:, :0])
-    out = {f: getattr(s, f).copy() for f in _OUT_FIELDS}
-    utility = np.empty((p.n_runs, lay.n_actors))
-    idx = np.arange(p.n_runs)
-
-    def flush(rows: np.ndarray) -> None:
-        for f in _OUT_FIELDS:
-            out[f][idx[rows]] = getattr(s, f)[rows]
-        utility[idx[rows]] = final_utilities(lay, p.take(rows), s.take(rows))
-
-    series = {k: np.full((p.n_runs, lay.horizon, lay.n_actors), np.nan) for k in TRACE_FIELDS} if trace else None
-    on_table = np.array([lay.scenario.on_table(c) for c in lay.clauses])
-    while s.t < lay.horizon and len(idx):
-        play_round(lay, p, o, s)
-        if series is not None:
-            _record(series, s, idx, on_table, lay.required)
-        done = s.outcome != ONGOING
-        if done.mean() >= COMPACT_WHEN:
-            flush(done)
-            keep = ~done
-            p, o, s, idx = p.take(keep), o.take(keep), s.take(keep), idx[keep]
-    flush(np.ones(len(idx), dtype=bool))
+    series = new_trace(lay, p.n_runs) if trace else None
+    play_rounds(lay, p, s, lay.horizon, series)
+    out = {f: getattr(s, f) for f in _OUT_FIELDS}
+    utility = final_utilities(lay, p, s)
     if series is not None:
         pos = series["position"]  # carries forward until the actor proposes again
         for t in range(1, lay.horizon):
             pos[:, t] = np.where(np.isnan(pos[:, t]), pos[:, t - 1], pos[:, t])
-        ended = np.arange(lay.horizon)[None, :] >= out["rounds"][:, None]
-        for v in series.values():  # rows not yet compacted away kept being written
-            v[ended] = np.nan
+        pos[np.arange(lay.horizon)[None, :] >= out["rounds"][:, None]] = np.nan  # not after the end
     return out, utility, series
-
-
-def _record(series: dict[str, np.ndarray], s: State, idx: np.ndarray, on_table: np.ndarray,
-            at_table: np.ndarray) -> None:
-    t = s.t - 1
-    series["aspiration"][idx, t] = np.where(at_table, s.aspiration, np.nan)  # only parties bargain
-    series["best_offer"][idx, t] = np.where(np.isfinite(s.best_offer), s.best_offer, np.nan)
-    mean_pos = s.offer[:, on_table].mean(axis=1) if on_table.any() else np.zeros(len(idx))
-    series["position"][idx, t, s.proposer] = mean_pos
 
 
 def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int, trace: bool = False) -> Batch:

@@ -46,6 +46,12 @@ class Layout:
     def n_clauses(self) -> int:
         return len(self.clauses)
 
+    @property
+    def belief_pairs(self) -> np.ndarray:
+        """(A observer, A observed) bool: pairs of distinct parties at the table.  Only they hold
+        beliefs about each other (they propose to and learn from each other)."""
+        return self.required[:, None] & self.required[None, :] & ~np.eye(self.n_actors, dtype=bool)
+
 
 def build_layout(sc: Scenario) -> Layout:
     actors = sc.actor_ids

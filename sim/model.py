@@ -19,8 +19,7 @@ import numpy as np
 
 from .agents import ActorAgent
 from .engine import Batch, Compiled, params_for_runs
-from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, offering, play_round
-from .preferences import utilities
+from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, play_round
 from .scenario import Scenario, load_scenario
 from .walkout import RULE_NAMES
 
@@ -36,7 +35,6 @@ class NegotiationModel(mesa.Model):
         self.root_seed = int(seed) if seed is not None else int(self.rng.integers(2**63))
         self.run = int(run)
         self.params = params_for_runs(self.compiled, self.root_seed, self.run, self.run + 1)
-        self.offering = offering(lay, self.params)
         self.state = init_state(lay, self.params)
         self.last_offers: dict[int, dict[str, float]] = {}
         self.offer_utilities = np.full(lay.n_actors, np.nan)
@@ -103,10 +101,9 @@ class NegotiationModel(mesa.Model):
         if s.outcome[0] != ONGOING or s.t >= lay.horizon:
             self.running = False  # the closing step (see module docstring)
             return
-        play_round(lay, self.params, self.offering, s)
-        proposer = int(s.proposer[0])
-        self.last_offers[proposer] = self.offer
-        self.offer_utilities = utilities(s.offer, self.params.ideal, self.params.salience, lay.mixing)[0]
+        play_round(lay, self.params, s)
+        self.last_offers[int(s.proposer[0])] = self.offer
+        self.offer_utilities = s.offer_utility[0]
         self.datacollector.collect(self)
 
 

@@ -1,8 +1,8 @@
 """Chunks of runs over worker processes, yielded in run order.
 
-Each chunk is a coarse task (thousands of runs, about a second of work) because a process
-task costs milliseconds of overhead.  Workers are long-lived, started by a forkserver that has
-already imported the model, and each compiles the scenario once.  A run's result depends only
+Each chunk is a coarse task (thousands of runs) because a process task costs milliseconds of
+overhead.  Workers are long-lived, forked from a forkserver that has already loaded the
+compiled kernel (warm.py), and each compiles the scenario once.  A run's result depends only
 on the root seed and its index (see seeding.py), so the worker count and chunk size change the
 speed, never the numbers.
 """
@@ -18,10 +18,11 @@ from typing import Iterator
 from .engine import Batch, Compiled, simulate_range
 from .scenario import Scenario
 
-DEFAULT_CHUNK = 2048  # runs per task: fits the working arrays in cache (see benchmarks/)
-# Starting worker processes costs about half a second: below this many runs one process is
-# faster (measured in benchmarks/bench_batch.py: 2 workers 0.7x at 10,000 runs, 1.5x at 100,000).
-MIN_PARALLEL_RUNS = 30_000
+DEFAULT_CHUNK = 2048  # runs per task: a few tens of milliseconds of work, small results to send back
+# The first pool in a process costs about 0.9 s (the forkserver imports Numba and loads the
+# kernel), later ones about 0.1 s; one process plays ~35,000 runs a second, so two workers only
+# pay off from about 50,000 runs (benchmarks/bench_batch.py measures both).
+MIN_PARALLEL_RUNS = 50_000
 
 _worker_compiled: Compiled | None = None  # one per worker process
 
@@ -56,7 +57,7 @@ def iter_batches(sc: Scenario, n_runs: int, root_seed: int, chunk_size: int = DE
             yield simulate_range(comp, root, a, b, tr)
         return
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.engine"])
+    ctx.set_forkserver_preload(["sim.warm"])  # workers start with the kernel loaded
     with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
                              initargs=(sc,)) as pool:
         pending: deque = deque()

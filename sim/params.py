@@ -109,8 +109,8 @@ class RunParams:
     kappa: np.ndarray
     gamma: np.ndarray
     belief_noise: np.ndarray
-    belief_position: np.ndarray  # (R, A observer, A observed, C) initial estimate of positions
-    belief_salience: np.ndarray  # (R, A, A, C) estimated salience
+    belief_position: np.ndarray  # (R, P, C) initial estimate of positions, per pair of parties at
+    belief_salience: np.ndarray  # (R, P, C) the table (observer, observed: Layout.belief_pairs)
     recognition_u: np.ndarray  # (R, H) uniforms for random recognition
     upper: np.ndarray  # (R, C) highest value per clause in any package (0 = off the table)
     best_package: np.ndarray  # (R, A, C) each actor's best package on the agenda
@@ -167,15 +167,15 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
     # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
+    # Observer i's estimate of j's ideal is p_jc + noise_i z, clipped to [0, 1], and of j's
+    # salience s_jc exp(noise_i z'), with z, z' standard normal.
     col = plan.n_param_uniforms
     n_b = a * a * c
-    pair = lay.required[:, None] & lay.required[None, :] & ~np.eye(a, dtype=bool)
-    z_pos, z_sal = np.zeros((r, a, a, c)), np.zeros((r, a, a, c))
-    z_pos[:, pair] = special.ndtri(uniforms[:, col:col + n_b].reshape(r, a, a, c)[:, pair])
-    z_sal[:, pair] = special.ndtri(uniforms[:, col + n_b:col + 2 * n_b].reshape(r, a, a, c)[:, pair])
-    noise = actor["belief_noise"][:, :, None, None] * (not central)
-    belief_position = np.clip(clause["ideal"][:, None, :, :] + noise * z_pos, 0.0, 1.0)
-    belief_salience = salience[:, None, :, :] * np.exp(noise * z_sal)
+    observer, observed = np.nonzero(lay.belief_pairs)
+    noise = actor["belief_noise"][:, observer, None] * (not central)  # (R, P, 1)
+    z = special.ndtri(uniforms[:, col:col + 2 * n_b].reshape(r, 2, a * a, c)[:, :, observer * a + observed])
+    belief_position = np.clip(clause["ideal"][:, observed] + noise * z[:, 0], 0.0, 1.0)
+    belief_salience = salience[:, observed] * np.exp(noise * z[:, 1])
     recognition_u = uniforms[:, col + 2 * n_b:col + 2 * n_b + lay.horizon]
 
     return RunParams(

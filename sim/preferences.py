@@ -32,21 +32,6 @@ def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np
     return 1.0 - (loss[:, None, :] * mixing[None]).sum(axis=-1)
 
 
-def within_red_lines(x: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
-    """(R, A) bool: package x (R, C) crosses none of the actor's red lines."""
-    xr = x[:, None, :]
-    return ((xr >= below) & (xr <= above)).all(axis=-1)
-
-
-def actor_clause_loss(mixing_row: np.ndarray, salience: np.ndarray, ideal: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """One actor's effective loss per clause (R, C) at packages x (R, C):
-    sum_k M_ik s_kc |x_c - p_kc|, with salience and ideal (R, A, C) of every actor."""
-    total = np.zeros_like(x)
-    for k in np.flatnonzero(mixing_row):
-        total += mixing_row[k] * salience[:, k] * np.abs(x - ideal[:, k])
-    return total
-
-
 def best_packages(ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
                   low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Each actor's best package within [low, high] (its red lines and the agenda) -> (R, A, C).

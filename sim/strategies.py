@@ -4,7 +4,12 @@ A strategy maps what one actor knows (an `ActorView`, arrays over runs) to its a
 level: the utility it demands of any package it proposes or accepts.  The aspiration never
 falls below the reservation value (the outside option at t) and starts at most at the best
 utility the agenda allows.  How the aspiration is turned into a concrete package (issue
-linkage or uniform concession) lives in `offers.py`.
+linkage or uniform concession) is described in `offers.py`.
+
+The formulas themselves are compiled once, in `kernel.py`, which is what the simulation runs;
+the classes here apply them to arrays (for tests and for use on their own) and carry each
+strategy's name, code and classifier.  Numba is imported only when a strategy is evaluated,
+so that validating a scenario stays fast.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import numpy as np
+
+from .codes import RESPONSIVE, TIME_DEPENDENT
 
 
 @dataclass(frozen=True)
@@ -33,38 +40,43 @@ class ActorView:
     window: int
 
 
-def faratin_alpha(t: np.ndarray | float, deadline: np.ndarray | float, beta: np.ndarray | float,
-                  kappa: np.ndarray | float) -> np.ndarray:
+def faratin_alpha(t, deadline, beta, kappa) -> np.ndarray:
     """Faratin, Sierra & Jennings (1998): alpha(t) = k + (1 - k) (t / T)^(1 / beta), t clipped to T.
 
     alpha(0) = k and alpha(T) = 1; beta < 1 is Boulware (holds out, concedes late), beta > 1 is
-    Conceder, beta = 1 is linear.
+    Conceder, beta = 1 is linear.  Arguments broadcast like numpy's.
     """
-    frac = np.clip(np.asarray(t, dtype=float) / np.asarray(deadline, dtype=float), 0.0, 1.0)
-    return kappa + (1.0 - kappa) * frac ** (1.0 / np.asarray(beta, dtype=float))
+    from . import kernel
+
+    return kernel.elementwise(kernel.faratin_alpha, float, t, np.asarray(deadline, dtype=float), beta, kappa)
+
+
+def _aspirations(code: int, view: ActorView) -> np.ndarray:
+    from . import kernel
+
+    return kernel.elementwise(
+        kernel.aspiration, float, code, view.t, view.best_possible, view.reservation, view.deadline, view.beta, view.kappa,
+        view.gamma, view.conceded_to_me)
 
 
 class Strategy(Protocol):
     name: ClassVar[str]
+    code: ClassVar[int]  # the kernel's branch for it (codes.py)
     classifier: ClassVar[dict]
 
     def aspiration(self, view: ActorView) -> np.ndarray: ...
-
-
-def _between(view: ActorView, alpha: np.ndarray) -> np.ndarray:
-    """Utility a share alpha of the way from the best possible down to the reservation value."""
-    top = view.best_possible
-    return np.maximum(view.reservation, top - alpha * (top - view.reservation))
 
 
 class TimeDependent:
     """Boulware (beta < 1), linear (beta = 1) or Conceder (beta > 1) over the actor's deadline."""
 
     name = "time_dependent"
+    code = TIME_DEPENDENT
     classifier = {"reacts_to_others": False, "parameters": ("beta", "kappa", "deadline")}
 
     def aspiration(self, view: ActorView) -> np.ndarray:
-        return _between(view, faratin_alpha(view.t, view.deadline, view.beta, view.kappa))
+        """The utility alpha(t) of the way from the best possible down to the reservation value."""
+        return _aspirations(self.code, view)
 
 
 class Responsive:
@@ -76,12 +88,12 @@ class Responsive:
     """
 
     name = "responsive"
+    code = RESPONSIVE
     classifier = {"reacts_to_others": True, "parameters": ("gamma", "kappa")}
 
     def aspiration(self, view: ActorView) -> np.ndarray:
-        top = view.best_possible
-        opening = top - view.kappa * (top - view.reservation)
-        return np.maximum(view.reservation, np.minimum(top, opening - view.gamma * view.conceded_to_me))
+        """top - kappa (top - reservation) - gamma * conceded_to_me, kept in [reservation, top]."""
+        return _aspirations(self.code, view)
 
 
 STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive)}

@@ -3,6 +3,9 @@
 Each rule looks at one actor's `ActorView` and returns, per run, whether it walks out now.
 No rule makes an actor walk while an offer it has already received beats its outside option
 (it would rather see that offer again than leave).
+
+As with strategies, the rules run compiled in `kernel.py` (`walkout_fires`); the classes here
+apply them to arrays and carry each rule's name and code.
 """
 
 from __future__ import annotations
@@ -11,12 +14,21 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
+from .codes import IMPATIENCE, OUTSIDE_OPTION
 from .strategies import ActorView
 
 
+def _fires(code: int, view: ActorView) -> np.ndarray:
+    from . import kernel
+
+    return kernel.elementwise(
+        kernel.walkout_fires, bool, code, view.t, view.window, view.best_possible, view.reservation, view.best_offer,
+        view.best_offer_earlier, view.deadline, view.patience)
+
+
 class WalkoutRule(Protocol):
-    """Views handed to walkout rules leave `conceded_to_me` at 0 (it is only worked out for
-    strategies that react to it; see protocol.actor_views): a rule that needs it must change that."""
+    """A rule sees the actor's view after round t - 1, with t rounds played (the kernel does not
+    work out `conceded_to_me` for rules: a rule that needs it must change that)."""
 
     name: ClassVar[str]
     code: ClassVar[int]
@@ -29,10 +41,11 @@ class OutsideOption:
     (Binmore, Shaked & Sutton: an outside option binds only when it beats the deal)."""
 
     name = "outside_option"
-    code = 1
+    code = OUTSIDE_OPTION
 
     def fires(self, view: ActorView) -> np.ndarray:
-        return view.best_possible < view.reservation
+        """best_possible < reservation."""
+        return _fires(self.code, view)
 
 
 class Impatience:
@@ -46,33 +59,18 @@ class Impatience:
     """
 
     name = "impatience"
-    code = 2
+    code = IMPATIENCE
 
     def fires(self, view: ActorView) -> np.ndarray:
-        if view.t < view.window:
-            return np.zeros(view.best_offer.shape, dtype=bool)
-        seen = np.isfinite(view.best_offer_earlier)
-        b = np.where(seen, view.best_offer, 0.0)
-        rate = np.where(seen, np.maximum(b - np.where(seen, view.best_offer_earlier, 0.0), 0.0) / view.window, 0.0)
-        left = np.maximum(view.deadline - view.t, 0.0)
-        value = _best_wait_value(b, rate, view.patience, left)
-        return seen & (np.minimum(value, view.best_possible) < view.reservation)
+        """Never before `window` rounds of offers; else min(best wait value, best_possible) < reservation."""
+        return _fires(self.code, view)
 
 
-def _best_wait_value(b: np.ndarray, rate: np.ndarray, delta: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-    """max over integer k in [0, horizon] of delta^k (b + rate k).
+def _best_wait_value(b, rate, delta, horizon) -> np.ndarray:
+    """max over integer k in [0, horizon] of delta^k (b + rate k), elementwise (kernel.best_wait_value)."""
+    from . import kernel
 
-    The continuous maximiser of delta^k (b + r k) is k* = -1/ln(delta) - b/r (the function is
-    log-concave for r > 0), so the integer optimum is at floor or ceil of k* clipped to range.
-    """
-    log_d = np.log(np.minimum(delta, 1.0 - 1e-12))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k_star = np.where(rate > 0, -1.0 / log_d - b / np.where(rate > 0, rate, 1.0), 0.0)
-    best = b.copy()
-    for k in (np.floor(k_star), np.ceil(k_star), horizon):
-        k = np.clip(k, 0.0, horizon)
-        best = np.maximum(best, np.exp(k * log_d) * (b + rate * k))
-    return best
+    return kernel.elementwise(kernel.best_wait_value, float, b, rate, delta, horizon)
 
 
 WALKOUT_RULES: dict[str, type] = {cls.name: cls for cls in (OutsideOption, Impatience)}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.engine import Compiled, params_for_runs, simulate
-from sim.protocol import proposer_groups
+from sim.protocol import init_state, play_round
 from sim.scenario import ScenarioError
 from tests.factory import actor, load, pref, two_party
 
@@ -72,13 +72,11 @@ def test_random_recognition_never_picks_an_actor_without_weight(tmp_path):
     doc["actors"]["d"] = actor({"x": pref(0.5)})  # away from the table, weight 0
     comp = Compiled.from_scenario(load(tmp_path, doc))
     p = params_for_runs(comp, 0, 0, 3)
-    p.recognition_u[:, 0] = [0.0, 0.5, 1 - 2**-53]
-    groups = proposer_groups(comp.layout, p, 0)
-    covered = np.zeros(3, dtype=bool)
-    for q, rows in groups:
-        assert comp.layout.recognition[q] > 0
-        covered |= rows
-    assert covered.all()
+    p.recognition_u[:, 0] = [0.0, 0.4, 1 - 2**-53]  # the lowest draw, a middle one, the highest
+    s = init_state(comp.layout, p)
+    play_round(comp.layout, p, s)
+    # cumulative weights 1/6, 1/2, 1: a, b and c in turn, never d (weight 0, away from the table)
+    assert [comp.layout.actors[q] for q in s.proposer] == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("mutate,needle", [

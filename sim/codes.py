@@ -1,0 +1,6 @@
+"""Integer codes shared by the compiled kernel and the Python side (no heavy imports here)."""
+
+ONGOING, AGREEMENT, WALKOUT = 0, 1, 2  # outcome of a run
+OUTCOME_NAMES = {ONGOING: "ongoing", AGREEMENT: "agreement", WALKOUT: "walkout"}
+TIME_DEPENDENT, RESPONSIVE = 1, 2  # concession strategies (strategies.py)
+OUTSIDE_OPTION, IMPATIENCE = 1, 2  # walkout rules (walkout.py); 0 = no rule
