@@ -173,7 +173,10 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     n_b = a * a * c
     observer, observed = np.nonzero(lay.belief_pairs)
     noise = actor["belief_noise"][:, observer, None] * (not central)  # (R, P, 1)
-    z = special.ndtri(uniforms[:, col:col + 2 * n_b].reshape(r, 2, a * a, c)[:, :, observer * a + observed])
+    # columns col + kind * n_b + (observer * a + observed) * c + clause, kind 0 = position, 1 = salience
+    cols = col + (np.arange(2)[:, None, None] * n_b + (observer * a + observed)[None, :, None] * c
+                  + np.arange(c)[None, None, :])
+    z = special.ndtri(uniforms.take(cols.ravel(), axis=1)).reshape(r, 2, len(observer), c)
     belief_position = np.clip(clause["ideal"][:, observed] + noise * z[:, 0], 0.0, 1.0)
     belief_salience = salience[:, observed] * np.exp(noise * z[:, 1])
     recognition_u = uniforms[:, col + 2 * n_b:col + 2 * n_b + lay.horizon]
