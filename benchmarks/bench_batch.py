@@ -1,6 +1,6 @@
 """Batch-driver benchmark (run by hand; not a pass/fail test).
 
-    .venv/bin/python benchmarks/bench_batch.py            # everything, ~3 minutes
+    .venv/bin/python benchmarks/bench_batch.py            # everything, about a minute
     .venv/bin/python benchmarks/bench_batch.py --quick    # skip the 1,000,000-run stream
 
 All figures come from one process on the headline scenario (accession_excluded, 52-round
@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.engine import Compiled, params_for_runs, play  # noqa: E402
-from sim.model import simulate_mesa  # noqa: E402
 from sim.parallel import default_workers, iter_batches  # noqa: E402
 from sim.preferences import utilities  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -43,6 +42,10 @@ def median_time(fn, repeats: int) -> float:
 
 
 def main() -> None:
+    # Imported here, not at the top: worker processes re-import this script as their __main__,
+    # and Mesa (with pandas) would add half a second to every pool's start.
+    from sim.model import simulate_mesa
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 1,000,000-run stream")
     ap.add_argument("--repeats", type=int, default=5)
