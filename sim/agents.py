@@ -1,7 +1,7 @@
 """Mesa agents: one per actor, a read-only view of that actor's row in the shared arrays.
 
-Behaviour lives in the array rules (`protocol.py`), so the Mesa driver and the batch driver
-cannot drift apart; an agent only exposes what the DataCollector records.
+Behaviour lives in the compiled rules (`kernel.py`), which the batch driver calls too, so the
+two drivers cannot drift apart; an agent only exposes what the DataCollector records.
 """
 
 from __future__ import annotations

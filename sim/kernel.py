@@ -12,7 +12,8 @@ over memory with a temporary each.  A loop over runs, each run's arrays hot in c
 in one pass (benchmarks/bench_batch.py measures both against a floor).
 
 Every run is computed on its own, with the same scalar operations in the same order whatever
-batch it sits in, so results are bit-identical across chunk sizes, worker counts and drivers.
+batch it sits in, so results are bit-identical across chunk sizes, worker counts and drivers
+on a given machine (another CPU may compile sums differently and change the last bits).
 Adding a strategy or a walkout rule means adding a branch to `aspiration` or `walkout_fires`
 and a class with the matching `code` in strategies.py or walkout.py.
 """
@@ -24,7 +25,17 @@ import math
 import numpy as np
 from numba import njit
 
-from .codes import AGREEMENT, IMPATIENCE, ONGOING, OUTSIDE_OPTION, RESPONSIVE, TIME_DEPENDENT, WALKOUT
+from . import codes
+
+# Numba compiles these into the machine code, and its cache only notices edits to this file:
+# so the codes are written here, and codes.py (for the Python side) must agree, which is checked.
+ONGOING, AGREEMENT, WALKOUT = 0, 1, 2
+TIME_DEPENDENT, RESPONSIVE = 1, 2
+OUTSIDE_OPTION, IMPATIENCE = 1, 2
+if (codes.ONGOING, codes.AGREEMENT, codes.WALKOUT, codes.TIME_DEPENDENT, codes.RESPONSIVE, codes.OUTSIDE_OPTION,
+        codes.IMPATIENCE) != (ONGOING, AGREEMENT, WALKOUT, TIME_DEPENDENT, RESPONSIVE, OUTSIDE_OPTION, IMPATIENCE):
+    raise ImportError("sim/codes.py and sim/kernel.py disagree on an outcome, strategy or rule code; "
+                      "change both together")
 
 NEG_INF = -np.inf
 FAST = {"reassoc", "contract", "arcp", "nsz"}  # not "nnan"/"ninf": -inf marks "no offer yet"
@@ -64,9 +75,10 @@ def aspiration(code, t, best_possible, reservation, deadline, beta, kappa, gamma
     if code == TIME_DEPENDENT:
         alpha = faratin_alpha(t, deadline, beta, kappa)
         return max(reservation, top - alpha * (top - reservation))
-    # RESPONSIVE: an opening concession kappa, then gamma times what the others conceded to me
-    opening = top - kappa * (top - reservation)
-    return max(reservation, min(top, opening - gamma * conceded_to_me))
+    if code == RESPONSIVE:  # an opening concession kappa, then gamma times what the others conceded to me
+        opening = top - kappa * (top - reservation)
+        return max(reservation, min(top, opening - gamma * conceded_to_me))
+    return np.nan  # layout.py only hands over known codes
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
@@ -74,6 +86,7 @@ def best_wait_value(b, rate, delta, horizon):
     """max over integer k in [0, horizon] of delta^k (b + rate k): the continuous maximiser is
     k* = -1/ln(delta) - b/rate (log-concave for rate > 0), so the integer one is floor or ceil of
     k*, clipped, or the horizon."""
+    horizon = float(horizon)
     log_d = math.log(min(delta, 1.0 - 1e-12))
     k_star = -1.0 / log_d - b / rate if rate > 0 else 0.0
     best = b
@@ -141,10 +154,10 @@ def _utilities(mixing, salience, ideal, x, loss, u):
 @_helper
 def _inside(below, above, x, a):
     """Package x crosses none of actor a's red lines."""
-    for c in range(x.shape[0]):
-        if x[c] < below[a, c] or x[c] > above[a, c]:
-            return False
-    return True
+    ok = True
+    for c in range(x.shape[0]):  # no early exit: the loop vectorises, and clauses are few
+        ok &= (x[c] >= below[a, c]) & (x[c] <= above[a, c])
+    return ok
 
 
 @_helper
@@ -208,7 +221,7 @@ def _setup_run(mixing, required, pairs, ideal, salience, above, below, upper, be
 # ---------------------------------------------------------------- one round of one run
 
 @_helper
-def _build_offer(q, budget, linkage, mixing, salience, ideal, best_package, base_loss, weight, total,
+def _build_offer(q, budget, linkage, required, mixing, salience, ideal, best_package, base_loss, weight, total,
                  belief, low, high, order, fixed, fixed_values, x, x0, target, base, cost, tmp):
     """Proposer q's package into x: from its best package x0 toward y, its estimate of where the
     others stand (the salience-weighted mean of its beliefs about them, within its own bounds).
@@ -222,6 +235,13 @@ def _build_offer(q, budget, linkage, mixing, salience, ideal, best_package, base
     * Uniform: move every clause the same fraction of the way.
     """
     n_a, n_c = mixing.shape[0], x.shape[0]
+    for c in range(n_c):  # target accumulates the salience-weighted beliefs first
+        target[c] = 0.0
+    for j in range(n_a):
+        if not required[j] or j == q:  # only the other parties at the table carry weight
+            continue
+        for c in range(n_c):
+            target[c] += weight[q, j, c] * belief[q, j, c]
     any_fixed = False
     for c in range(n_c):
         base[c] = base_loss[q, c]
@@ -231,13 +251,7 @@ def _build_offer(q, budget, linkage, mixing, salience, ideal, best_package, base
             any_fixed = True
             continue
         x0[c] = best_package[q, c]
-        if total[q, c] > 0:
-            pulled = 0.0
-            for j in range(n_a):
-                pulled += weight[q, j, c] * belief[q, j, c]
-            y = pulled / total[q, c]
-        else:
-            y = x0[c]
+        y = target[c] / total[q, c] if total[q, c] > 0 else x0[c]
         target[c] = min(max(y, low[q, c]), high[q, c])
     if any_fixed:  # the locked clauses already cost what they cost: charge it to the budget
         _mixed_loss(mixing, salience, ideal, q, x0, tmp)
@@ -382,11 +396,10 @@ def play_rounds(L, P, S, T, t_stop):
             # 1. aspirations (every actor answers; only parties at the table propose)
             for a in range(n_a):
                 reservation = min(max(outside[a] + growth[a] * t, 0.0), 1.0)
-                conceded = 0.0
-                if strategy[a] == RESPONSIVE:  # the largest rise, first to best offer, of any party
-                    for j in range(n_a):
-                        if first_from[a, j] != NEG_INF:
-                            conceded = max(conceded, best_from[a, j] - first_from[a, j])
+                conceded = 0.0  # the largest rise, first to best offer, of any single other party
+                for j in range(n_a):
+                    if first_from[a, j] != NEG_INF:
+                        conceded = max(conceded, best_from[a, j] - first_from[a, j])
                 asp[a] = aspiration(strategy[a], t, best_possible[a], reservation, deadline[a],
                                     beta_all[r, a], kappa_all[r, a], gamma_all[r, a], conceded)
             # 2. the proposer and its package
@@ -404,7 +417,7 @@ def play_rounds(L, P, S, T, t_stop):
                     for i in range(n_i):
                         if locked[i] and member[i, c]:
                             fixed[c] = True
-            _build_offer(q, best_possible[q] - asp[q], linkage[q], mixing, salience, ideal, best_package,
+            _build_offer(q, best_possible[q] - asp[q], linkage[q], required, mixing, salience, ideal, best_package,
                          base_loss, weight, total, belief, low, high, order, fixed, locked_values,
                          x, x0, target, base, cost, tmp)
             # 3-4. votes

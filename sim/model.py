@@ -1,8 +1,8 @@
 """The Mesa driver: one run, round by round, for inspection and for Mesa's own tooling.
 
 `NegotiationModel(scenario, seed=S, run=i)` replays exactly run i of a batch with root seed S:
-both take that run's row of uniforms from `seeding.run_uniforms` and both call the same array
-rules, here with a run axis of length 1.  The root seed goes through Mesa's own `seed`
+both take that run's row of uniforms from `seeding.run_uniforms` and both call the same compiled
+rules (`protocol.play_rounds`), here for one run and one round per step.  The root seed goes through Mesa's own `seed`
 argument; without one, a root is drawn from Mesa's generator and kept in `root_seed`.
 
 Data collection follows Mesa's convention (row 0 = the opening state, row k = after round k).

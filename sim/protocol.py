@@ -1,9 +1,10 @@
-"""The bargaining rules, driven over arrays with a leading run axis.
+"""The bargaining rules over arrays with a leading run axis: the state, and the call into the
+compiled kernel (`kernel.py`) that both drivers make.
 
 Round t, in every run still going:
  1. every actor computes its aspiration (its strategy); a proposer is chosen (rotation over
     the parties at the table, or random recognition);
- 2. the proposer builds a package toward its estimate of the others' positions (offers.py),
+ 2. the proposer builds a package toward its estimate of the others' positions (linkage or uniform concession),
     inside the agenda and its own red lines;
  3. every other party answers: yes iff the package crosses none of its red lines and is worth
     at least its own aspiration (which is never below its outside option);
@@ -122,15 +123,16 @@ def kernel_rules(lay: Layout) -> KernelRules:
         rules = np.zeros((lay.n_actors, n_rules), dtype=np.int64)
         for a, actor_rules in enumerate(lay.walkout_rules):
             rules[a, :len(actor_rules)] = [rule.code for rule in actor_rules]
-        _RULES[lay] = KernelRules(
-            mixing=lay.mixing, required=lay.required, rotation=lay.rotation.astype(np.int64),
+        fixed = KernelRules(
+            mixing=lay.mixing.astype(float), required=lay.required.astype(bool), rotation=lay.rotation.astype(np.int64),
             recognition_cum=cum, recognition_ids=ids.astype(np.int64),
             strategy=np.array([st.code for st in lay.strategies], dtype=np.int64), rules=rules,
-            linkage=lay.linkage, window=lay.window.astype(np.int64), joint=bool(lay.joint),
-            belief_update=float(lay.belief_update), member=lay.member, signs=lay.signs, live=lay.live,
-            on_table=np.array([lay.scenario.on_table(c) for c in lay.clauses]),
-            pairs=np.ascontiguousarray(np.argwhere(lay.belief_pairs), dtype=np.int64),
-        )
+            linkage=lay.linkage.astype(bool), window=lay.window.astype(np.int64), joint=bool(lay.joint),
+            belief_update=float(lay.belief_update), member=lay.member.astype(bool), signs=lay.signs.astype(bool),
+            live=lay.live.astype(bool), on_table=np.array([lay.scenario.on_table(c) for c in lay.clauses], dtype=bool),
+            pairs=np.argwhere(lay.belief_pairs).astype(np.int64),
+        )  # (astype copies: fixed dtypes, C order, writeable, so one compiled kernel serves all)
+        _RULES[lay] = fixed._replace(**{k: _c_order(v) for k, v in fixed._asdict().items() if isinstance(v, np.ndarray)})
     return _RULES[lay]
 
 
@@ -140,7 +142,13 @@ KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)])
 def kernel_params(p: RunParams) -> KernelParams:
     """The run parameters as the kernel reads them.  C order throughout: each memory layout
     would be a separate compilation."""
-    return KernelParams(**{f.name: np.ascontiguousarray(getattr(p, f.name)) for f in fields(p)})
+    return KernelParams(**{f.name: _c_order(getattr(p, f.name)) for f in fields(p)})
+
+
+def _c_order(a: np.ndarray) -> np.ndarray:
+    """C-ordered and writeable: Numba compiles a separate kernel for each memory layout and for
+    read-only arrays (a compile takes about 10 s)."""
+    return np.require(a, requirements="CW")
 
 
 def new_trace(lay: Layout, n_runs: int) -> dict[str, np.ndarray]:
@@ -158,7 +166,7 @@ def play_rounds(lay: Layout, p: RunParams, s: State, t_stop: int,
     t_stop = min(int(t_stop), lay.horizon)
     tr = _NO_TRACE if trace is None else KernelTrace(True, trace["aspiration"], trace["best_offer"], trace["position"])
     kernel.play_rounds(kernel_rules(lay), kernel_params(p), s.kernel_view(), tr, t_stop)
-    s.t = t_stop
+    s.t = max(s.t, t_stop)
 
 
 def play_round(lay: Layout, p: RunParams, s: State) -> None:

@@ -4,7 +4,7 @@ A strategy maps what one actor knows (an `ActorView`, arrays over runs) to its a
 level: the utility it demands of any package it proposes or accepts.  The aspiration never
 falls below the reservation value (the outside option at t) and starts at most at the best
 utility the agenda allows.  How the aspiration is turned into a concrete package (issue
-linkage or uniform concession) is described in `offers.py`.
+linkage or uniform concession) is `kernel._build_offer`.
 
 The formulas themselves are compiled once, in `kernel.py`, which is what the simulation runs;
 the classes here apply them to arrays (for tests and for use on their own) and carry each

@@ -2,17 +2,21 @@
 scenario, so the compiled kernel is loaded from Numba's cache once, in the forkserver, and every
 worker forked from it starts with the kernel in memory instead of loading it itself."""
 
+import sys
 from pathlib import Path
 
 
 def _warm() -> None:
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "base.toml"
+    if not scenario.is_file():  # not a source checkout: each worker loads the kernel itself
+        return
     try:
         from .engine import simulate
         from .scenario import load_scenario
 
-        simulate(load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "base.toml"), 1)
-    except Exception:  # noqa: BLE001  (a cold worker is slower, never wrong; the forkserver must live)
-        pass
+        simulate(load_scenario(scenario), 1)
+    except Exception as exc:  # noqa: BLE001  (the forkserver must live; the workers will fail loudly)
+        print(f"negsim: could not preload the kernel in the worker pool ({exc})", file=sys.stderr)
 
 
 _warm()

@@ -113,6 +113,13 @@ def test_value_of_waiting_matches_brute_force():
     assert np.allclose(_best_wait_value(b, r, d, h), brute)
 
 
+def test_value_of_waiting_by_hand_with_whole_rounds():
+    # no discount, best offer 0.3 rising 0.1 a round, 5 rounds (an integer) left: 0.3 + 0.5 = 0.8;
+    # discount 0.9: 0.9^k (0.3 + 0.1 k) peaks at k = 5 (0.9^5 * 0.8 = 0.4724).
+    assert _best_wait_value(0.3, 0.1, 1.0, 5) == pytest.approx(0.8)
+    assert _best_wait_value(np.array([0.3]), np.array([0.1]), np.array([0.9]), np.array([5]))[0] == pytest.approx(0.9**5 * 0.8)
+
+
 def test_weighs_on_mixes_utilities(tmp_path):
     # c does not sit at the table but weighs 0.5 on b: b's effective utility of x is
     # 0.5 (1 - |x - 0|) + 0.5 (1 - |x - 1|) = 0.5 for every x in [0, 1].
