@@ -16,6 +16,7 @@ from .protocol import State, final_utilities, init_state, new_trace, play_rounds
 from .scenario import Scenario
 from .seeding import check_root, run_uniforms
 
+
 @dataclass(frozen=True, eq=False)
 class Compiled:
     """A scenario turned into the index layout and draw plan the rules need."""

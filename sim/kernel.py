@@ -280,30 +280,22 @@ def _build_offer(q, budget, linkage, required, mixing, salience, ideal, best_pac
 
 @_helper
 def _vote_per_instrument(member, signs, live, mixing, salience, ideal, below, above, q, x, asp,
-                         locked, locked_values, accepts, z, loss, uz, yes, locked_before, values_before):
+                         locked, locked_values, fixed, accepts, z, loss, uz, yes, values_before):
     """Separate packages: each live instrument still open is put to its own parties, the clauses
-    of other instruments at their locked value or the status quo 0.  All are voted against the
-    locks as they stood when the round began, so the order of instruments cannot matter.
-    Returns whether every live instrument is now agreed."""
+    of other instruments at their locked value (fixed[c]: agreed when the round began) or the
+    status quo 0.  All are voted against the locks as they stood when the round began, so the
+    order of instruments cannot matter.  Returns whether every live instrument is now agreed."""
     n_i, n_c, n_a = member.shape[0], x.shape[0], asp.shape[0]
-    _copy(locked, locked_before)  # (explicit loops: numba's slice assignment is slow on tiny arrays)
-    _copy(locked_values, values_before)
+    _copy(locked_values, values_before)  # (explicit loops: numba's slice assignment is slow on tiny arrays)
     for a in range(n_a):
         accepts[a] = True
     for i in range(n_i):
         if not live[i]:
             continue
         for c in range(n_c):
-            if member[i, c]:
-                z[c] = x[c]
-            else:
-                z[c] = 0.0
-                for j in range(n_i):
-                    if locked_before[j] and member[j, c]:
-                        z[c] = values_before[c]
-                        break
+            z[c] = x[c] if member[i, c] else (values_before[c] if fixed[c] else 0.0)
         _answers(mixing, salience, ideal, below, above, q, z, asp, loss, uz, yes)
-        ok = not locked_before[i]
+        ok = not locked[i]  # only instrument i itself can lock it this round
         for a in range(n_a):
             if signs[i, a] and not yes[a]:
                 ok = False
@@ -351,7 +343,8 @@ def play_rounds(L, P, S, T, t_stop):
     all of them.  Each run is taken through its rounds on its own, its arrays hot in cache.
     """
     mixing, required, rotation, linkage, window, rules = L.mixing, L.required, L.rotation, L.linkage, L.window, L.rules
-    strategy, member, signs, live, on_table, pairs = L.strategy, L.member, L.signs, L.live, L.on_table, L.pairs
+    strategy, reacts, member, signs, live = L.strategy, L.reacts, L.member, L.signs, L.live
+    on_table, pairs = L.on_table, L.pairs
     rec_cum, rec_ids, joint, eta = L.recognition_cum, L.recognition_ids, L.joint, L.belief_update
     ideal_all, salience_all, above_all, below_all, upper_all = P.ideal, P.salience, P.above, P.below, P.upper
     outside_all, growth_all, patience_all, deadline_all = P.outside_option, P.outside_option_growth, P.patience, P.deadline
@@ -372,7 +365,6 @@ def play_rounds(L, P, S, T, t_stop):
     fixed, zero = np.zeros(n_c, dtype=np.bool_), np.zeros(n_c)
     asp, loss, u, uz = np.empty(n_a), np.empty(n_a), np.empty(n_a), np.empty(n_a)
     yes = np.empty(n_a, dtype=np.bool_)
-    locked_before = np.empty(n_i, dtype=np.bool_)
     low, high, base_loss, total = np.empty((n_a, n_c)), np.empty((n_a, n_c)), np.empty((n_a, n_c)), np.empty((n_a, n_c))
     order = np.zeros((n_a, n_c), dtype=np.int64)
     weight = np.empty((n_a, n_a, n_c))
@@ -397,9 +389,10 @@ def play_rounds(L, P, S, T, t_stop):
             for a in range(n_a):
                 reservation = min(max(outside[a] + growth[a] * t, 0.0), 1.0)
                 conceded = 0.0  # the largest rise, first to best offer, of any single other party
-                for j in range(n_a):
-                    if first_from[a, j] != NEG_INF:
-                        conceded = max(conceded, best_from[a, j] - first_from[a, j])
+                if reacts[a]:
+                    for j in range(n_a):
+                        if first_from[a, j] != NEG_INF:
+                            conceded = max(conceded, best_from[a, j] - first_from[a, j])
                 asp[a] = aspiration(strategy[a], t, best_possible[a], reservation, deadline[a],
                                     beta_all[r, a], kappa_all[r, a], gamma_all[r, a], conceded)
             # 2. the proposer and its package
@@ -411,7 +404,7 @@ def play_rounds(L, P, S, T, t_stop):
                     if rec_u_all[r, t] < rec_cum[k]:
                         q = rec_ids[k]
                         break
-            if not joint:
+            if not joint:  # clauses of instruments agreed in earlier rounds
                 for c in range(n_c):
                     fixed[c] = False
                     for i in range(n_i):
@@ -425,15 +418,14 @@ def play_rounds(L, P, S, T, t_stop):
             if joint:
                 agreed = True
                 for a in range(n_a):
-                    accepts_all[r, a] = yes[a]
+                    accepts_r[a] = yes[a]
                     if required[a] and not yes[a]:
                         agreed = False
                 if agreed:
                     _copy(x, agreed_r)
             else:
                 agreed = _vote_per_instrument(member, signs, live, mixing, salience, ideal, below, above, q, x, asp,
-                                              locked, locked_values, accepts_r, z, loss, uz, yes,
-                                              locked_before, values_before)
+                                              locked, locked_values, fixed, accepts_r, z, loss, uz, yes, values_before)
                 if agreed:
                     _copy(locked_values, agreed_r)
             # 5. learning: what the others make of q's offer

@@ -4,8 +4,8 @@ compiled kernel (`kernel.py`) that both drivers make.
 Round t, in every run still going:
  1. every actor computes its aspiration (its strategy); a proposer is chosen (rotation over
     the parties at the table, or random recognition);
- 2. the proposer builds a package toward its estimate of the others' positions (linkage or uniform concession),
-    inside the agenda and its own red lines;
+ 2. the proposer builds a package toward its estimate of the others' positions (linkage or
+    uniform concession), inside the agenda and its own red lines;
  3. every other party answers: yes iff the package crosses none of its red lines and is worth
     at least its own aspiration (which is never below its outside option);
  4. the package is agreed when all required parties say yes (joint package), or per instrument
@@ -38,6 +38,7 @@ KernelRules = namedtuple("KernelRules", [
     "mixing", "required", "rotation",
     "recognition_cum", "recognition_ids",  # random recognition (both empty under rotation)
     "strategy",  # (A,) strategy code
+    "reacts",  # (A,) bool: its strategy reads the others' concessions (classifier "reacts_to_others")
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
     "linkage", "window", "joint", "belief_update", "member", "signs", "live",
     "on_table",  # (C,) for the trace's mean position
@@ -70,10 +71,6 @@ class State:
     proposer: np.ndarray  # (R,) the latest round's proposer
     accepts: np.ndarray  # (R, A) the latest round's answers
     aspiration: np.ndarray  # (R, A) the latest round's aspirations
-
-    @property
-    def active(self) -> np.ndarray:
-        return self.outcome == ONGOING
 
     def kernel_view(self):
         """The arrays as the kernel's named tuple (same memory: the kernel writes into them)."""
@@ -123,16 +120,18 @@ def kernel_rules(lay: Layout) -> KernelRules:
         rules = np.zeros((lay.n_actors, n_rules), dtype=np.int64)
         for a, actor_rules in enumerate(lay.walkout_rules):
             rules[a, :len(actor_rules)] = [rule.code for rule in actor_rules]
-        fixed = KernelRules(
-            mixing=lay.mixing.astype(float), required=lay.required.astype(bool), rotation=lay.rotation.astype(np.int64),
-            recognition_cum=cum, recognition_ids=ids.astype(np.int64),
-            strategy=np.array([st.code for st in lay.strategies], dtype=np.int64), rules=rules,
-            linkage=lay.linkage.astype(bool), window=lay.window.astype(np.int64), joint=bool(lay.joint),
-            belief_update=float(lay.belief_update), member=lay.member.astype(bool), signs=lay.signs.astype(bool),
-            live=lay.live.astype(bool), on_table=np.array([lay.scenario.on_table(c) for c in lay.clauses], dtype=bool),
-            pairs=np.argwhere(lay.belief_pairs).astype(np.int64),
-        )  # (astype copies: fixed dtypes, C order, writeable, so one compiled kernel serves all)
-        _RULES[lay] = fixed._replace(**{k: _c_order(v) for k, v in fixed._asdict().items() if isinstance(v, np.ndarray)})
+        i64 = np.int64  # fixed dtypes too, so one compiled kernel serves every scenario
+        _RULES[lay] = KernelRules(
+            mixing=_c_order(lay.mixing, float), required=_c_order(lay.required, bool),
+            rotation=_c_order(lay.rotation, i64), recognition_cum=_c_order(cum, float),
+            recognition_ids=_c_order(ids, i64), strategy=_c_order([st.code for st in lay.strategies], i64),
+            reacts=_c_order([st.classifier["reacts_to_others"] for st in lay.strategies], bool),
+            rules=rules, linkage=_c_order(lay.linkage, bool), window=_c_order(lay.window, i64),
+            joint=bool(lay.joint), belief_update=float(lay.belief_update), member=_c_order(lay.member, bool),
+            signs=_c_order(lay.signs, bool), live=_c_order(lay.live, bool),
+            on_table=_c_order([lay.scenario.on_table(c) for c in lay.clauses], bool),
+            pairs=_c_order(np.argwhere(lay.belief_pairs), i64),
+        )
     return _RULES[lay]
 
 
@@ -145,10 +144,10 @@ def kernel_params(p: RunParams) -> KernelParams:
     return KernelParams(**{f.name: _c_order(getattr(p, f.name)) for f in fields(p)})
 
 
-def _c_order(a: np.ndarray) -> np.ndarray:
+def _c_order(a, dtype=None) -> np.ndarray:
     """C-ordered and writeable: Numba compiles a separate kernel for each memory layout and for
     read-only arrays (a compile takes about 10 s)."""
-    return np.require(a, requirements="CW")
+    return np.require(a, dtype=dtype, requirements="CW")
 
 
 def new_trace(lay: Layout, n_runs: int) -> dict[str, np.ndarray]:
