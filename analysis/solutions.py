@@ -43,6 +43,10 @@ __all__ = [
 
 # Scores (log Nash products, normalised gains) closer than this are ties.
 _TIE_TOL = 1e-9
+# Utilities (and gains over the disagreement point) closer than this are equal: which of two
+# equally valued outcomes is reported must not depend on rounding, so shifting U and d by a
+# constant never changes the answer (up to the rounding of the shift itself, ~1e-13 for 1000).
+_UTILITY_TOL = 1e-9
 # Relative slack when checking "cumulative weight reaches half the total".
 _HALF_RTOL = 1e-12
 # Rows per block in the Pareto sweep (bounds memory at block * front * parties).
@@ -101,13 +105,14 @@ def _first_best(*scores: np.ndarray) -> int:
 
 
 def _dominated_by(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Boolean mask over rows of ``B``: is the row dominated by some row of ``A``?"""
+    """Boolean mask over rows of ``B``: is the row dominated by some row of ``A``
+    (at least as good for every party and better for one, beyond ``_UTILITY_TOL``)?"""
     ge = np.ones((B.shape[0], A.shape[0]), dtype=bool)  # A[j] >= B[k] in every party
     gt = np.zeros_like(ge)  # A[j] > B[k] in some party
     for i in range(B.shape[1]):  # few parties: 2-D passes beat a 3-D broadcast
-        a, b = A[None, :, i], B[:, None, i]
-        ge &= a >= b
-        gt |= a > b
+        diff = A[None, :, i] - B[:, None, i]
+        ge &= diff >= -_UTILITY_TOL
+        gt |= diff > _UTILITY_TOL
     return (ge & gt).any(axis=1)
 
 
@@ -115,21 +120,20 @@ def pareto_front(U) -> np.ndarray:
     """Indices of the Pareto-optimal (non-dominated) outcomes, sorted ascending.
 
     Outcome ``a`` dominates ``b`` iff ``U[a, i] >= U[b, i]`` for all parties
-    ``i`` and ``U[a, i] > U[b, i]`` for some ``i``.  The front is
+    ``i`` and ``U[a, i] > U[b, i]`` for some ``i``, where utilities within
+    ``_UTILITY_TOL`` (1e-9) count as equal.  The front is
     ``{k : no outcome dominates k}``.
 
-    Duplicate rule: identical utility vectors do not dominate each other, so
-    every copy of an undominated vector is returned (this follows the strict
-    definition exactly and keeps distinct deals with equal payoffs visible).
+    Duplicate rule: equal utility vectors do not dominate each other, so every
+    copy of an undominated vector is returned (this keeps distinct deals with
+    equal payoffs visible, and which copy a solution picks is then decided by
+    index, not by rounding).
 
-    Algorithm (sort-then-sweep, cf. Kung, Luccio & Preparata 1975, "On finding
-    the maxima of a set of vectors", J. ACM 22(4)): sort outcomes in descending
-    lexicographic order, so a dominator always precedes what it dominates, and
-    sweep in blocks.  A dominated outcome is always dominated by some
-    undominated one (dominance is a strict partial order on a finite set), which
-    is either in an earlier block (hence already in the kept front) or in the
-    same block; each block is therefore compared only with the front so far and
-    with itself, fully vectorised.
+    Algorithm: every outcome is compared with every other, in blocks of rows
+    (memory stays at block x outcomes x 2 booleans).  With a tolerance,
+    dominance is no longer transitive, so the sort-then-sweep shortcut (compare
+    only with the front found so far) could keep an outcome that a discarded
+    one dominates; the full comparison cannot.
 
     Parameters
     ----------
@@ -143,20 +147,15 @@ def pareto_front(U) -> np.ndarray:
     --------
     >>> pareto_front([[1, 2], [2, 1], [1, 1], [2, 1]]).tolist()
     [0, 1, 3]
+    >>> pareto_front([[0.3, 0.5], [0.1 + 0.2, 0.5], [0.2, 0.6]]).tolist()
+    [0, 1, 2]
     """
     U = _as_utilities(U)
-    n = U.shape[0]
-    order = np.lexsort(U.T[::-1])[::-1]  # descending, column 0 most significant
-    front = np.empty((0, U.shape[1]))
     kept = [np.empty(0, dtype=np.intp)]
-    for start in range(0, n, _PARETO_BLOCK):
-        idx = order[start : start + _PARETO_BLOCK]
-        block = U[idx]
-        dominated = _dominated_by(block, block) | _dominated_by(front, block)
-        keep = idx[~dominated]
-        kept.append(keep)
-        front = np.vstack([front, U[keep]])
-    return np.sort(np.concatenate(kept))
+    for start in range(0, U.shape[0], _PARETO_BLOCK):
+        idx = np.arange(start, min(start + _PARETO_BLOCK, U.shape[0]))
+        kept.append(idx[~_dominated_by(U, U[idx])])
+    return np.concatenate(kept)
 
 
 def _eligible_front(U: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +164,7 @@ def _eligible_front(U: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarra
     An outcome that dominates an eligible one is itself eligible, so the front
     of the eligible set is exactly the eligible part of the full front.
     """
-    eligible = np.flatnonzero((U >= d).all(axis=1))
+    eligible = np.flatnonzero((U - d >= -_UTILITY_TOL).all(axis=1))
     return eligible, eligible[pareto_front(U[eligible])]
 
 
@@ -216,7 +215,7 @@ def nash_point(U, disagreement) -> int | None:
     if eligible.size == 0:
         return None
     gains = U[cand] - d
-    positive = (gains > 0).all(axis=1)
+    positive = (gains > _UTILITY_TOL).all(axis=1)
     log_product = np.full(cand.size, -np.inf)
     log_product[positive] = np.log(gains[positive]).sum(axis=1)
     return int(cand[_first_best(log_product)])
@@ -253,7 +252,7 @@ def kalai_smorodinsky_point(U, disagreement) -> int | None:
         return None
     span = U[eligible].max(axis=0) - d
     normalised = np.ones((cand.size, U.shape[1]))
-    np.divide(U[cand] - d, span, out=normalised, where=span > 0)
+    np.divide(U[cand] - d, span, out=normalised, where=span > _UTILITY_TOL)
     return int(cand[_first_best(normalised.min(axis=1), normalised.sum(axis=1))])
 
 

@@ -14,12 +14,16 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
+from . import schema
 from .distributions import Fixed, Param
 from .layout import Layout
 from .preferences import best_packages, normalise_salience, utilities
 
-_CLAUSE_FIELDS = ("ideal", "salience", "above", "below")
-_ACTOR_FIELDS = ("outside_option", "outside_option_growth", "patience", "deadline", "beta", "kappa", "gamma", "belief_noise")
+# The drawn fields, in the schema's order (which fixes each one's column of a run's uniforms);
+# a field's slot name is its last key ("red_line.above" -> "above", "strategy.beta" -> "beta").
+_CLAUSE_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*.clauses.*"))
+_ACTOR_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*"))
+_STRATEGY_FIELDS = frozenset(f.key for f in schema.drawn_fields("actors.*") if f.parent == "actors.*.strategy")
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,17 +79,8 @@ def draw_plan(layout: Layout) -> DrawPlan:
                 p = getattr(pref, name)
                 if p is not None:
                     slots.append(Slot(name, ai, ci, p))
-        values = {
-            "outside_option": actor.outside_option,
-            "outside_option_growth": actor.outside_option_growth,
-            "patience": actor.patience,
-            "deadline": actor.deadline,
-            "beta": actor.strategy.beta,
-            "kappa": actor.strategy.kappa,
-            "gamma": actor.strategy.gamma,
-            "belief_noise": actor.belief_noise,
-        }
-        slots += [Slot(name, ai, None, values[name]) for name in _ACTOR_FIELDS]
+        slots += [Slot(name, ai, None, getattr(actor.strategy if name in _STRATEGY_FIELDS else actor, name))
+                  for name in _ACTOR_FIELDS]
     numbered, col = [], 0
     for s in slots:
         numbered.append(replace(s, col=col) if s.param.needs_uniform else s)
@@ -120,14 +115,8 @@ class RunParams:
     def n_runs(self) -> int:
         return self.ideal.shape[0]
 
-    def take(self, rows: np.ndarray) -> "RunParams":
-        """The same parameters for a subset of runs (boolean mask)."""
-        from dataclasses import fields
-
-        return RunParams(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
-
-    def reservation(self, t: int) -> np.ndarray:
-        """(R, A) outside option at round t, kept in [0, 1]."""
+    def reservation(self, t) -> np.ndarray:
+        """(R, A) outside option at round t (a number, or (R, 1) rounds per run), kept in [0, 1]."""
         return np.clip(self.outside_option + self.outside_option_growth * t, 0.0, 1.0)
 
 

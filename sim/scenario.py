@@ -1,45 +1,43 @@
 """Scenario files (TOML) -> validated, frozen dataclasses.
 
-A scenario may `extends = "other.toml"`: tables merge key by key, anything else is replaced,
-so derived scenarios state only what they change.  Validation names the file that set the
-offending key, the key's dotted path and what is allowed.  Nothing in a file is executed.
+Every key, its kind, range and default come from the one field table in `schema.py`.  A
+scenario may `extends = "other.toml"`: tables merge key by key, a distribution is replaced
+whole, anything else is replaced; derived scenarios state only what they change.  Each file
+is checked on its own before merging, so a message names the file that set the offending key
+(and the `extends` chain that led to it), the key's dotted path and what is allowed.
+
+Safety: nothing in a file is executed; a file is read only if it is a regular `.toml` file of
+at most MAX_FILE_BYTES inside the first file's folder tree or the shipped `scenarios/` (or a
+root the caller allows); chains are at most MAX_EXTENDS files; values nest at most as deep as
+the schema allows.
 """
 
 from __future__ import annotations
 
-import difflib
+import functools
 import hashlib
 import json
 import math
+import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .distributions import DIST_FIELDS, Fixed, Param, ParamError, make_param
+from . import schema
+from .distributions import Fixed, Param, ParamError, make_param
+from .schema import REQUIRED, suggest
 
-# ---------------------------------------------------------------- schema (allowed keys)
-TOP_KEYS = {"extends", "remove", "meta", "protocol", "instruments", "clauses", "agenda", "actors"}
-META_KEYS = {"name", "description", "source"}
-PROTOCOL_KEYS = {"round_days", "horizon", "proposer", "order", "recognition", "package", "belief_update", "source"}
-INSTRUMENT_KEYS = {"name", "signatories", "source"}
-CLAUSE_KEYS = {"instruments", "article", "demand", "reply", "scale", "source"}
-AGENDA_KEYS = {"off", "caps", "source"}
-ACTOR_KEYS = {
-    "name", "bloc", "outside_option", "outside_option_growth", "patience", "deadline", "strategy",
-    "offer", "walkout", "window", "belief_noise", "consent_clauses", "weighs_on", "source", "clauses",
-    "capability",
-}
-STRATEGY_KEYS = {"kind", "beta", "kappa", "gamma", "source"}
-PREF_KEYS = {"ideal", "salience", "red_line", "source"}
-RED_LINE_KEYS = {"above", "below", "source"}
-PARAM_KEYS = {"dist", "source", "value"} | {f for fs in DIST_FIELDS.values() for f in fs}
-
-PROPOSER_RULES = ("rotation", "random")
-PACKAGE_RULES = ("joint", "separate")
-STRATEGY_KINDS = ("time_dependent", "responsive")
-OFFER_KINDS = ("linkage", "uniform")
-WALKOUT_RULES = ("outside_option", "impatience")
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+CATALOGUE = "sources.toml"  # the source catalogue, beside the scenarios (docs/sources.md in words)
+MAX_FILE_BYTES = 1 << 20
+MAX_EXTENDS = 16
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (schema.MAX_NAME - 1))
+SOURCE_PATTERN = re.compile(r"(record|literature|elicitation|judgement) \[([a-z0-9][a-z0-9-]*(?:, ?[a-z0-9][a-z0-9-]*)*)\]: \S")
+PROVENANCE_CLASSES = ("record", "literature", "elicitation", "judgement")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ScenarioError(ValueError):
@@ -143,6 +141,14 @@ class Scenario:
     actors: tuple[Actor, ...]
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     resolved: str = field(default="", compare=False, repr=False)  # merged document, JSON
+    provenance: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (number's key, class)
+
+    def provenance_counts(self) -> dict[str, int]:
+        """How many of the scenario's numbers are of each provenance class."""
+        counts = dict.fromkeys(PROVENANCE_CLASSES, 0)
+        for _, cls in self.provenance:
+            counts[cls] += 1
+        return counts
 
     @property
     def resolved_document(self) -> dict:
@@ -176,226 +182,500 @@ class Scenario:
 
 
 # ---------------------------------------------------------------- loading
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (`extends`) and validate a scenario file."""
+def file_kind(path: str | Path) -> str:
+    """What a .toml file is: "sweep" (a [sweep] table), "catalogue" (the source catalogue) or
+    "scenario"; a file that cannot be read safely counts as a scenario (loading it says why)."""
     path = Path(path)
-    doc, origin, digest = _read_with_bases(path, seen=())
-    return _Builder(path, doc, origin).build(digest)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
+    if path.name == CATALOGUE:
+        return "catalogue"
     try:
-        text = path.read_bytes()
+        st = path.stat()
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES and "sweep" in tomllib.loads(path.read_text("utf-8")):
+            return "sweep"
+    except (OSError, ValueError, RecursionError):
+        pass
+    return "scenario"
+
+
+def scenario_files(folder: str | Path) -> list[Path]:
+    """The scenario files of a folder: every .toml except the source catalogue and sweep files."""
+    return [f for f in sorted(Path(folder).glob("*.toml")) if file_kind(f) == "scenario"]
+
+
+def load_scenario(path: str | Path, roots: tuple[Path, ...] = ()) -> Scenario:
+    """Read, check, merge (`extends`) and build a scenario file.  `roots`: further folders that
+    `extends` may reach (by default the file's own folder tree and the shipped scenarios/)."""
+    path = Path(path)
+    chain = _read_chain(path, tuple(Path(r).resolve() for r in roots))
+    doc, origin, provenance = _merge_chain(chain)
+    digest = hashlib.sha256()
+    for f in chain:
+        digest.update(f.sha256.encode())
+    catalogue = _catalogue(path)
+    return _Builder(path, doc, origin, catalogue).build(digest.hexdigest(), provenance)
+
+
+@dataclass
+class _File:
+    path: Path
+    doc: dict
+    sha256: str
+    via: tuple[str, ...]  # the files that extended their way to this one, first file first
+    provenance: dict[tuple, tuple[str, str]]  # number's key path -> (class, source text)
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} (via {' -> '.join(self.via)})" if self.via else str(self.path)
+
+
+def _read_chain(top: Path, roots: tuple[Path, ...]) -> list[_File]:
+    """The first file and every file it extends, in that order; each checked on its own."""
+    allowed = (top.resolve().parent, SHIPPED) + roots
+    chain: list[_File] = []
+    path, seen = top, set()
+    while True:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise ScenarioError(chain[-1].label, "extends", "circular 'extends' chain")
+        seen.add(resolved)
+        via = tuple(str(f.path.name) for f in chain)
+        data = _read_bytes(path, via)
+        doc = _parse(path, data, via)
+        f = _File(path, doc, hashlib.sha256(data).hexdigest(), via, {})
+        _Checker(f).check()
+        chain.append(f)
+        base = doc.get("extends")
+        if base is None:
+            if "remove" in doc:
+                raise ScenarioError(f.label, "remove", "only means something with 'extends' (it drops inherited tables)")
+            return chain
+        if len(chain) >= MAX_EXTENDS:
+            raise ScenarioError(f.label, "extends", f"the chain of 'extends' is longer than {MAX_EXTENDS} files")
+        nxt = (path.parent / base)
+        target = nxt.resolve()
+        if nxt.suffix != ".toml" or not any(target.is_relative_to(r) for r in allowed):
+            raise ScenarioError(f.label, "extends", f"{base!r} is not allowed: 'extends' names a .toml file in this "
+                                "scenario's folder (or below it) or in the shipped scenarios/ folder")
+        path = nxt
+
+
+def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
+    where = f"{path} (via {' -> '.join(via)})" if via else str(path)
+    try:
+        st = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
+        raise ScenarioError(where, "", "file not found") from None
     except OSError as exc:
-        raise ScenarioError(path, "", f"cannot read ({exc.strerror})") from None
+        raise ScenarioError(where, "", f"cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(where, "", "not a regular file; a scenario is a .toml file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(where, "", f"{st.st_size:,} bytes; a scenario file holds at most {MAX_FILE_BYTES:,}")
     try:
-        return tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, "", f"not valid TOML ({exc})") from None
+        with path.open("rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+    except OSError as exc:
+        raise ScenarioError(where, "", f"cannot read ({exc.strerror})") from None
 
 
-def _read_with_bases(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict, str]:
-    resolved = path.resolve()
-    if resolved in seen:
-        raise ScenarioError(path, "extends", "circular 'extends' chain")
-    doc = _read_toml(path)
-    _check_keys(path, doc)
-    origin = {k: path for k in _leaf_paths(doc)}
-    digest = hashlib.sha256(path.read_bytes())
-    base_name = doc.pop("extends", None)
-    if base_name is None:
-        return doc, origin, digest.hexdigest()
-    if not isinstance(base_name, str):
-        raise ScenarioError(path, "extends", "must be a file name (string), relative to this file")
-    base_doc, base_origin, base_digest = _read_with_bases(path.parent / base_name, seen + (resolved,))
-    digest.update(base_digest.encode())
-    for dotted in doc.pop("remove", []):
-        _remove(path, base_doc, base_origin, dotted)
-    return _merge(base_doc, doc), {**base_origin, **origin}, digest.hexdigest()
+def _parse(path: Path, data: bytes, via: tuple[str, ...]) -> dict:
+    where = f"{path} (via {' -> '.join(via)})" if via else str(path)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(where, "", "not valid TOML (the file is not UTF-8 text)") from None
+    except RecursionError:
+        raise ScenarioError(where, "", "not valid TOML for a scenario: values nested too deeply") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: e.g. an integer of over 4,300 digits
+        raise ScenarioError(where, "", f"not valid TOML ({exc})") from None
 
 
-def _remove(path: Path, doc: dict, origin: dict, dotted: Any) -> None:
+def _merge_chain(chain: list[_File]) -> tuple[dict, dict[tuple, Path], dict[tuple, tuple[str, str]]]:
+    """Merge from the last base up to the first file: `remove`, then tables key by key."""
+    doc: dict = {}
+    origin: dict[tuple, Path] = {}
+    provenance: dict[tuple, tuple[str, str]] = {}
+    for f in reversed(chain):
+        own = {k: v for k, v in f.doc.items() if k not in ("extends", "remove")}
+        for dotted in f.doc.get("remove", []):
+            _remove(f, doc, dotted, (origin, provenance))
+        doc = _merge(doc, own, ())
+        for key in _key_paths(own):
+            origin[key] = f.path
+        provenance.update(f.provenance)
+    return doc, origin, provenance
+
+
+def _split_dotted(text: str) -> tuple[str, ...] | None:
+    """'actors.us.clauses."us.1"' -> ('actors', 'us', 'clauses', 'us.1'); None if malformed."""
+    parts, i = [], 0
+    while i < len(text):
+        if text[i] == '"':
+            j = text.find('"', i + 1)
+            if j < 0:
+                return None
+            parts.append(text[i + 1:j])
+            i = j + 1
+        else:
+            j = text.find(".", i)
+            j = len(text) if j < 0 else j
+            parts.append(text[i:j])
+            i = j
+        if i < len(text):
+            if text[i] != ".":
+                return None
+            i += 1
+    return tuple(parts) if parts and all(parts) else None
+
+
+def _remove(f: _File, doc: dict, dotted: str, maps: tuple[dict, ...]) -> None:
     """`remove = ["actors.nato"]` drops an inherited table (e.g. to split an actor into groups)."""
-    head, _, last = str(dotted).rpartition(".")
-    table = doc
-    for part in head.split(".") if head else []:
+    key = _split_dotted(dotted)
+    table: Any = doc
+    for part in key[:-1]:
         table = table.get(part) if isinstance(table, dict) else None
-    if not isinstance(table, dict) or last not in table:
-        raise ScenarioError(path, "remove", f"{dotted!r} is not in the scenario this one extends")
-    del table[last]
-    for key in [k for k in origin if k == dotted or k.startswith(dotted + ".")]:
-        del origin[key]
+    if not isinstance(table, dict) or key[-1] not in table:
+        raise ScenarioError(f.label, "remove", f"{dotted!r} is not in the scenario this one extends "
+                            "(quote ids that contain dots: 'actors.us.clauses.\"us.1\"')")
+    del table[key[-1]]
+    for m in maps:
+        for k in [k for k in m if k[:len(key)] == key]:
+            del m[k]
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict, over: dict, where: tuple) -> dict:
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        pattern = _pattern(where + (k,))
+        drawn = pattern is not None and schema.BY_PATH[pattern].drawn
+        out[k] = _merge(out[k], v, where + (k,)) if (isinstance(v, dict) and isinstance(out.get(k), dict)
+                                                       and not drawn) else v
     return out
 
 
-def _leaf_paths(doc: dict, prefix: str = "") -> list[str]:
-    paths = []
-    for k, v in doc.items():
-        p = f"{prefix}{k}"
-        paths.append(p)
-        if isinstance(v, dict):
-            paths += _leaf_paths(v, p + ".")
-    return paths
+def _pattern(key: tuple) -> str | None:
+    """The schema pattern of a key path ('actors.*.clauses.*.ideal'), or None."""
+    pattern = ""
+    for part in key:
+        kids = schema.children(pattern)
+        f = kids.get(part) or kids.get("*")
+        if f is None or (f.kind not in ("table",) and part != key[-1]):
+            return None
+        pattern = f.path
+    return pattern
 
 
-def _suggest(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown key {key!r}{hint} Allowed: {', '.join(sorted(allowed))}"
+def _key_paths(doc: dict) -> list[tuple]:
+    """Every key path in a document (tables and leaves), without recursion."""
+    out, stack = [], [((), doc)]
+    while stack:
+        prefix, table = stack.pop()
+        for k, v in table.items():
+            out.append(prefix + (k,))
+            if isinstance(v, dict):
+                stack.append((prefix + (k,), v))
+    return out
 
 
-def _check_keys(path: Path, doc: dict) -> None:
-    """Reject unknown keys per file, before merging, so the message names the right file."""
+CATALOGUE_KEYS = {"title": True, "author": False, "date": True, "where": True, "kind": True, "summary": True}
+CATALOGUE_KINDS = ("record", "literature", "judgement")
 
-    def check(table: Any, allowed: set[str], where: str) -> None:
-        if not isinstance(table, dict):
-            raise ScenarioError(path, where, f"must be a table, got {type(table).__name__}")
-        for k in table:
-            if k not in allowed:
-                raise ScenarioError(path, f"{where}.{k}" if where else k, _suggest(k, allowed))
 
-    def check_param(v: Any, where: str) -> None:
-        if isinstance(v, dict):
-            check(v, PARAM_KEYS, where)
+def load_catalogue(path: str | Path) -> dict[str, dict]:
+    """A source catalogue (scenarios/sources.toml), checked: one table per id with a title, an
+    ISO date as text, where to find it, its kind and what the project takes from it."""
+    path = Path(path)
+    doc = _parse(path, _read_bytes(path, ()), ())
+    entries = doc.get("sources")
+    if set(doc) != {"sources"} or not isinstance(entries, dict):
+        raise ScenarioError(path, "", "a source catalogue holds only [sources.<id>] tables")
+    for sid, e in entries.items():
+        key = f"sources.{sid}"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", sid) or not isinstance(e, dict):
+            raise ScenarioError(path, key, "ids are lowercase letters, digits and '-', each a table")
+        for k, v in e.items():
+            if k not in CATALOGUE_KEYS:
+                raise ScenarioError(path, f"{key}.{k}", suggest(k, list(CATALOGUE_KEYS)))
+            if not isinstance(v, str) or not v.strip():
+                raise ScenarioError(path, f"{key}.{k}", f"must be text in quotes, got {_type(v)}")
+        missing = [k for k, need in CATALOGUE_KEYS.items() if need and k not in e]
+        if missing:
+            raise ScenarioError(path, key, f"missing {', '.join(missing)}")
+        if e["kind"] not in CATALOGUE_KINDS:
+            raise ScenarioError(path, f"{key}.kind", schema.not_allowed(e["kind"], CATALOGUE_KINDS))
+        if not re.fullmatch(r"\d{4}(-\d{2}){0,2}", e["date"]):
+            raise ScenarioError(path, f"{key}.date", "an ISO date as text: \"YYYY-MM-DD\", \"YYYY-MM\" or \"YYYY\"")
+    return entries
 
-    check(doc, TOP_KEYS, "")
-    if not isinstance(doc.get("remove", []), list):
-        raise ScenarioError(path, "remove", "must be a list of dotted keys, e.g. [\"actors.nato\"]")
-    if "remove" in doc and "extends" not in doc:
-        raise ScenarioError(path, "remove", "only means something with 'extends' (it drops inherited tables)")
-    for name in ("clauses", "actors", "instruments"):
-        for k, v in doc.get(name, {}).items() if isinstance(doc.get(name, {}), dict) else [(None, None)]:
+
+def _catalogue(top: Path) -> frozenset[str]:
+    """Source ids a scenario may cite: the shipped catalogue and a sources.toml beside the file."""
+    ids: set[str] = set()
+    for folder in {SHIPPED, top.resolve().parent}:
+        f = folder / CATALOGUE
+        if f.is_file():
+            st = f.stat()
+            ids |= _catalogue_ids(str(f), st.st_mtime_ns, st.st_size)
+    return frozenset(ids)
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue_ids(path: str, mtime_ns: int, size: int) -> frozenset[str]:  # keyed by the file's state
+    return frozenset(load_catalogue(path))
+
+
+def display(key: tuple) -> str:
+    return ".".join(key)
+
+
+# ---------------------------------------------------------------- checking one file
+class _Checker:
+    """Checks one file's own document against the schema: keys, types, ranges, distributions,
+    text, and that every number it sets has a source in the same file."""
+
+    def __init__(self, f: _File):
+        self.f = f
+
+    def err(self, key: tuple, message: str) -> ScenarioError:
+        return ScenarioError(self.f.label, display(key), message)
+
+    def check(self) -> None:
+        stack = [((), "", self.f.doc, None)]  # (key path, schema pattern, table, nearest source)
+        while stack:
+            where, pattern, table, source = stack.pop()
+            kids = schema.children(pattern)
+            if "source" in table and "source" in kids:
+                source = self.source(where + ("source",), table["source"])
+            for k, v in table.items():
+                key = where + (k,)
+                fld = kids.get(k)
+                if fld is None and "*" in kids:
+                    fld = kids["*"]
+                    if not isinstance(k, str) or not ID_PATTERN.fullmatch(k):
+                        raise self.err(key, f"{fld.ids} ids are 1-64 letters, digits, '.', '_' or '-', "
+                                       "starting with a letter or digit")
+                if fld is None:
+                    raise self.err(key, suggest(k, [x for x in kids if x != "*"]))
+                if fld.kind == "table":
+                    if not isinstance(v, dict):
+                        raise self.err(key, f"must be a table, got {_type(v)}")
+                    stack.append((key, fld.path, v, source))
+                elif fld.kind != "source":
+                    self.value(fld, key, v, source)
+
+    def number(self, fld, key: tuple, v: Any, low=None, high=None) -> float:
+        low = fld.low if low is None else low
+        high = fld.high if high is None else high
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.err(key, f"must be a number in [{low:g}, {high:g}], got {_type(v)}")
+        try:
+            x = float(v)
+        except OverflowError:
+            x = math.inf
+        if not math.isfinite(x) or not low <= x <= high:
+            shown = v if len(repr(v)) < 40 else repr(v)[:20] + "..."
+            raise self.err(key, f"{shown} is out of range; allowed: [{low:g}, {high:g}]")
+        if fld.kind == "integer" and int(x) != x:
+            raise self.err(key, f"must be a whole number in [{low:g}, {high:g}], got {v!r}")
+        return x
+
+    def note(self, key: tuple, source: tuple[str, str] | None) -> None:
+        if source is None:
+            raise self.err(key, "this file sets a number without saying where it comes from: add "
+                           "source = \"<class> [<id>]: <note>\" to its table in this file (a derived scenario "
+                           "gives its own source for every number it changes)")
+        self.f.provenance[key] = source
+
+    def value(self, fld, key: tuple, v: Any, source) -> None:
+        kind = fld.kind
+        if kind in ("number", "integer"):
+            self.number(fld, key, v)
+            self.note(key, source)
+        elif kind == "drawn":
+            self.drawn(fld, key, v, source)
+        elif kind in ("text", "name", "source"):
+            self.text(fld, key, v)
+        elif kind == "choice":
+            allowed = schema.choices(fld)
+            if not isinstance(v, str) or v not in allowed:
+                raise self.err(key, _not_allowed(v, allowed))
+        elif kind in ("choices", "ids", "removals"):
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise self.err(key, f"must be a list of {'names' if kind == 'choices' else 'ids'} in quotes, "
+                               f"got {_type(v)}")
+            for x in v:
+                if kind == "choices" and x not in schema.choices(fld):
+                    raise self.err(key, _not_allowed(x, schema.choices(fld)))
+                if kind == "removals" and _split_dotted(x) is None:
+                    raise self.err(key, f"{x!r} is not a dotted key; quote ids with dots: 'actors.us.clauses.\"us.1\"'")
+        elif kind == "weights":
             if not isinstance(v, dict):
-                raise ScenarioError(path, f"{name}.{k}" if k else name, "must be a table")
-    for where, v in (("agenda.caps", doc.get("agenda", {}).get("caps", {})),
-                     ("protocol.recognition", doc.get("protocol", {}).get("recognition", {}))):
+                raise self.err(key, f"must be a table of {fld.ids} = number, e.g. {{ x = 0.5 }}, got {_type(v)}")
+            own = self.source(key + ("source",), v["source"]) if "source" in v else source
+            for k, x in v.items():
+                if k != "source":
+                    if not ID_PATTERN.fullmatch(k):
+                        raise self.err(key + (k,), f"not a {fld.ids} id")
+                    self.number(fld, key + (k,), x)
+                    self.note(key + (k,), own)
+        elif kind == "scale":
+            if not isinstance(v, dict):
+                raise self.err(key, f'must be a table, e.g. {{ "0" = "...", "1" = "..." }}, got {_type(v)}')
+            for k, text in v.items():
+                try:
+                    level = float(k)
+                except ValueError:
+                    raise self.err(key + (k,), "scale keys are positions in [0, 1], e.g. \"0.5\"") from None
+                if not 0.0 <= level <= 1.0:
+                    raise self.err(key + (k,), f"{k} is out of range; allowed: [0, 1]")
+                self.text(schema.field("clauses.*.demand"), key + (k,), text)
+
+    def drawn(self, fld, key: tuple, v: Any, source) -> None:
         if not isinstance(v, dict):
-            raise ScenarioError(path, where, "must be a table, e.g. { \"us.4a\" = 0.5 }")
-    for cid, c in doc.get("clauses", {}).items():
-        if not isinstance(c.get("scale", {}), dict):
-            raise ScenarioError(path, f"clauses.{cid}.scale", 'must be a table, e.g. { "0" = "...", "1" = "..." }')
-    for name, allowed in (("meta", META_KEYS), ("protocol", PROTOCOL_KEYS), ("agenda", AGENDA_KEYS)):
-        if name in doc:
-            check(doc[name], allowed, name)
-    for kind, allowed in (("instruments", INSTRUMENT_KEYS), ("clauses", CLAUSE_KEYS)):
-        for k, v in doc.get(kind, {}).items():
-            check(v, allowed, f"{kind}.{k}")
-    for aid, actor in doc.get("actors", {}).items():
-        where = f"actors.{aid}"
-        check(actor, ACTOR_KEYS, where)
-        for k in ("weighs_on", "clauses"):
-            if not isinstance(actor.get(k, {}), dict):
-                raise ScenarioError(path, f"{where}.{k}", "must be a table")
-        for k in ("outside_option", "outside_option_growth", "patience", "deadline", "belief_noise"):
-            check_param(actor.get(k), f"{where}.{k}")
-        if "strategy" in actor:
-            check(actor["strategy"], STRATEGY_KEYS, f"{where}.strategy")
-            for k in ("beta", "kappa", "gamma"):
-                check_param(actor["strategy"].get(k), f"{where}.strategy.{k}")
-        for cid, pref in actor.get("clauses", {}).items():
-            pw = f"{where}.clauses.{cid}"
-            check(pref, PREF_KEYS, pw)
-            check_param(pref.get("ideal"), f"{pw}.ideal")
-            check_param(pref.get("salience"), f"{pw}.salience")
-            if "red_line" in pref:
-                check(pref["red_line"], RED_LINE_KEYS, f"{pw}.red_line")
-                for k in ("above", "below"):
-                    check_param(pref["red_line"].get(k), f"{pw}.red_line.{k}")
+            self.number(fld, key, v)
+            self.note(key, source)
+            return
+        allowed = {"value", "source"} if "value" in v else schema.param_keys(v.get("dist"))
+        for k in v:
+            if k not in allowed:
+                what = ("'value' fixes the number; a distribution table has dist = ... instead" if "value" in v
+                        and k in schema.param_keys(None) else suggest(k, sorted(allowed)))
+                raise self.err(key + (k,), what)
+        own = self.source(key + ("source",), v["source"]) if "source" in v else source
+        if "value" in v:
+            self.number(fld, key + ("value",), v["value"])
+            self.note(key, own)
+            return
+        if "dist" not in v:
+            raise self.err(key, "a table here needs dist = one of uniform, triangular, truncnormal, beta "
+                           "(or value = N)")
+        try:
+            p = make_param(v["dist"] if isinstance(v["dist"], str) else repr(v["dist"]),
+                           {k: x for k, x in v.items() if k not in ("dist", "source")})
+        except ParamError as exc:
+            raise self.err(key, str(exc)) from None
+        s_lo, s_hi = p.support()
+        if s_lo < fld.low or s_hi > fld.high:
+            raise self.err(key, f"support [{s_lo:g}, {s_hi:g}] is out of range; allowed: [{fld.low:g}, {fld.high:g}]")
+        self.note(key, own)
+
+    def text(self, fld, key: tuple, v: Any) -> None:
+        if not isinstance(v, str):
+            hint = " (a TOML date: write it in quotes)" if _type(v).startswith(("date", "time")) else ""
+            raise self.err(key, f"must be text in quotes, got {_type(v)}{hint}")
+        if fld.kind == "name":
+            if not NAME_PATTERN.fullmatch(v):
+                raise self.err(key, f"{_short(v)} is not allowed: a name is 1-{schema.MAX_NAME} letters, digits, "
+                               "'.', '_' or '-', starting with a letter or digit")
+            return
+        if len(v) > schema.MAX_TEXT:
+            raise self.err(key, f"{len(v):,} characters; allowed: at most {schema.MAX_TEXT:,}")
+        if _CONTROL.search(v):
+            raise self.err(key, "contains control characters; allowed: printable text (tabs and new lines too)")
+
+    def source(self, key: tuple, v: Any) -> tuple[str, str]:
+        self.text(schema.field("protocol.source"), key, v)
+        m = SOURCE_PATTERN.match(v)
+        if not m:
+            raise self.err(key, "must read \"<class> [<id>, ...]: <note>\", class one of "
+                           f"{', '.join(PROVENANCE_CLASSES)}, ids from the source catalogue "
+                           f"(scenarios/{CATALOGUE}, docs/sources.md); got {_short(v)}")
+        return m.group(1), v
 
 
+def _type(v: Any) -> str:
+    import datetime
+
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, datetime.datetime):
+        return "date-time"
+    if isinstance(v, datetime.date):
+        return "date"
+    if isinstance(v, datetime.time):
+        return "time"
+    return {dict: "a table", list: "a list", str: "text", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "...'"
+
+
+def _not_allowed(v: Any, allowed) -> str:
+    if not isinstance(v, str):
+        return f"must be one of {', '.join(allowed)} (in quotes), got {_type(v)}"
+    return schema.not_allowed(v, allowed)
+
+
+# ---------------------------------------------------------------- building the scenario
 class _Builder:
-    """Turns a merged document into a Scenario, raising ScenarioError on the first problem."""
+    """Turns the merged, checked document into a Scenario; checks what spans tables (ids,
+    red lines against ideals, who sits at the table), naming the file that set the key."""
 
-    def __init__(self, path: Path, doc: dict, origin: dict[str, Path]):
-        self.path, self.doc, self.origin = path, doc, origin
-        self.sources: list[tuple[str, str]] = []
+    def __init__(self, path: Path, doc: dict, origin: dict[tuple, Path], catalogue: frozenset[str]):
+        self.path, self.doc, self.origin, self.catalogue = path, doc, origin, catalogue
 
-    # -- helpers
-    def err(self, key: str, message: str) -> ScenarioError:
-        # Name the file that last set this key (or its nearest parent).
+    def err(self, key: tuple, message: str) -> ScenarioError:
         probe = key
         while probe and probe not in self.origin:
-            probe = probe.rpartition(".")[0]
-        return ScenarioError(self.origin.get(probe, self.path), key, message)
+            probe = probe[:-1]
+        return ScenarioError(self.origin.get(probe, self.path), display(key), message)
 
-    def need(self, table: dict, key: str, where: str) -> Any:
-        if key not in table:
-            raise self.err(f"{where}.{key}" if where else key, "required key is missing")
-        return table[key]
+    def get(self, table: dict, key: tuple, pattern: str) -> Any:
+        """The value at `key` (its last part in `table`), or the schema's default."""
+        fld = schema.field(pattern)
+        if key[-1] in table:
+            return table[key[-1]]
+        if fld.default == REQUIRED:
+            raise self.err(key, "required key is missing")
+        return fld.default
 
-    def source(self, table: dict, where: str) -> None:
-        src = table.get("source")
-        if not isinstance(src, str) or not src.strip():
-            raise self.err(f"{where}.source", "every table of numbers must say where they come from "
-                           "(source = \"domain.md ...\", \"seed article ...\" or \"assumption: ...\")")
-        self.sources.append((where, src.strip()))
-
-    def number(self, v: Any, key: str, lo: float, hi: float, integer: bool = False) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise self.err(key, f"must be a number in [{lo}, {hi}], got {v!r}")
-        if integer and int(v) != v:
-            raise self.err(key, f"must be a whole number in [{lo}, {hi}], got {v!r}")
-        if not lo <= v <= hi:
-            raise self.err(key, f"{v} is out of range; allowed: [{lo}, {hi}]")
-        return float(v)
-
-    def param(self, v: Any, key: str, lo: float, hi: float) -> Param:
-        """A fixed number or {dist = ..., ...}; its whole support must lie in [lo, hi]."""
+    def param(self, table: dict, key: tuple, pattern: str) -> Param | None:
+        v = self.get(table, key, pattern)
+        if v is None:
+            return None
         if isinstance(v, dict):
             if "value" in v:
-                return Fixed(self.number(v["value"], key + ".value", lo, hi))
-            if "dist" not in v:
-                raise self.err(key, f"a table here needs dist = one of {', '.join(DIST_FIELDS)} (or value = N)")
-            fields = {k: x for k, x in v.items() if k not in ("dist", "source")}
-            try:
-                p = make_param(str(v["dist"]), fields)
-            except ParamError as exc:
-                raise self.err(key, str(exc)) from None
-            s_lo, s_hi = p.support()
-            if s_lo < lo or s_hi > hi:
-                raise self.err(key, f"support [{s_lo}, {s_hi}] is out of range; allowed: [{lo}, {hi}]")
-            if "source" in v:
-                self.sources.append((key, str(v["source"])))
-            return p
-        return Fixed(self.number(v, key, lo, hi))
+                return Fixed(float(v["value"]))
+            return make_param(v["dist"], {k: x for k, x in v.items() if k not in ("dist", "source")})
+        return Fixed(float(v))
 
-    def choice(self, v: Any, key: str, allowed: tuple[str, ...]) -> str:
-        if v not in allowed:
-            close = difflib.get_close_matches(str(v), allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise self.err(key, f"{v!r} is not allowed{hint}; allowed: {', '.join(allowed)}")
-        return v
-
-    def id_list(self, v: Any, key: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
-        if not isinstance(v, list):
-            raise self.err(key, f"must be a list of {what} ids")
+    def ids(self, v: list, key: tuple, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
         for x in v:
             if x not in allowed:
-                close = difflib.get_close_matches(str(x), allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise self.err(key, f"unknown {what} {x!r}{hint}; allowed: {', '.join(allowed)}")
+                raise self.err(key, schema.suggest(x, allowed, what))
         return tuple(v)
 
+    def check_sources(self) -> None:
+        if not self.catalogue:
+            return
+        for key in [k for k in self.origin if k[-1] == "source"]:
+            table = self.doc
+            for part in key:
+                table = table.get(part) if isinstance(table, dict) else None
+            if isinstance(table, str):
+                m = SOURCE_PATTERN.match(table)
+                for sid in (s.strip() for s in m.group(2).split(",")):
+                    if sid not in self.catalogue:
+                        raise self.err(key, f"unknown source id {sid!r}{schema.closest(sid, self.catalogue)} "
+                                       f"Source ids are the entries of scenarios/{CATALOGUE} (docs/sources.md), "
+                                       f"or of a {CATALOGUE} beside the scenario")
+
     # -- sections
-    def build(self, digest: str) -> Scenario:
+    def build(self, digest: str, provenance: dict[tuple, tuple[str, str]]) -> Scenario:
+        self.check_sources()
         meta = self.doc.get("meta", {})
         clauses = self.build_clauses()
         clause_ids = tuple(c.id for c in clauses)
-        actor_ids = tuple(self.need(self.doc, "actors", ""))
+        actors_doc = self.get(self.doc, ("actors",), "actors")
+        actor_ids = tuple(actors_doc)
         if not actor_ids:
-            raise self.err("actors", "at least one actor is required")
-        blocs = {a.get("bloc") for a in self.doc["actors"].values() if a.get("bloc")}
+            raise self.err(("actors",), "at least one actor is required")
+        blocs = {a.get("bloc") for a in actors_doc.values() if a.get("bloc")}
         instruments = self.build_instruments(actor_ids, blocs)
         for c in clauses:
-            self.id_list(list(c.instruments), f"clauses.{c.id}.instruments", tuple(i.id for i in instruments), "instrument")
+            self.ids(list(c.instruments), ("clauses", c.id, "instruments"), tuple(i.id for i in instruments), "instrument")
         agenda = self.build_agenda(clause_ids)
         actors = tuple(self.build_actor(a, clause_ids, actor_ids) for a in actor_ids)
         protocol = self.build_protocol(actor_ids)
@@ -409,163 +689,169 @@ class _Builder:
             instruments=instruments,
             agenda=agenda,
             actors=actors,
-            sources=tuple(self.sources),
+            sources=tuple((display(k[:-1]), v) for k, v in sorted(self._sources().items())),
             resolved=json.dumps(self.doc, sort_keys=True),
+            provenance=tuple(sorted((display(k), cls) for k, (cls, _) in provenance.items())),
         )
         if not scenario.required_parties():
-            raise self.err("agenda.off", "no clause of any instrument is left on the table")
+            raise self.err(("agenda", "off"), "no clause of any instrument is left on the table")
         self.check_across_actors(scenario)
         return scenario
+
+    def _sources(self) -> dict[tuple, str]:
+        out = {}
+        for key in self.origin:
+            if key[-1] == "source":
+                v: Any = self.doc
+                for part in key:
+                    v = v.get(part) if isinstance(v, dict) else None
+                if isinstance(v, str):
+                    out[key] = v
+        return out
 
     def check_across_actors(self, sc: Scenario) -> None:
         required = sc.required_parties()
         for a in sc.actors:
             if a.id in required and not any(p.salience.support()[1] > 0 for _, p in a.prefs):
-                raise self.err(f"actors.{a.id}.clauses", "an actor at the table must care about some clause "
+                raise self.err(("actors", a.id, "clauses"), "an actor at the table must care about some clause "
                                "(every salience is 0)")
         for target in sc.actor_ids:
             total = sum(w for a in sc.actors for other, w in a.weighs_on if other == target)
             if total > 1 + 1e-9:
-                raise self.err("actors", f"the weighs_on weights on {target!r} add up to {total:g}; allowed: at most 1")
+                raise self.err(("actors",), f"the weighs_on weights on {target!r} add up to {total:g}; allowed: at most 1")
         if sc.protocol.proposer == "random":
             weights = dict(sc.protocol.recognition) or {a: 1.0 for a in sc.actor_ids}
             if not any(weights.get(a, 0.0) > 0 for a in required):
-                raise self.err("protocol.recognition", "no actor at the table has a positive weight")
+                raise self.err(("protocol", "recognition"), "no actor at the table has a positive weight")
 
     def build_clauses(self) -> tuple[Clause, ...]:
-        table = self.need(self.doc, "clauses", "")
         out = []
-        for cid, c in table.items():
-            where = f"clauses.{cid}"
-            inst = self.need(c, "instruments", where)
-            if not isinstance(inst, list) or not inst:
-                raise self.err(f"{where}.instruments", "must be a non-empty list of instrument ids")
-            scale = []
-            for k, text in c.get("scale", {}).items():
-                try:
-                    level = float(k)
-                except ValueError:
-                    raise self.err(f"{where}.scale.{k}", "scale keys are positions in [0, 1], e.g. \"0.5\"") from None
-                self.number(level, f"{where}.scale.{k}", 0.0, 1.0)
-                scale.append((level, str(text)))
-            out.append(Clause(cid, tuple(inst), str(c.get("article", "")), str(c.get("demand", "")),
-                              str(c.get("reply", "")), tuple(sorted(scale))))
+        for cid, c in self.get(self.doc, ("clauses",), "clauses").items():
+            key = ("clauses", cid)
+            inst = self.get(c, key + ("instruments",), "clauses.*.instruments")
+            if not inst:
+                raise self.err(key + ("instruments",), "must be a non-empty list of instrument ids")
+            scale = tuple(sorted((float(k), v) for k, v in c.get("scale", {}).items()))
+            out.append(Clause(cid, tuple(inst), c.get("article", ""), c.get("demand", ""), c.get("reply", ""), scale))
+        if not out:
+            raise self.err(("clauses",), "at least one clause is required")
         return tuple(out)
 
     def build_instruments(self, actor_ids: tuple[str, ...], blocs: set[str]) -> tuple[Instrument, ...]:
-        table = self.need(self.doc, "instruments", "")
         names = tuple(actor_ids) + tuple(sorted(blocs))
         out = []
-        for iid, inst in table.items():
-            sig = self.id_list(self.need(inst, "signatories", f"instruments.{iid}"),
-                               f"instruments.{iid}.signatories", names, "actor or bloc")
+        for iid, inst in self.get(self.doc, ("instruments",), "instruments").items():
+            key = ("instruments", iid, "signatories")
+            sig = self.ids(self.get(inst, key, "instruments.*.signatories"), key, names, "actor or bloc")
             if not sig:
-                raise self.err(f"instruments.{iid}.signatories", "an instrument needs at least one signatory")
+                raise self.err(key, "an instrument needs at least one signatory")
             expanded: list[str] = []
             for s in sig:
                 members = [a for a in actor_ids if self.doc["actors"][a].get("bloc") == s]
                 expanded += members if members else [s]
-            out.append(Instrument(iid, str(inst.get("name", iid)), tuple(dict.fromkeys(expanded))))
+            out.append(Instrument(iid, inst.get("name", iid), tuple(dict.fromkeys(expanded))))
+        if not out:
+            raise self.err(("instruments",), "at least one instrument is required")
         return tuple(out)
 
     def build_agenda(self, clause_ids: tuple[str, ...]) -> Agenda:
         ag = self.doc.get("agenda", {})
-        off = self.id_list(ag.get("off", []), "agenda.off", clause_ids, "clause")
+        off = self.ids(ag.get("off", []), ("agenda", "off"), clause_ids, "clause")
         caps = []
-        if ag.get("caps"):
-            self.source(ag, "agenda")
-            for cid, v in ag["caps"].items():
-                self.id_list([cid], f"agenda.caps.{cid}", clause_ids, "clause")
-                if cid in off:
-                    raise self.err(f"agenda.caps.{cid}", "a clause off the table cannot also be capped")
-                caps.append((cid, self.number(v, f"agenda.caps.{cid}", 0.0, 1.0)))
+        for cid, v in ag.get("caps", {}).items():
+            if cid == "source":
+                continue
+            self.ids([cid], ("agenda", "caps", cid), clause_ids, "clause")
+            if cid in off:
+                raise self.err(("agenda", "caps", cid), "a clause off the table cannot also be capped")
+            caps.append((cid, float(v)))
         return Agenda(frozenset(off), tuple(caps))
 
     def build_protocol(self, actor_ids: tuple[str, ...]) -> Protocol:
-        pr = self.need(self.doc, "protocol", "")
-        self.source(pr, "protocol")
-        order = self.id_list(pr.get("order", list(actor_ids)), "protocol.order", actor_ids, "actor")
+        pr = self.get(self.doc, ("protocol",), "protocol")
+        key = ("protocol",)
+        order = self.ids(pr.get("order", list(actor_ids)), key + ("order",), actor_ids, "actor")
         if len(set(order)) < len(order):
-            raise self.err("protocol.order", "lists an actor twice; each actor once, in proposing order")
-        if pr.get("recognition") and pr.get("proposer", "rotation") != "random":
-            raise self.err("protocol.recognition", "weights apply only with proposer = \"random\"")
-        rec = []
-        for a, w in pr.get("recognition", {}).items():
-            self.id_list([a], f"protocol.recognition.{a}", actor_ids, "actor")
-            rec.append((a, self.number(w, f"protocol.recognition.{a}", 0.0, 1e9)))
+            raise self.err(key + ("order",), "lists an actor twice; each actor once, in proposing order")
+        proposer = self.get(pr, key + ("proposer",), "protocol.proposer")
+        rec = {k: v for k, v in pr.get("recognition", {}).items() if k != "source"}
+        if rec and proposer != "random":
+            raise self.err(key + ("recognition",), "weights apply only with proposer = \"random\"")
+        for a in rec:
+            self.ids([a], key + ("recognition", a), actor_ids, "actor")
         return Protocol(
-            round_days=self.number(self.need(pr, "round_days", "protocol"), "protocol.round_days", 1e-3, 3650),
-            horizon=int(self.number(self.need(pr, "horizon", "protocol"), "protocol.horizon", 1, 10_000, True)),
-            proposer=self.choice(pr.get("proposer", "rotation"), "protocol.proposer", PROPOSER_RULES),
+            round_days=float(self.get(pr, key + ("round_days",), "protocol.round_days")),
+            horizon=int(self.get(pr, key + ("horizon",), "protocol.horizon")),
+            proposer=proposer,
             order=order,
-            recognition=tuple(rec),
-            package=self.choice(pr.get("package", "joint"), "protocol.package", PACKAGE_RULES),
-            belief_update=self.number(pr.get("belief_update", 0.5), "protocol.belief_update", 0.0, 1.0),
+            recognition=tuple((a, float(w)) for a, w in rec.items()),
+            package=self.get(pr, key + ("package",), "protocol.package"),
+            belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
         )
 
     def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...]) -> Actor:
         a = self.doc["actors"][aid]
-        w = f"actors.{aid}"
-        self.source(a, w)
-        strat = a.get("strategy", {"kind": "time_dependent"})
-        sw = f"{w}.strategy"
-        strategy = Strategy(
-            kind=self.choice(strat.get("kind", "time_dependent"), f"{sw}.kind", STRATEGY_KINDS),
-            beta=self.param(strat.get("beta", 1.0), f"{sw}.beta", 1e-3, 100.0),
-            kappa=self.param(strat.get("kappa", 0.0), f"{sw}.kappa", 0.0, 1.0),
-            gamma=self.param(strat.get("gamma", 1.0), f"{sw}.gamma", 0.0, 10.0),
-        )
-        walkout = a.get("walkout", ["outside_option"])
-        if not isinstance(walkout, list):
-            raise self.err(f"{w}.walkout", f"must be a list drawn from: {', '.join(WALKOUT_RULES)}")
-        for r in walkout:
-            self.choice(r, f"{w}.walkout", WALKOUT_RULES)
+        key = ("actors", aid)
+        strat = a.get("strategy", {})
+        sk = key + ("strategy",)
+        kind = self.get(strat, sk + ("kind",), "actors.*.strategy.kind")
+        self.check_strategy_parameters(kind, strat, sk)
+        strategy = Strategy(kind=kind, **{f.key: self.param(strat, sk + (f.key,), f.path)
+                                          for f in schema.drawn_fields("actors.*.strategy")})
         weighs = []
         for other, x in a.get("weighs_on", {}).items():
-            self.id_list([other], f"{w}.weighs_on.{other}", tuple(i for i in actor_ids if i != aid), "actor")
-            weighs.append((other, self.number(x, f"{w}.weighs_on.{other}", 0.0, 1.0)))
-        prefs = tuple((cid, self.build_pref(a["clauses"][cid], f"{w}.clauses.{cid}", cid, clause_ids))
-                      for cid in a.get("clauses", {}))
+            if other == "source":
+                continue
+            self.ids([other], key + ("weighs_on", other), tuple(i for i in actor_ids if i != aid), "actor")
+            weighs.append((other, float(x)))
+        prefs = tuple((cid, self.build_pref(p, key + ("clauses", cid), cid, clause_ids))
+                      for cid, p in a.get("clauses", {}).items())
         bloc = a.get("bloc")
-        if bloc is not None and (not isinstance(bloc, str) or bloc in actor_ids):
-            raise self.err(f"{w}.bloc", "must be a bloc name that is not itself an actor id")
+        if bloc is not None and bloc in actor_ids:
+            raise self.err(key + ("bloc",), "must be a bloc name that is not itself an actor id")
+        actor = {f.key: self.param(a, key + (f.key,), f.path) for f in schema.drawn_fields("actors.*")
+                 if f.parent == "actors.*"}
         return Actor(
             id=aid,
-            name=str(a.get("name", aid)),
+            name=a.get("name", aid),
             prefs=prefs,
-            outside_option=self.param(self.need(a, "outside_option", w), f"{w}.outside_option", 0.0, 1.0),
-            outside_option_growth=self.param(a.get("outside_option_growth", 0.0), f"{w}.outside_option_growth", -1.0, 1.0),
-            patience=self.param(a.get("patience", 1.0), f"{w}.patience", 1e-6, 1.0),
-            deadline=self.param(self.need(a, "deadline", w), f"{w}.deadline", 1.0, 10_000.0),
             strategy=strategy,
-            offer=self.choice(a.get("offer", "linkage"), f"{w}.offer", OFFER_KINDS),
-            walkout=tuple(walkout),
-            window=int(self.number(a.get("window", 3), f"{w}.window", 1, 1000, True)),
-            belief_noise=self.param(a.get("belief_noise", 0.0), f"{w}.belief_noise", 0.0, 1.0),
+            offer=self.get(a, key + ("offer",), "actors.*.offer"),
+            walkout=tuple(self.get(a, key + ("walkout",), "actors.*.walkout")),
+            window=int(self.get(a, key + ("window",), "actors.*.window")),
             bloc=bloc,
-            consent_clauses=self.id_list(a.get("consent_clauses", []), f"{w}.consent_clauses", clause_ids, "clause"),
+            consent_clauses=self.ids(a.get("consent_clauses", []), key + ("consent_clauses",), clause_ids, "clause"),
             weighs_on=tuple(weighs),
-            capability=self.number(a.get("capability", 1.0), f"{w}.capability", 0.0, 1e6),
+            capability=float(self.get(a, key + ("capability",), "actors.*.capability")),
+            **actor,
         )
 
-    def build_pref(self, p: Any, where: str, cid: str, clause_ids: tuple[str, ...]) -> ClausePref:
-        self.id_list([cid], where, clause_ids, "clause")
-        self.source(p, where)
-        ideal = self.param(self.need(p, "ideal", where), f"{where}.ideal", 0.0, 1.0)
-        sal = p.get("salience", 0.0)
-        if isinstance(sal, (int, float)) and not isinstance(sal, bool) and sal < 0:
-            raise self.err(f"{where}.salience", f"salience cannot be negative (got {sal}); allowed: >= 0")
-        salience = self.param(sal, f"{where}.salience", 0.0, 100.0)
+    def check_strategy_parameters(self, kind: str, strat: dict, key: tuple) -> None:
+        """A parameter the chosen strategy does not read is refused, not silently ignored."""
+        from .strategies import STRATEGIES
+
+        reads = set(STRATEGIES[kind].classifier["parameters"])
+        own = [f.key for f in schema.drawn_fields("actors.*.strategy") if f.key in reads]
+        for f in schema.drawn_fields("actors.*.strategy"):
+            if f.key in strat and f.key not in reads:
+                raise self.err(key + (f.key,), f"the {kind} strategy does not use {f.key}; "
+                               f"its parameters: {', '.join(own) or 'none'}")
+
+    def build_pref(self, p: dict, key: tuple, cid: str, clause_ids: tuple[str, ...]) -> ClausePref:
+        self.ids([cid], key, clause_ids, "clause")
+        ideal = self.param(p, key + ("ideal",), "actors.*.clauses.*.ideal")
+        salience = self.param(p, key + ("salience",), "actors.*.clauses.*.salience")
         rl = p.get("red_line", {})
-        above = self.param(rl["above"], f"{where}.red_line.above", 0.0, 1.0) if "above" in rl else None
-        below = self.param(rl["below"], f"{where}.red_line.below", 0.0, 1.0) if "below" in rl else None
+        rk = key + ("red_line",)
+        above = self.param(rl, rk + ("above",), "actors.*.clauses.*.red_line.above")
+        below = self.param(rl, rk + ("below",), "actors.*.clauses.*.red_line.below")
         i_lo, i_hi = ideal.support()
         if above is not None and i_hi > above.support()[0]:
-            raise self.err(f"{where}.red_line.above", f"the red line excludes the actor's own ideal point "
-                           f"(ideal up to {i_hi}, values above {above.support()[0]} never acceptable); "
+            raise self.err(rk + ("above",), f"the red line excludes the actor's own ideal point "
+                           f"(ideal up to {i_hi:g}, values above {above.support()[0]:g} never acceptable); "
                            "allowed: red_line.above >= ideal")
         if below is not None and i_lo < below.support()[1]:
-            raise self.err(f"{where}.red_line.below", f"the red line excludes the actor's own ideal point "
-                           f"(ideal down to {i_lo}, values below {below.support()[1]} never acceptable); "
+            raise self.err(rk + ("below",), f"the red line excludes the actor's own ideal point "
+                           f"(ideal down to {i_lo:g}, values below {below.support()[1]:g} never acceptable); "
                            "allowed: red_line.below <= ideal")
         return ClausePref(ideal, salience, above, below)

@@ -29,7 +29,7 @@ def test_unknown_key_suggests_the_closest(tmp_path):
 def test_value_out_of_range(tmp_path):
     doc = two_party({"x": pref(1.3)}, {"x": pref(0.0)}, clauses=("x",))
     msg = error_of(tmp_path, doc)
-    assert "actors.a.clauses.x.ideal" in msg and "[0.0, 1.0]" in msg
+    assert "actors.a.clauses.x.ideal" in msg and "[0, 1]" in msg
 
 
 def test_distribution_support_out_of_range(tmp_path):
@@ -61,7 +61,7 @@ def test_red_line_that_excludes_the_ideal(tmp_path):
 def test_negative_salience(tmp_path):
     doc = two_party({"x": pref(1.0, -0.2)}, {"x": pref(0.0)}, clauses=("x",))
     msg = error_of(tmp_path, doc)
-    assert "actors.a.clauses.x.salience" in msg and "cannot be negative" in msg
+    assert "actors.a.clauses.x.salience" in msg and "-0.2 is out of range; allowed: [0, 100]" in msg
 
 
 def test_not_toml(tmp_path):
@@ -74,7 +74,8 @@ def test_not_toml(tmp_path):
 def test_missing_source(tmp_path):
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
     del doc["actors"]["a"]["source"]
-    assert "actors.a.source" in error_of(tmp_path, doc)
+    msg = error_of(tmp_path, doc)
+    assert "actors.a.outside_option" in msg and "without saying where it comes from" in msg
 
 
 def test_unknown_choice_suggests(tmp_path):
@@ -88,14 +89,15 @@ def test_error_names_the_file_that_set_the_key(tmp_path):
     write(tmp_path, base, "base.toml")
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n')
-    with pytest.raises(ScenarioError, match=r"base\.toml: actors\.a\.deadline"):
+    with pytest.raises(ScenarioError, match=r"base\.toml \(via child\.toml\): actors\.a\.deadline"):
         load_scenario(child)
 
 
 def test_extends_merges_and_remove_drops(tmp_path):
     write(tmp_path, two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",)), "base.toml")
     child = tmp_path / "child.toml"
-    child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n[actors.a]\noutside_option = 0.4\n')
+    child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n[actors.a]\noutside_option = 0.4\n'
+                     'source = "judgement [negsim-calibration]: test"\n')
     sc = load_scenario(child)
     assert sc.name == "child" and sc.actors[0].outside_option.value == 0.4 and sc.actors[0].deadline.value == 10
     circular = tmp_path / "loop.toml"
@@ -109,11 +111,21 @@ def test_every_shipped_scenario_is_valid_and_sourced():
 
     from sim.layout import build_layout
 
-    files = [f for f in sorted((Path(__file__).parent.parent / "scenarios").glob("*.toml"))
-             if not f.name.startswith("sweep_")]
+    from sim.scenario import scenario_files
+
+    files = scenario_files(Path(__file__).parent.parent / "scenarios")
     assert len(files) >= 5
     for f in files:
         sc = load_scenario(f)
         build_layout(sc)
         assert all(src for _, src in sc.sources)
         assert len(sc.clauses) == 18 and {"us.4a", "nato.6", "form"} <= set(sc.clause_ids)
+
+
+def test_a_derived_file_must_source_the_numbers_it_changes(tmp_path):
+    write(tmp_path, two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",)), "base.toml")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n[actors.a]\noutside_option = 0.4\n')
+    with pytest.raises(ScenarioError, match=r"child\.toml: actors\.a\.outside_option: this file sets a number "
+                       "without saying where it comes from"):
+        load_scenario(child)

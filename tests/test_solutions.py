@@ -33,13 +33,16 @@ from analysis.solutions import (
 PROPS = settings(max_examples=100, deadline=None, derandomize=True)
 
 
+TOL = 1e-9  # the documented tolerance: utilities closer than this are equal
+
+
 def brute_force_front(U):
-    """O(n^2) reference straight from the definition of dominance."""
+    """O(n^2) reference straight from the definition of dominance (with its tolerance)."""
     U = np.asarray(U, dtype=float)
     return [
         i
         for i in range(len(U))
-        if not any(np.all(U[j] >= U[i]) and np.any(U[j] > U[i]) for j in range(len(U)))
+        if not any(np.all(U[j] - U[i] >= -TOL) and np.any(U[j] - U[i] > TOL) for j in range(len(U)))
     ]
 
 
@@ -497,3 +500,15 @@ def test_weighted_mean_invariant_to_weight_scaling(xw, c):
     mean = weighted_mean(x, w)
     assert x.min() - 1e-9 <= mean <= x.max() + 1e-9
     assert weighted_mean(x, c * w) == pytest.approx(mean, rel=1e-9, abs=1e-9)
+
+
+def test_equal_utilities_up_to_rounding_pick_the_same_index_whatever_the_shift():
+    # 0.1 + 0.2 is 0.30000000000000004: equal to 0.3 within the stated tolerance, so rows 0 and
+    # 1 are the same deal for every party and the tie goes to the smaller index, before and
+    # after shifting every utility and the disagreement point by a constant.
+    U = np.array([[0.3, 0.5], [0.1 + 0.2, 0.5], [0.2, 0.6]])
+    d = np.array([0.0, 0.0])
+    assert pareto_front(U).tolist() == [0, 1, 2]
+    for shift in (0.0, 1000.0, -7.25, 1e6):
+        assert nash_point(U + shift, d + shift) == 0
+        assert kalai_smorodinsky_point(U + shift, d + shift) == kalai_smorodinsky_point(U, d)

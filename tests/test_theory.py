@@ -70,7 +70,7 @@ def test_asymmetric_disagreement_nash_is_d_shifted_midpoint(tmp_path):
 def test_agenda_cap_separates_nash_from_ks(tmp_path):
     # Cap x at 0.4: zone [0.2, 0.4].  (x - 0.2)(0.8 - x) rises up to 0.5, so Nash = 0.4 (the cap).
     # KS: ideals a 0.4 (span 0.2), b 0.8 (span 0.6); (x - 0.2)/0.2 = (0.8 - x)/0.6 -> x = 0.35.
-    th = one_clause(tmp_path, agenda={"off": [], "caps": {"x": 0.4}, "source": "test"})
+    th = one_clause(tmp_path, agenda={"off": [], "caps": {"x": 0.4}, "source": "judgement [negsim-calibration]: test"})
     assert th.zone.exists
     assert (th.zone.low[0], th.zone.high[0]) == pytest.approx((0.0, 0.4))
     assert th.nash.package == pytest.approx([0.4], abs=EXACT)
@@ -119,7 +119,7 @@ def test_red_line_clash_means_no_zone_and_names_the_clause(tmp_path):
 def test_red_line_clash_with_the_agenda(tmp_path):
     # a never accepts y below 0.3, but y is off the table (held at 0).
     doc = two_party({"x": pref(1.0), "y": pref(1.0, below=0.3)}, {"x": pref(0.0), "y": pref(0.0)})
-    doc["agenda"] = {"off": ["y"], "source": "test"}
+    doc["agenda"] = {"off": ["y"], "source": "judgement [negsim-calibration]: test"}
     z = solve_scenario(write(tmp_path, doc)).zone
     assert not z.exists and z.blocking_clause == "y"
     assert "the agenda (off the table)" in z.verdict

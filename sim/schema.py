@@ -1,0 +1,267 @@
+"""Every scenario field, declared once.
+
+One row per key a scenario file may hold: its dotted path (``*`` stands for an id the file
+chooses: an actor, a clause, an instrument), what kind of value it takes, its unit, default,
+allowed range or choices, whether it is drawn afresh per run (a number or a distribution) and
+so can be swept, and one line of documentation.  The loader (`scenario.py`), its error
+messages, the sweep paths (`overrides.py`), the per-run draws (`params.py`) and the field
+reference in docs/fields.md all read this table; nothing else lists scenario keys.
+
+Kinds:
+    table    a TOML table of the fields listed under it
+    number   a number in [low, high];  integer: a whole number
+    drawn    a number, or a distribution table {dist = ..., ...} or {value = N}, drawn per run;
+             its whole support must lie in [low, high]
+    choice   one of `choices`;  choices: a list of them
+    text     free text (one line, no control characters);  name: a short identifier-like text
+    ids      a list of ids of the kind `ids` names
+    weights  a table id -> number in [low, high] (may carry its own `source`)
+    scale    a table position in [0, 1] -> text
+    source   where the numbers of its table come from: "<class> [<id>, ...]: <note>"
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from .distributions import DIST_FIELDS
+
+REQUIRED = "required"
+MAX_TEXT = 2000  # characters in a free-text field
+MAX_NAME = 80  # characters in a scenario name (it names output folders and figure titles)
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str
+    kind: str
+    doc: str
+    unit: str = ""
+    default: Any = None  # None: optional, no value; REQUIRED: must be given
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    ids: str = ""  # for ids/weights and for a '*' key: which ids ("actor", "clause", ...)
+
+    @property
+    def drawn(self) -> bool:
+        """Drawn afresh in every run, so a sweep can fix it."""
+        return self.kind == "drawn"
+
+    @property
+    def key(self) -> str:
+        return self.path.rpartition(".")[2]
+
+    @property
+    def parent(self) -> str:
+        return self.path.rpartition(".")[0]
+
+
+def _strategy_kinds() -> tuple[str, ...]:
+    from .strategies import STRATEGIES
+
+    return tuple(STRATEGIES)
+
+
+def _walkout_rules() -> tuple[str, ...]:
+    from .walkout import WALKOUT_RULES
+
+    return tuple(WALKOUT_RULES)
+
+
+SOURCE_DOC = "where this table's numbers come from: \"<record|literature|elicitation|judgement> [<id>, ...]: <note>\""
+
+# Order matters twice: it is the order of the field reference, and drawn fields are given their
+# columns of a run's uniform numbers in this order (per actor: clause fields clause by clause,
+# then actor fields), so reordering drawn fields changes every run's numbers.
+FIELDS: tuple[Field, ...] = (
+    Field("extends", "text", "file this scenario is based on (a .toml beside it or in the shipped scenarios/): "
+          "its tables merge key by key, distributions are replaced whole"),
+    Field("remove", "removals", "dotted keys of inherited tables to drop, e.g. [\"actors.nato\"] or "
+          "['actors.us.clauses.\"us.1\"']"),
+    Field("meta", "table", "name and description"),
+    Field("meta.name", "name", "scenario name (names output files and figures)"),
+    Field("meta.description", "text", "one line on what the scenario changes"),
+    Field("meta.source", "source", SOURCE_DOC),
+    Field("protocol", "table", "how the talks run", default=REQUIRED),
+    Field("protocol.round_days", "number", "days between two rounds (meetings)", "days", REQUIRED, 1e-3, 3650),
+    Field("protocol.horizon", "integer", "rounds played at most before the talks count as still going", "rounds",
+          REQUIRED, 1, 10_000),
+    Field("protocol.proposer", "choice", "who proposes: in turn (`order`) or drawn each round with `recognition` weights",
+          default="rotation", choices=("rotation", "random")),
+    Field("protocol.order", "ids", "proposing order; parties at the table that it omits follow in scenario order",
+          ids="actor"),
+    Field("protocol.recognition", "weights", "relative chance of proposing, with proposer = \"random\" (default equal)",
+          low=0.0, high=1e9, ids="actor"),
+    Field("protocol.package", "choice", "joint: one package for everything; separate: each instrument agreed on its own",
+          default="joint", choices=("joint", "separate")),
+    Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",
+          "share", 0.5, 0.0, 1.0),
+    Field("protocol.source", "source", SOURCE_DOC, default=REQUIRED),
+    Field("instruments", "table", "the documents that can be signed", default=REQUIRED),
+    Field("instruments.*", "table", "one instrument", ids="instrument"),
+    Field("instruments.*.name", "text", "its title"),
+    Field("instruments.*.signatories", "ids", "actors or blocs that must sign it", default=REQUIRED, ids="actor or bloc"),
+    Field("instruments.*.source", "source", SOURCE_DOC),
+    Field("clauses", "table", "the negotiable positions, each in [0, 1]: 0 = status quo, 1 = as drafted",
+          default=REQUIRED),
+    Field("clauses.*", "table", "one clause", ids="clause"),
+    Field("clauses.*.instruments", "ids", "instruments it belongs to", default=REQUIRED, ids="instrument"),
+    Field("clauses.*.article", "text", "article of the draft it comes from"),
+    Field("clauses.*.demand", "text", "what it demands, in the project's words"),
+    Field("clauses.*.reply", "text", "the written reply of January 2022 on it"),
+    Field("clauses.*.scale", "scale", "what positions between 0 and 1 mean"),
+    Field("clauses.*.source", "source", SOURCE_DOC),
+    Field("agenda", "table", "what is on the table"),
+    Field("agenda.off", "ids", "clauses held at 0 (status quo) in every package", ids="clause"),
+    Field("agenda.caps", "weights", "highest value a clause may take in any package", "position", low=0.0, high=1.0,
+          ids="clause"),
+    Field("agenda.source", "source", SOURCE_DOC),
+    Field("actors", "table", "the parties", default=REQUIRED),
+    Field("actors.*", "table", "one party", ids="actor"),
+    Field("actors.*.name", "text", "its full name"),
+    Field("actors.*.bloc", "name", "consensus bloc it is a group of (an instrument signed by the bloc needs every group)"),
+    Field("actors.*.outside_option", "drawn", "utility of walking out (its best alternative) at round 0", "utility",
+          REQUIRED, 0.0, 1.0),
+    Field("actors.*.outside_option_growth", "drawn", "change of the outside option per round", "utility per round",
+          0.0, -1.0, 1.0),
+    Field("actors.*.patience", "drawn", "discount factor per round", "factor per round", 1.0, 1e-6, 1.0),
+    Field("actors.*.deadline", "drawn", "round by which it wants a result (concession curves reach their end)",
+          "rounds", REQUIRED, 1.0, 10_000.0),
+    Field("actors.*.strategy", "table", "how it concedes"),
+    Field("actors.*.strategy.kind", "choice", "concession strategy (sim/strategies.py)", default="time_dependent"),
+    Field("actors.*.strategy.beta", "drawn", "time_dependent: curve shape (< 1 Boulware, 1 linear, > 1 Conceder)", "",
+          1.0, 1e-3, 100.0),
+    Field("actors.*.strategy.kappa", "drawn", "opening concession: share of the way to the outside option at once",
+          "share", 0.0, 0.0, 1.0),
+    Field("actors.*.strategy.gamma", "drawn", "responsive: utility conceded per unit the others conceded to it", "",
+          1.0, 0.0, 10.0),
+    Field("actors.*.strategy.source", "source", SOURCE_DOC),
+    Field("actors.*.offer", "choice", "linkage: concede first where it cares least; uniform: everywhere alike",
+          default="linkage", choices=("linkage", "uniform")),
+    Field("actors.*.walkout", "choices", "walkout rules it checks, in order (sim/walkout.py)",
+          default=("outside_option",)),
+    Field("actors.*.window", "integer", "rounds over which the impatience rule measures the others' pace", "rounds",
+          3, 1, 1000),
+    Field("actors.*.belief_noise", "drawn", "sd of its initial errors about the others' positions (log-sd for saliences)",
+          "position", 0.0, 0.0, 1.0),
+    Field("actors.*.consent_clauses", "ids", "clauses on which it holds a veto (it must accept any instrument with one "
+          "on the table)", ids="clause"),
+    Field("actors.*.weighs_on", "weights", "weight of its utility inside other actors' utilities", "share",
+          low=0.0, high=1.0, ids="actor"),
+    Field("actors.*.capability", "number", "weight in the capability x salience baseline forecast", "", 1.0, 0.0, 1e6),
+    Field("actors.*.source", "source", SOURCE_DOC),
+    Field("actors.*.clauses", "table", "its preferences, clause by clause"),
+    Field("actors.*.clauses.*", "table", "its preference on one clause", ids="clause"),
+    Field("actors.*.clauses.*.ideal", "drawn", "its ideal position", "position", REQUIRED, 0.0, 1.0),
+    Field("actors.*.clauses.*.salience", "drawn", "how much it cares (normalised to sum to 1 over its clauses)", "weight",
+          REQUIRED, 0.0, 100.0),
+    Field("actors.*.clauses.*.red_line", "table", "positions it never accepts"),
+    Field("actors.*.clauses.*.red_line.above", "drawn", "values above this are never acceptable", "position",
+          None, 0.0, 1.0),
+    Field("actors.*.clauses.*.red_line.below", "drawn", "values below this are never acceptable", "position",
+          None, 0.0, 1.0),
+    Field("actors.*.clauses.*.red_line.source", "source", SOURCE_DOC),
+    Field("actors.*.clauses.*.source", "source", SOURCE_DOC),
+)
+
+BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
+LIVE_CHOICES = {"actors.*.strategy.kind": _strategy_kinds, "actors.*.walkout": _walkout_rules}
+
+
+def field(path: str) -> Field:
+    return BY_PATH[path]
+
+
+def choices(f: Field) -> tuple[str, ...]:
+    """Allowed values of a choice field; strategy kinds and walkout rules come from their registries."""
+    return LIVE_CHOICES[f.path]() if f.path in LIVE_CHOICES else f.choices
+
+
+def children(pattern: str) -> dict[str, Field]:
+    """Fields directly under a table pattern ('' = the top level), keyed by key ('*' for ids)."""
+    return {f.key: f for f in FIELDS if f.parent == pattern}
+
+
+def drawn_fields(prefix: str) -> tuple[Field, ...]:
+    """Drawn fields under a pattern, in declaration order, e.g. drawn_fields('actors.*.clauses.*')."""
+    return tuple(f for f in FIELDS if f.drawn and f.path.startswith(prefix + ".")
+                 and f.path.count("*") == prefix.count("*"))
+
+
+def closest(name: Any, allowed) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else '' (the one did-you-mean helper)."""
+    close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _listing(allowed) -> str:
+    allowed = [str(a) for a in allowed]
+    return ", ".join(allowed) if len(allowed) <= 30 else ", ".join(allowed[:30]) + ", ..."
+
+
+def suggest(name: Any, allowed, what: str = "key") -> str:
+    """The message for an unknown key: unknown key 'x'; did you mean 'y'? Allowed: ..."""
+    return f"unknown {what} {name!r}{closest(name, allowed)} Allowed: {_listing(allowed)}"
+
+
+def not_allowed(value: Any, allowed) -> str:
+    """The message for a value that is not a choice: 'x' is not allowed; did you mean ...? Allowed: ..."""
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
+    return f"{shown} is not allowed{closest(value, allowed)} Allowed: {_listing(allowed)}"
+
+
+def param_keys(dist: Any) -> set[str]:
+    """Keys a distribution table may hold, given its `dist` (all distributions' if unknown)."""
+    names = DIST_FIELDS.get(dist) if isinstance(dist, str) else None
+    return {"dist", "source"} | (set(names) if names else {f for fs in DIST_FIELDS.values() for f in fs})
+
+
+# ------------------------------------------------------------------ the field reference
+def _range(f: Field) -> str:
+    if f.kind in ("choice", "choices"):
+        c = choices(f)
+        return ("one of " if f.kind == "choice" else "a list of ") + ", ".join(c)
+    if f.low is None:
+        return {"ids": f"a list of {f.ids} ids", "scale": "position in [0, 1] -> text", "source": "text",
+                "text": f"text, up to {MAX_TEXT} characters", "name": f"1-{MAX_NAME} letters, digits, '.', '_' or '-'",
+                "table": "table", "removals": "list of dotted keys"}.get(f.kind, "")
+    rng = f"[{f.low:g}, {f.high:g}]"
+    return {"integer": f"whole number in {rng}", "drawn": f"number or distribution within {rng}",
+            "weights": f"table {f.ids} -> number in {rng}"}.get(f.kind, f"number in {rng}")
+
+
+def _default(f: Field) -> str:
+    if f.default is None:
+        return ""
+    if f.default == REQUIRED:
+        return "required"
+    if isinstance(f.default, tuple):
+        return "[" + ", ".join(f'"{d}"' for d in f.default) + "]"
+    return f'"{f.default}"' if isinstance(f.default, str) else f"{f.default:g}"
+
+
+def reference() -> str:
+    """docs/fields.md: the field reference, generated from FIELDS (`python -m sim.schema`)."""
+    lines = [
+        "# Scenario fields",
+        "",
+        "Generated from `sim/schema.py` by `python -m sim.schema > docs/fields.md`; a test checks it is current.",
+        "`*` stands for an id the file chooses (an actor, a clause, an instrument). *Drawn* fields take a number",
+        "or a distribution, drawn afresh in every run, and can be swept (`negsim sweep --param PATH=LOW:HIGH`).",
+        "Distributions: " + "; ".join(f"`{{dist = \"{d}\", {', '.join(f'{k} = ...' for k in ks)}}}`"
+                                      for d, ks in DIST_FIELDS.items()) + "; or `{value = N}`.",
+        "",
+        "| key | value | unit | default | drawn | what it is |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in FIELDS:
+        cells = (f"`{f.path}`", _range(f), f.unit, _default(f), "yes" if f.drawn else "", f.doc)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference(), end="")

@@ -1,0 +1,18 @@
+"""The study's fixed points, written once: its question, the default root seed and number of
+runs, and the dated record of Jan-Feb 2022 that results are read against (a reference pattern,
+never a tuning target; docs/sources.md gives each event's source)."""
+
+QUESTION = ("Do the talks persist when NATO accession is excluded from the table, "
+            "and under what conditions does a deal on the rest form?")
+DEFAULT_SEED = 20211217  # the day Russia published the drafts
+DEFAULT_RUNS = 10_000
+
+# Days after 17 Dec 2021 (day 0, the drafts published) -> what happened that day.
+RECORD = {
+    24: "Geneva strategic stability talks",
+    26: "NATO-Russia Council",
+    27: "OSCE Permanent Council",
+    40: "written replies",
+    62: "Russia's reply",
+    69: "invasion",
+}

@@ -1,0 +1,100 @@
+"""The one field table (sim/schema.py): the loader, the sweep paths, the draws and the field
+reference all follow it; registries and schema agree."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import schema
+from sim.engine import Compiled
+from sim.overrides import fix, resolve
+from sim.params import draw_params
+from sim.scenario import ScenarioError, load_scenario
+from sim.strategies import STRATEGIES
+from sim.walkout import WALKOUT_RULES
+from tests.factory import load, pref, two_party
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_field_reference_is_current():
+    assert (ROOT / "docs" / "fields.md").read_text() == schema.reference(), \
+        "run: python -m sim.schema > docs/fields.md"
+
+
+def test_every_field_path_has_its_parent_table():
+    for f in schema.FIELDS:
+        assert f.parent == "" or schema.BY_PATH[f.parent].kind == "table", f.path
+
+
+@pytest.mark.parametrize("kind", list(STRATEGIES))
+def test_every_strategy_kind_can_be_named_and_reaches_the_kernel(tmp_path, kind):
+    from sim.protocol import kernel_rules
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["strategy"] = {"kind": kind}
+    comp = Compiled.from_scenario(load(tmp_path, doc))
+    assert comp.layout.strategies[0].name == kind
+    assert kernel_rules(comp.layout).strategy[0] == STRATEGIES[kind].code
+
+
+@pytest.mark.parametrize("rule", list(WALKOUT_RULES))
+def test_every_walkout_rule_can_be_named_and_reaches_the_kernel(tmp_path, rule):
+    from sim.protocol import kernel_rules
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["walkout"] = [rule]
+    comp = Compiled.from_scenario(load(tmp_path, doc))
+    assert kernel_rules(comp.layout).rules[0, 0] == WALKOUT_RULES[rule].code
+    assert schema.choices(schema.field("actors.*.walkout")) == tuple(WALKOUT_RULES)
+
+
+def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
+    doc = two_party({"x": pref(0.5, above=0.9, below=0.1), "y": pref(1.0)}, {"x": pref(0.0)})
+    comp = Compiled.from_scenario(load(tmp_path, doc))
+    lay = comp.layout
+    u = np.full((1, comp.plan.n_uniforms), 0.5)
+    for f in schema.FIELDS:
+        if not f.drawn:
+            continue
+        path = f.path.replace("actors.*", "actors.a", 1).replace("clauses.*", "clauses.x", 1)
+        tg = resolve(path, lay.actors, lay.clauses)
+        assert (tg.low, tg.high) == (f.low, f.high), path
+        value = min(max(0.5, f.low), f.high)
+        if f.key == "above":
+            value = 0.7
+        p = draw_params(fix(comp.plan, [tg], [value]), u)
+        got = getattr(p, f.key)[0, 0] if tg.clause is None else getattr(p, f.key)[0, 0, 0]
+        if f.key == "salience":  # saliences are normalised: 0.5 against y's 1
+            value = 0.5 / 1.5
+        assert got == pytest.approx(value), path
+
+
+def test_a_value_past_a_fields_range_is_refused_naming_the_key(tmp_path):
+    for path, bad in (("protocol.round_days", 0), ("protocol.belief_update", 1.5), ("actors.a.patience", 0)):
+        doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+        t = doc
+        *head, last = path.split(".")
+        for h in head:
+            t = t[h]
+        t[last] = bad
+        with pytest.raises(ScenarioError, match=rf"toy\.toml: {path}: {bad} is out of range; allowed"):
+            load(tmp_path, doc)
+
+
+def test_a_parameter_the_strategy_does_not_use_is_refused(tmp_path):
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["strategy"] = {"kind": "time_dependent", "gamma": 2.0}
+    with pytest.raises(ScenarioError, match="actors.a.strategy.gamma: the time_dependent strategy does not use gamma"):
+        load(tmp_path, doc)
+
+
+def test_shipped_scenarios_carry_provenance_for_every_number():
+    from sim.scenario import scenario_files
+
+    for f in scenario_files(ROOT / "scenarios"):
+        sc = load_scenario(f)
+        counts = sc.provenance_counts()
+        assert sum(counts.values()) == len(sc.provenance) > 0
+        assert set(counts) == {"record", "literature", "elicitation", "judgement"}
