@@ -1,10 +1,10 @@
 """What the runs agreed on, who gave ground, and what blocked agreement.
 
-Inputs are a per-run table and its metadata (`analysis.resultsfile.read_runs`).  Preferences come
-from the scenario document stored in the metadata (`meta["scenario_resolved"]`); a number drawn
-from a distribution is summarised by its central value (uniform: midpoint, triangular: mode,
-truncnormal: mean, clipped to its bounds, beta: a/(a+b) rescaled), which is what
-`sim.params.central_params` uses too.  The run table does not hold the per-run draws of ideal
+Inputs are a per-run table and its metadata (`sim.resultsfile.read_runs`).  Preferences come
+from the scenario the metadata stores (`meta["scenario_resolved"]`), rebuilt through the one
+loader (`scenario_of`); a number drawn from a distribution is summarised by its central value
+(`Param.central`: uniform midpoint, triangular mode, truncnormal mean clipped to its bounds,
+beta a/(a+b) rescaled), which is what `sim.params.central_params` uses too.  The run table does not hold the per-run draws of ideal
 points, saliences and red lines, so everything measured against them here is measured against
 the central calibration and says so.
 
@@ -17,7 +17,7 @@ Conventions
   that hold a preference on c.
 - Blocking: the run table names, for each walkout, who left (walkout_by), by which rule
   (walkout_rule) and the clause with the largest salience-weighted shortfall from the walker's
-  ideal in the best offer it received (blocking_clause; sim/walkout.py).  What kept that clause
+  ideal in the best offer it received (shortfall; sim/walkout.py).  What kept that clause
   short of the walker's ideal is derived here from the scenario: the agenda (the clause off the
   table or capped), else the red lines of the other parties at the table that lie between the
   status quo side and the walker's ideal (central values), else no red line (the others' offers
@@ -27,6 +27,8 @@ Conventions
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,56 +89,54 @@ def trace_path(runs_path: str | Path) -> Path:
 
 def load(path: str | Path, trace: bool | None = None) -> Result:
     """Read a runs file (and its trace: trace=True requires it, None reads it if present,
-    False skips it).  Truncated or foreign files raise ResultsFileError (a ValueError)."""
-    from .resultsfile import read_runs, read_trace
+    False skips it).  Truncated, damaged, foreign or malformed files raise ResultsFileError (a
+    ValueError).  In a folder with a manifest, only the files it lists are read: a trace left
+    there by another command is never picked up, and a trace must match its runs file's
+    scenario, seed and number of runs."""
+    from sim.outdir import term_line, verify_listed
+
+    from sim.resultsfile import read_runs, read_trace
 
     runs, meta = read_runs(path)
     tr = None
     if trace is not False:
         tp = trace_path(path)
-        if tp.exists():
-            tr, _ = read_trace(tp)
+        if tp.exists() and verify_listed(tp, required=False):
+            tr, _ = read_trace(tp, runs_meta=meta)
         elif trace:
-            raise ValueError(f"{path}: no trace file beside it ({tp.name}); rerun with --trace")
+            raise ValueError(f"{term_line(path)}: no trace file beside it ({term_line(tp.name)}); rerun with --trace")
     return Result(runs, meta, tr, str(path))
 
 
 # ------------------------------------------------------------------ scenario document helpers
 
 
-def central(value: Any) -> float:
-    """Central value of a scenario number: a plain number, or a {dist = ...} table."""
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        raise ValueError(f"not a number: {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Mapping) and "dist" in value:
-        from sim.distributions import DIST_FIELDS, make_param
+def scenario_of(meta: Mapping):
+    """The scenario a results file was run with, rebuilt from the merged document it stores
+    through the one loader (sim.scenario), so it reads exactly as the run read it."""
+    return _scenario(json.dumps(meta["scenario_resolved"]), str(meta.get("scenario", "scenario")))
 
-        fields = {k: v for k, v in value.items() if k in DIST_FIELDS.get(value["dist"], ())}
-        return float(make_param(value["dist"], fields).central())
-    if isinstance(value, Mapping) and "value" in value:
-        return central(value["value"])
-    raise ValueError(f"not a number or distribution: {value!r}")
+
+@functools.lru_cache(maxsize=16)
+def _scenario(document: str, name: str):
+    from sim.scenario import scenario_from_document
+
+    return scenario_from_document(json.loads(document), f"{name} (stored in the results file)")
 
 
 def describe(value: Any) -> str:
-    """A scenario number as text: '0.3', 'triangular(0.1, 0.3, 0.5)', 'uniform(0.5, 0.6)'."""
+    """A scenario number as text: '0.3', 'triangular(0.1, 0.3, 0.5)', 'uniform(0.5, 0.6)'; lists
+    and other values as written."""
+    from sim.distributions import DIST_FIELDS, Fixed
+
     if value is None:
         return ""
+    if isinstance(value, Fixed):
+        return f"{value.value:g}"
+    if hasattr(value, "kind") and value.kind in DIST_FIELDS:
+        return f"{value.kind}({', '.join(f'{getattr(value, k):g}' for k in DIST_FIELDS[value.kind])})"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:g}"
-    if isinstance(value, Mapping) and "dist" in value:
-        from sim.distributions import DIST_FIELDS
-
-        names = DIST_FIELDS.get(value["dist"], ())
-        args = ", ".join(f"{value[k]:g}" for k in names if k in value)
-        return f"{value['dist']}({args})"
-    if isinstance(value, Mapping):
-        inner = ", ".join(f"{k} = {describe(v)}" for k, v in value.items() if k not in ("source", "kind"))
-        return f"{value['kind']}: {inner}" if "kind" in value else "{" + inner + "}"
     if isinstance(value, (list, tuple)):
         return ", ".join(describe(v) for v in value)
     return str(value)
@@ -159,48 +159,63 @@ def table_actors(runs: pd.DataFrame) -> list[str]:
 
 def agenda(meta: Mapping) -> dict[str, float]:
     """Upper bound each clause may take under the scenario's agenda: 0 off the table, the cap if
-    capped, 1 otherwise (clauses not named are open)."""
-    doc = meta["scenario_resolved"]
-    ag = doc.get("agenda", {})
-    upper = {c: 1.0 for c in doc.get("clauses", {})}
-    upper.update({c: float(v) for c, v in (ag.get("caps") or {}).items()})
-    upper.update({c: 0.0 for c in ag.get("off") or []})
-    return upper
+    capped, 1 otherwise."""
+    sc = scenario_of(meta)
+    return {c: sc.agenda.upper(c) for c in sc.clause_ids}
 
 
 def agenda_label(upper: float) -> str:
     return "off" if upper <= 0 else "open" if upper >= 1 else f"capped at {upper:g}"
 
 
+PREFERENCE_COLUMNS = ["actor", "clause", "ideal", "salience", "red_line_above", "red_line_below",
+                      "ideal_text", "salience_text", "red_line_text", "source"]
+
+
 def preferences(meta: Mapping) -> pd.DataFrame:
     """One row per (actor, clause) the scenario gives a preference: central ideal, salience and
-    red lines (NaN when none), with each as written in the scenario (`*_text`) and its source."""
+    red lines (NaN when none; a distribution's central value, `Param.central`), each as written
+    (`*_text`), and the source that covers it."""
+    sc = scenario_of(meta)
+    sources = dict(sc.sources)
     rows = []
-    for a, spec in meta["scenario_resolved"]["actors"].items():
-        for c, p in (spec.get("clauses") or {}).items():
-            rl = p.get("red_line") or {}
+    demands = {d.id: d for d in sc.demands}
+    for a in sc.actors:
+        shared = {c: (did, s, len(demands[did].clauses)) for did, s in a.demand_saliences for c in demands[did].clauses}
+        for c, p in a.prefs:
+            lines = [f"{k} {describe(v)}" for k, v in (("above", p.above), ("below", p.below)) if v is not None]
+            if p.salience is None:  # its share of a demand salience
+                did, s, n = shared[c]
+                salience, salience_text = s.central() / n, f"{describe(s)} / {n} (demand {did})"
+            else:
+                salience, salience_text = p.salience.central(), describe(p.salience)
             rows.append({
-                "actor": a, "clause": c,
-                "ideal": central(p.get("ideal")), "salience": central(p.get("salience")),
-                "red_line_above": central(rl.get("above")), "red_line_below": central(rl.get("below")),
-                "ideal_text": describe(p.get("ideal")), "salience_text": describe(p.get("salience")),
-                "red_line_text": "; ".join(f"{k} {describe(v)}" for k, v in rl.items() if k in ("above", "below")),
-                "source": p.get("source", ""),
+                "actor": a.id, "clause": c, "ideal": p.ideal.central(), "salience": salience,
+                "red_line_above": p.above.central() if p.above is not None else math.nan,
+                "red_line_below": p.below.central() if p.below is not None else math.nan,
+                "ideal_text": describe(p.ideal), "salience_text": salience_text, "red_line_text": "; ".join(lines),
+                "source": sources.get(f"actors.{a.id}.clauses.{c}", sources.get(f"actors.{a.id}", "")),
             })
-    return pd.DataFrame(rows, columns=["actor", "clause", "ideal", "salience", "red_line_above", "red_line_below",
-                                       "ideal_text", "salience_text", "red_line_text", "source"])
+    return pd.DataFrame(rows, columns=PREFERENCE_COLUMNS)
 
 
 def actor_settings(meta: Mapping) -> pd.DataFrame:
-    """One row per actor: the scenario's actor-level assumptions as written, and their source."""
-    keys = ["outside_option", "outside_option_growth", "patience", "deadline", "strategy", "offer", "walkout",
-            "window", "belief_noise", "consent_clauses", "weighs_on", "bloc"]
+    """One row per actor: the scenario's actor-level assumptions as the run read them, and their source."""
+    from sim import schema
+
+    sc = scenario_of(meta)
+    sources = dict(sc.sources)
     rows = []
-    for a, spec in meta["scenario_resolved"]["actors"].items():
-        row = {"actor": a, "name": spec.get("name", a)}
-        for k in keys:
-            row[k] = describe(spec.get(k)) if k in spec else ""
-        row["source"] = spec.get("source", "")
+    for a in sc.actors:
+        row = {"actor": a.id, "name": a.name}
+        for f in schema.drawn_fields("actors.*"):
+            holder = a.strategy if f.parent == "actors.*.strategy" else a
+            row[f.path.removeprefix("actors.*.")] = describe(getattr(holder, f.key))
+        row["strategy"] = a.strategy.kind
+        row.update(offer=a.offer, walkout=describe(a.walkout), pace_memory_days=describe(a.pace_memory_days),
+                   consent_clauses=describe(a.consent_clauses),
+                   weighs_on=", ".join(f"{k} {w:g}" for k, w in a.weighs_on), bloc=a.bloc or "")
+        row["source"] = sources.get(f"actors.{a.id}", "")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -363,7 +378,7 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     upper = agenda(meta)
     rows = []
     if len(w):
-        g = w.groupby([w["walkout_by"].astype(str), w["walkout_rule"].astype(str), w["blocking_clause"].astype(str)],
+        g = w.groupby([w["walkout_by"].astype(str), w["walkout_rule"].astype(str), w["shortfall"].astype(str)],
                       observed=True).size().sort_values(ascending=False, kind="stable")
         for (who, rule, clause), k in g.items():
             e = stats.proportion(int(k), n)

@@ -1,4 +1,5 @@
-"""Figures (matplotlib, Agg backend, colour-blind-safe colours: Okabe & Ito for categories,
+"""Figures (matplotlib Figure objects, never pyplot's global state or backend: importing this
+module changes nothing for a notebook user; colour-blind-safe colours: Okabe & Ito for categories,
 cividis for continuous scales).
 
 Two layers.  Axes functions draw one table (from analysis.stats / survival / outcomes) on one
@@ -15,13 +16,11 @@ from __future__ import annotations
 import math
 from typing import Callable, Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from sim.study import RECORD as STUDY_RECORD  # noqa: E402
 
 from . import outcomes as oc  # noqa: E402
 from . import survival  # noqa: E402
@@ -33,7 +32,28 @@ OUTCOME_COLOURS = {"agreement": "#009E73", "walkout": "#D55E00", "ongoing": "#56
 QUANTITY_STYLES = {"agreement": "-", "walkout": "--", "still talking": ":"}
 CMAP = "cividis"
 # The reference pattern of docs/model.md 1.1 (days since 2021-12-17); not a tuning target.
-RECORD = {40: "written replies", 62: "Russia's reply", 69: "invasion"}
+RECORD = {day: what for day, what in STUDY_RECORD.items() if day >= 40}
+
+
+NAME_CHARS = 80  # longer scenario names are cut in figures (a 1 MB title takes minutes to lay out)
+
+
+def short(name: str, limit: int = NAME_CHARS) -> str:
+    """A name as shown in a figure: one line, at most `limit` characters (cut with an ellipsis),
+    with "$" escaped so matplotlib shows it instead of parsing mathtext."""
+    s = " ".join(str(name)[:4 * limit].split())
+    s = s if len(s) <= limit else s[:limit - 1] + "\u2026"
+    s = "".join(ch if ch.isprintable() else "\ufffd" for ch in s)  # no control characters in a figure
+    return s.replace("$", r"\$")
+
+
+def new_figure(*grid, **kw):
+    """`pyplot.subplots` without pyplot: a Figure (rendered by savefig with the Agg canvas) and
+    its axes; `grid` is (rows, cols) as for `Figure.subplots`."""
+    subplot_kw = {k: kw.pop(k) for k in ("sharex", "sharey", "squeeze", "gridspec_kw", "subplot_kw", "height_ratios",
+                                         "width_ratios") if k in kw}
+    fig = Figure(**kw)
+    return fig, fig.subplots(*grid, **subplot_kw)
 
 
 def _colour(k: int) -> str:
@@ -44,14 +64,15 @@ def _names(results, width: int = 95) -> str:
     """'a (n runs) vs b (m runs)', wrapped onto several lines when long."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(" vs ".join(r.label for r in results), width, break_on_hyphens=False))
+    labels = (f"{short(r.name)} ({r.n:,} runs)" for r in results)
+    return "\n".join(textwrap.wrap(" vs ".join(labels), width, break_on_hyphens=False))
 
 
 def _panels(n: int, width: float, height: float, **kw):
     """A figure with one panel per scenario, at most two per row; returns (fig, axes list)."""
     cols = min(n, 2)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), layout="constrained",
+    fig, axes = new_figure(rows, cols, figsize=(width * cols, height * rows), layout="constrained",
                              squeeze=False, **kw)
     flat = list(axes.ravel())
     for ax in flat[n:]:
@@ -73,20 +94,13 @@ def outcome_bars(ax, summaries: dict[str, dict[str, Estimate]], metrics: list[st
         lo = vals - np.array([summary[m].low for m in metrics]) * 100
         hi = np.array([summary[m].high for m in metrics]) * 100 - vals
         ax.bar(x + (k - (n - 1) / 2) * width, vals, width, yerr=[lo, hi], capsize=3,
-               color=_colour(k), label=name, gid=f"{name}|bars")
+               color=_colour(k), label=short(name), gid=f"{name}|bars")
     ax.set_xticks(x, [m.replace("walkout by ", "walkout:\n") for m in metrics], fontsize=8)
     ax.set_xlabel("outcome")
     ax.set_ylabel("share of runs (%), 95% interval")
     ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
     ax.set_title(title or "Outcome shares")
-
-
-def cumulative_incidence(runs: pd.DataFrame, outcome: str, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Share of runs that ended in `outcome` by the end of each round 0..horizon (see
-    analysis.survival for the estimator and its intervals)."""
-    table = survival.competing_risks(runs, horizon)
-    return table["round"].to_numpy(), table[f"cif_{outcome}"].to_numpy()
 
 
 def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
@@ -103,7 +117,7 @@ def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
             col = "still_talking" if q == "still talking" else f"cif_{q}"
             style = QUANTITY_STYLES.get(q, styles[j % len(styles)])
             ax.step(x, tab[col].to_numpy() * 100, where="post", linestyle=style, color=_colour(k),
-                    label=f"{name}: {q}", gid=f"{name}|{q}")
+                    label=f"{short(name)}: {q}", gid=f"{name}|{q}")
             if bands:
                 ax.fill_between(x, tab[f"{col}_low"].to_numpy() * 100, tab[f"{col}_high"].to_numpy() * 100,
                                 step="post", color=_colour(k), alpha=0.18, linewidth=0, gid=f"band|{name}|{q}")
@@ -135,7 +149,7 @@ def rounds_histogram(ax, runs: pd.DataFrame, horizon: int, name: str) -> None:
             p.set_gid(f"{name}|{o}")
     ax.set_xlabel("rounds played (the horizon is round %d)" % horizon)
     ax.set_ylabel("runs")
-    ax.set_title(f"Length of the talks: {name} ({len(runs):,} runs)")
+    ax.set_title(f"Length of the talks: {short(name)} ({len(runs):,} runs)")
     ax.legend(fontsize=8)
 
 
@@ -240,7 +254,7 @@ def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
         lo = np.array([lab[q]["low"] if q in lab else 0.0 for q in keys]) * 100
         hi = np.array([lab[q]["high"] if q in lab else 0.0 for q in keys]) * 100
         ax.barh(np.arange(len(keys)) + (k - (n - 1) / 2) * h, vals, h, xerr=[vals - lo, hi - vals], capsize=3,
-                color=_colour(k), label=name, gid=f"{name}|blocking")
+                color=_colour(k), label=short(name), gid=f"{name}|blocking")
     ax.set_yticks(np.arange(len(keys)), keys, fontsize=7)
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_xlim(0, 100)
@@ -253,19 +267,19 @@ def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
 
 def run_figure(name: str, runs: pd.DataFrame, summary: dict[str, Estimate], metrics: list[str],
                horizon: int) -> Figure:
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    fig, (a1, a2) = new_figure(1, 2, figsize=(12, 4.5), layout="constrained")
     outcome_bars(a1, {name: summary}, metrics)
     rounds_histogram(a2, runs, horizon, name)
-    fig.suptitle(f"{name}: {len(runs):,} runs")
+    fig.suptitle(f"{short(name)}: {len(runs):,} runs")
     return fig
 
 
 def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, dict[str, Estimate]],
                    metrics: list[str], horizon: int, round_days: float) -> Figure:
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    fig, (a1, a2) = new_figure(1, 2, figsize=(13, 4.8), layout="constrained")
     outcome_bars(a1, summaries, metrics)
     talks_over_time(a2, runs_by_name, horizon, round_days)
-    n = ", ".join(f"{k} ({len(v):,} runs)" for k, v in runs_by_name.items())
+    n = ", ".join(f"{short(k)} ({len(v):,} runs)" for k, v in runs_by_name.items())
     fig.suptitle(f"{n}")
     return fig
 
@@ -282,13 +296,13 @@ def outcomes_figure(results) -> Figure:
     metrics = metrics_of(results)
     actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
     summaries = {r.name: stats.summarise(r.runs, actors) for r in results}
-    fig, ax = plt.subplots(figsize=(9, 4.6), layout="constrained")
+    fig, ax = new_figure(figsize=(9, 4.6), layout="constrained")
     outcome_bars(ax, summaries, metrics, title=f"Outcome shares\n{_names(results)}")
     return fig
 
 
 def incidence_figure(results, by_actor: bool = False) -> Figure:
-    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+    fig, ax = new_figure(figsize=(10, 5), layout="constrained")
     tables = {r.name: survival.competing_risks(r.runs, r.horizon, by_actor=by_actor) for r in results}
     incidence_curves(ax, tables, results[0].round_days, record=RECORD)
     ax.set_title(f"Course of the talks (competing risks)\n{_names(results)}", fontsize=10)
@@ -310,7 +324,7 @@ def clauses_figure(results, bins: int = 10, ideals: bool = True) -> Figure:
         dist = oc.clause_distribution(r.runs, bins)
         ide = oc.ideals(r.meta, dist.index, oc.table_actors(r.runs)) if ideals else None
         mesh = clause_heatmap(ax, dist, oc.agenda(r.meta), ide)
-        ax.set_title(f"{r.name}: {dist.attrs['agreements']:,} agreements of {r.n:,} runs", fontsize=10)
+        ax.set_title(f"{short(r.name)}: {dist.attrs['agreements']:,} agreements of {r.n:,} runs", fontsize=10)
     if mesh is not None:
         fig.colorbar(mesh, ax=axes, label="share of agreements (%)", shrink=0.6 if len(axes) > 2 else 0.8,
                      aspect=30)
@@ -324,7 +338,7 @@ def trajectories_figure(results, value: str = "position") -> Figure:
         raise ValueError(f"no trace for {', '.join(missing)}: rerun `negsim run/compare` with --trace")
     cols = min(len(results), 2)
     rows = math.ceil(len(results) / cols)
-    fig, axes = plt.subplots(2 * rows, cols, figsize=(6.4 * cols, 5.6 * rows), layout="constrained",
+    fig, axes = new_figure(2 * rows, cols, figsize=(6.4 * cols, 5.6 * rows), layout="constrained",
                              squeeze=False, sharex="col", height_ratios=[3, 1] * rows)
     for k in range(len(results), rows * cols):
         axes[2 * (k // cols), k % cols].remove()
@@ -336,7 +350,7 @@ def trajectories_figure(results, value: str = "position") -> Figure:
         actors = [a for a in oc.actors_of(r.runs) if a in set(traj["actor"])]
         trajectory_bands(top, traj, actors, value)
         top.set_xlabel("")
-        top.set_title(f"{r.name} ({r.n:,} runs)", fontsize=10)
+        top.set_title(f"{short(r.name)} ({r.n:,} runs)", fontsize=10)
         talking = r.trace.groupby("round")["run"].nunique()
         ax.step(talking.index, talking.to_numpy(), where="mid", color="0.3", gid=f"{r.name}|talking")
         ax.set_ylim(0, r.n * 1.05)
@@ -353,7 +367,7 @@ def concessions_figure(results) -> Figure:
         conc = oc.concessions(r.runs, r.meta)
         concession_dots(ax, conc)
         n = int(conc["agreements"].max()) if len(conc) else 0
-        ax.set_title(f"{r.name}: {n:,} agreements of {r.n:,} runs", fontsize=10)
+        ax.set_title(f"{short(r.name)}: {n:,} agreements of {r.n:,} runs", fontsize=10)
     fig.suptitle(f"How far each actor conceded, by clause (distance from its central ideal)\n{_names(results)}",
                  fontsize=11)
     return fig
@@ -362,7 +376,7 @@ def concessions_figure(results) -> Figure:
 def blocking_figure(results) -> Figure:
     tables = {r.name: oc.blocking(r.runs, r.meta) for r in results}
     rows = sum(min(len(t) - 1, 6) for t in tables.values()) + 1
-    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.75 * rows), layout="constrained")
+    fig, ax = new_figure(figsize=(10, 1.6 + 0.75 * rows), layout="constrained")
     blocking_bars(ax, tables)
     ax.set_title(f"Who walked out, over which clause, and what kept that clause short of the walker's ideal\n"
                  f"{_names(results)}", fontsize=10)
@@ -382,7 +396,6 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 
 # ================================================================== sweeps
 
-SWEEP_METRICS = ("p_agreement", "p_walkout", "p_walkout_russia", "p_ongoing", "p_persist")
 
 
 def parameters_of(table: pd.DataFrame) -> list[str]:
@@ -435,7 +448,7 @@ def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: 
     if len(t) < 3:
         raise ValueError(f"a map needs at least 3 points with {metric}, got {len(t)}")
     s = _scale(metric)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(7.5, 5.6), layout="constrained")
+    fig = ax.figure if ax is not None else Figure(figsize=(7.5, 5.6), layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     vx, vy, vz = t[x].to_numpy(float), t[y].to_numpy(float), t[metric].to_numpy(float) * s
     if _is_grid(vx, vy):
@@ -482,7 +495,7 @@ def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | N
     _check(table, [x], "parameter")
     _check(table, [metric], "metric")
     s = _scale(metric)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(7.5, 4.6), layout="constrained")
+    fig = ax.figure if ax is not None else Figure(figsize=(7.5, 4.6), layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     others = [p for p in parameters_of(table) if p != x and table[p].nunique() > 1]
     t = table.dropna(subset=[x, metric])
@@ -566,7 +579,7 @@ def sensitivity_bars(indices: pd.DataFrame, metric: str, ax=None, title: str | N
                                                  aggfunc="first")
     key = "ST" if "ST" in kinds else kinds[0]
     order = wide[("value", key)].sort_values(ascending=True, na_position="first").index.tolist()
-    fig = ax.figure if ax is not None else plt.figure(figsize=(8, 1.5 + 0.45 * len(order) * len(kinds) / 1.5),
+    fig = ax.figure if ax is not None else Figure(figsize=(8, 1.5 + 0.45 * len(order) * len(kinds) / 1.5),
                                                       layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     h = 0.8 / len(kinds)
@@ -588,4 +601,3 @@ def sensitivity_bars(indices: pd.DataFrame, metric: str, ax=None, title: str | N
 
 def save(fig: Figure, path) -> None:
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -20,19 +20,18 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
+import os  # noqa: F401 - tests patch report.os.replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from sim.study import QUESTION as DEFAULT_QUESTION
+
 from . import outcomes as oc
 from . import plots, stats, survival
 
-DEFAULT_QUESTION = ("Do the talks persist when NATO accession is excluded from the table, "
-                    "and under what conditions does a deal on the rest form?")
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
 # replies day 40, Russia's reply day 62, invasion day 69) and a quarter, half and full year.
 DAYS = (40, 62, 69, 91, 182, 364)
@@ -107,13 +106,9 @@ def kv_table(rows: Sequence[Sequence]) -> str:
 
 
 def figure_html(fig, alt: str, caption: str, dpi: int = 100) -> str:
-    """A matplotlib figure as an embedded PNG (<figure> with <img> and <figcaption>); the figure
-    is closed."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure as an embedded PNG (<figure> with <img> and <figcaption>)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
@@ -351,15 +346,15 @@ def _assumptions(r: oc.Result) -> str:
     rows = [["off the table", ", ".join(ag.get("off") or []) or "none"],
             ["capped", ", ".join(f"{c} at {v:g}" for c, v in (ag.get("caps") or {}).items()) or "none"],
             ["agenda source", ag.get("source", "")]]
-    rows += [[k.replace("_", " "), oc.describe(v)] for k, v in proto.items() if k != "source"]
+    rows += [[k.replace("_", " "), oc.describe(v)] for k, v in proto.items() if k not in ("source", "recognition")]
     rows.append(["protocol source", proto.get("source", "")])
     parts.append("<p><b>Agenda and protocol</b></p>" + kv_table(rows))
     act = oc.actor_settings(r.meta)
     order = {a: i for i, a in enumerate(oc.actors_of(r.runs))}
     act = act.sort_values("actor", key=lambda s: s.map(lambda a: order.get(a, 99)))
     at_table = set(oc.table_actors(r.runs))
-    cols = ["outside_option", "outside_option_growth", "patience", "deadline", "strategy", "walkout", "window",
-            "belief_noise", "consent_clauses", "weighs_on", "bloc"]
+    cols = ["outside_option", "outside_option_growth", "patience", "deadline_days", "strategy", "walkout",
+            "pace_memory_days", "belief_noise", "consent_clauses", "weighs_on", "bloc"]
     cols = [c for c in cols if (act[c] != "").any()]
     rows = [[x["actor"] + ("" if x["actor"] in at_table else " (not at the table)"), x["name"]]
             + [x[c] for c in cols] for _, x in act.iterrows()]
@@ -447,27 +442,9 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
 
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
-    """Write `text` to a temporary file beside `path` and rename it into place, so `path` is
-    either the old file or the complete new one, never half written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `text` atomically: `path` is either the old file or the complete new one
+    (sim.atomic, the one helper for this)."""
+    from sim.atomic import write_atomic as _write
 
+    _write(path, text)
 
-def build(paths: Sequence[str | Path], out: str | Path, seed: int, question: str = DEFAULT_QUESTION) -> Path:
-    """Read the runs files (each with its trace if one sits beside it), render the report and
-    write it atomically to `out`."""
-    results = [oc.load(p) for p in paths]
-    text = render(results, seed, question)
-    write_atomic(out, text)
-    return Path(out)

@@ -47,8 +47,6 @@ _TIE_TOL = 1e-9
 # equally valued outcomes is reported must not depend on rounding, so shifting U and d by a
 # constant never changes the answer (up to the rounding of the shift itself, ~1e-13 for 1000).
 _UTILITY_TOL = 1e-9
-# Relative slack when checking "cumulative weight reaches half the total".
-_HALF_RTOL = 1e-12
 # Rows per block in the Pareto sweep (bounds memory at block * front * parties).
 _PARETO_BLOCK = 256
 
@@ -439,10 +437,11 @@ def weighted_median(positions, weights):
 
     The smallest position ``m`` whose cumulative weight (actors sorted by
     position) reaches half the total: ``sum_{x_j <= m} w_j >= W / 2``.  When the
-    weight splits exactly in half this is the *lower* weighted median; "reaches"
-    allows a relative slack of ``1e-12`` for rounding in the cumulative sum.
-    It minimises ``sum_j w_j |x_j - m|`` (Black 1948's median voter with
-    weights ``capability * salience``, as in Bueno de Mesquita 1994).
+    weight splits exactly in half this is the *lower* weighted median.  It
+    minimises ``sum_j w_j |x_j - m|`` (Black 1948's median voter with weights
+    ``capability * salience``, as in Bueno de Mesquita 1994).  The model's best
+    packages use the same rule: this checks the input and calls
+    ``sim.preferences.weighted_median``.
 
     Raises ``ValueError`` on negative, non-finite or all-zero weights.
     Returns a float for 1-D input, otherwise an array of shape ``(...)``.
@@ -452,13 +451,10 @@ def weighted_median(positions, weights):
     >>> weighted_median([100, 0, 50], [1, 2, 1])
     0.0
     """
+    from sim.preferences import weighted_median as lower_weighted_median
+
     x, w = _positions_weights(positions, weights)
-    order = np.argsort(x, axis=-1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=-1)
-    cum = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)
-    half = 0.5 * cum[..., -1:]
-    first = np.argmax(cum >= half * (1.0 - _HALF_RTOL), axis=-1)
-    return _scalar_if_0d(np.take_along_axis(xs, first[..., None], axis=-1)[..., 0])
+    return _scalar_if_0d(np.asarray(lower_weighted_median(x, w)))
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-Z95 = stats.norm.ppf(0.975)
+from sim.intervals import Z95, wilson  # noqa: F401 (re-exported: the one Wilson interval)
 
 
 @dataclass(frozen=True)
@@ -23,22 +23,6 @@ class Estimate:
             lambda v: f"{v:+.1f}" if signed else f"{v:.1f}")
         unit = "%" if percent else ""
         return f"{f(self.value)}{unit} [{f(self.low)}, {f(self.high)}]"
-
-
-def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes out of n (arrays broadcast); NaN where n == 0."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z / denom * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    # Exact at the boundaries (rounding otherwise leaves 1e-17 instead of 0).
-    low = np.where(k == 0, 0.0, low)
-    high = np.where(k == n, 1.0, high)
-    return low, high
 
 
 def proportion(k: int, n: int) -> Estimate:
@@ -95,14 +79,6 @@ def outcome_counts(runs: pd.DataFrame, actors: list[str]) -> dict[str, int]:
     return counts
 
 
-METRIC_HELP = {
-    "agreement": "P(agreement): every required party accepted one package",
-    "walkout": "P(walkout): a required party left the talks",
-    "ongoing": "P(still talking at the horizon)",
-    "talks persist": "P(talks persist) = P(no walkout) = agreement + still talking",
-}
-
-
 def summarise(runs: pd.DataFrame, actors: list[str]) -> dict[str, Estimate]:
     n = len(runs)
     out = {k: proportion(v, n) for k, v in outcome_counts(runs, actors).items()}
@@ -120,9 +96,9 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, actors: list[str], seed: int) -> d
     return out
 
 
-def blocking_clauses(runs: pd.DataFrame) -> pd.Series:
+def shortfalls(runs: pd.DataFrame) -> pd.Series:
     """Share of walkouts attributed to each (walker, clause) pair, largest first."""
     w = runs[runs["outcome"] == "walkout"]
     if w.empty:
         return pd.Series(dtype=float)
-    return (w["walkout_by"].astype(str) + " over " + w["blocking_clause"].astype(str)).value_counts(normalize=True)
+    return (w["walkout_by"].astype(str) + " over " + w["shortfall"].astype(str)).value_counts(normalize=True)

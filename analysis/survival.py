@@ -21,9 +21,6 @@ import pandas as pd
 
 from .stats import Estimate, proportion_difference, wilson  # noqa: F401 (wilson: re-exported)
 
-CAUSES = ("agreement", "walkout")
-
-
 def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:
     """Boolean masks, one per cause of ending.  With by_actor, walkouts are split by who left
     (causes "walkout:<actor>")."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +12,7 @@ from typing import Iterator
 import pandas as pd
 
 from sim.engine import Batch
+from sim.outdir import OWNER, STAGING_PREFIX, check_folder, clean_stale
 from sim.results import OUTCOMES, batch_columns
 
 
@@ -24,15 +25,26 @@ def runs_frame(batches: list[Batch], scenario_name: str) -> pd.DataFrame:
 
 @contextmanager
 def staged_output(out_dir: str | Path) -> Iterator[Path]:
-    """Write into a scratch folder beside `out_dir`; move the files in only if the block
-    succeeds, so a failure leaves `out_dir` as it was."""
+    """Write into a staging folder inside `out_dir` (same filesystem, so moving in is a rename);
+    move the files in only if the block succeeds, so a failure leaves `out_dir` as it was.
+    (Commands that own their folder use sim.outdir.Output, which also writes a manifest.)"""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    check_folder(out_dir)
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale(out_dir)
+    stage = out_dir / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     try:
+        stage.mkdir()
+        (stage / OWNER).write_text(str(os.getpid()))
         yield stage
-        out_dir.mkdir(exist_ok=True)
         for f in sorted(stage.iterdir()):
-            os.replace(f, out_dir / f.name)
+            if f.name != OWNER:
+                os.replace(f, out_dir / f.name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            try:
+                out_dir.rmdir()  # only if nothing was moved in
+            except OSError:
+                pass

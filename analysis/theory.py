@@ -151,7 +151,7 @@ class Zone:
     empty).  best_alone[i]: party i's best utility in the box (its red lines, the others' and
     the agenda).  best_in_zone[i]: its best utility in the zone (the KS ideal point).  Entries
     for actors not at the table are nan.  blocking_actors: the parties whose constraints bind
-    (largest first); blocking_clause: the clause that closes the zone.
+    (largest first); shortfall: the clause that closes the zone.
     """
 
     exists: bool
@@ -162,7 +162,7 @@ class Zone:
     best_alone: np.ndarray
     best_in_zone: np.ndarray
     blocking_actors: tuple[str, ...] = ()
-    blocking_clause: str | None = None
+    shortfall: str | None = None
 
     @property
     def blocking_actor(self) -> str | None:

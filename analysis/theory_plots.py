@@ -1,4 +1,5 @@
-"""Figures comparing simulated agreements with the theory packages (matplotlib, Agg backend).
+"""Figures comparing simulated agreements with the theory packages (matplotlib Figure objects,
+no pyplot state or backend switch).
 
 Colours are Okabe & Ito's colour-blind-safe palette; the Nash package is a black diamond and
 the Kalai-Smorodinsky package an orange cross, so they differ in shape as well as colour.
@@ -8,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .theory import ScenarioTheory, agreement_distances  # noqa: E402
+from .plots import new_figure
+from .theory import ScenarioTheory, agreement_distances
 
 BLUE, ORANGE, GREEN, BLACK, SKY = "#0072B2", "#E69F00", "#009E73", "#000000", "#56B4E9"
 
@@ -75,7 +73,7 @@ def comparison_figure(items: Sequence[tuple[ScenarioTheory, object]]) -> Figure:
     items = list(items)
     if not items:
         raise ValueError("comparison_figure needs at least one (theory, runs) pair")
-    fig, axes = plt.subplots(len(items), 2, figsize=(14, 4.8 * len(items)), layout="constrained",
+    fig, axes = new_figure(len(items), 2, figsize=(14, 4.8 * len(items)), layout="constrained",
                              squeeze=False, gridspec_kw={"width_ratios": [1, 1.6]})
     for (st, runs), (a1, a2) in zip(items, axes):
         _distance_panel(a1, st, runs)
@@ -91,4 +89,3 @@ def comparison_figure(items: Sequence[tuple[ScenarioTheory, object]]) -> Figure:
 
 def save(fig: Figure, path) -> None:
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -11,29 +11,29 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_SEED = 20211217  # the day Russia published the drafts
-DEFAULT_RUNS = 10_000
-QUESTION = ("Do the talks persist when NATO accession is excluded from the table, "
-            "and under what conditions does a deal on the rest form?")
+from sim.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION
 
-
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line."""
+from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, silence_stdout
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sim.outdir import term_line
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except BrokenPipeError:  # e.g. `negsim run ... | head`: stop quietly, like other tools
-        sys.stderr = sys.stdout = open(os.devnull, "w")
+    except BrokenPipeError:  # e.g. `negsim run ... | head`: results are already written; stop quietly
+        silence_stdout()
         return 141
     except KeyboardInterrupt:
         print("negsim: interrupted; nothing was written", file=sys.stderr)
         return 130
     except (UsageError, ValueError, OSError) as exc:  # ScenarioError is a ValueError
-        print(f"negsim: error: {exc}", file=sys.stderr)
+        print(f"negsim: error: {term_line(exc)}", file=sys.stderr)
+        return 2
+    except RecursionError as exc:
+        print(f"negsim: error: {term_line(exc)} (input nested too deeply)", file=sys.stderr)
         return 2
 
 
@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--trace", action="store_true",
                         help="also write trace*.parquet: every actor's aspiration, position and best offer per round")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--force", action="store_true",
+                        help="use --out even if it holds another command's results (clears negsim's files there first)")
 
     r = sub.add_parser("run", help="Monte Carlo batch of one scenario: summary table, per-run table, figure")
     r.add_argument("scenario", type=Path)
@@ -67,71 +69,35 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import report, solve, sweep  # light: nothing heavy is imported until a command runs
+    from . import explore, report, solve, sweep, validate  # light: nothing heavy is imported until a command runs
 
     solve.register(sub)
+    explore.register(sub)
     sweep.register(sub)
     report.register(sub)
 
-    v = sub.add_parser("validate", help="check scenario files and say what is wrong, or that they are fine")
-    v.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
-    v.set_defaults(func=cmd_validate)
+    validate.register(sub)
     return p
-
-
-# ------------------------------------------------------------------ validate
-def cmd_validate(args) -> int:
-    from sim.layout import build_layout
-    from sim.scenario import load_scenario
-
-    failed = 0
-    for path in args.scenarios:
-        try:
-            if _is_sweep_file(path):
-                from analysis.sweep import load_sweep, n_points
-
-                spec = load_sweep(path)
-                print(f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "
-                      f"{n_points(spec):,} points x {spec.runs} runs")
-                continue
-            sc = load_scenario(path)
-            lay = build_layout(sc)
-        except ValueError as exc:
-            print(f"negsim: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        at = [a for a, r in zip(lay.actors, lay.required) if r]
-        on = sum(sc.on_table(c) for c in lay.clauses)
-        print(f"{path}: OK: scenario {sc.name!r}: {len(lay.actors)} actors ({len(at)} at the table: "
-              f"{', '.join(at)}), {len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), "
-              f"{len(lay.instruments)} instruments, {sc.protocol.horizon} rounds of {sc.protocol.round_days:g} days")
-    return 2 if failed else 0
-
-
-def _is_sweep_file(path: Path) -> bool:
-    import tomllib
-
-    try:
-        return "sweep" in tomllib.loads(path.read_text())
-    except (OSError, ValueError):
-        return False  # the scenario loader reports what is wrong
 
 
 # ------------------------------------------------------------------ run / compare
 def _check_batch_args(args) -> None:
+    """Everything about the numbers asked for, checked before any work."""
     if args.runs < 1:
         raise UsageError(f"-n/--runs must be at least 1, got {args.runs}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if args.runs > MAX_RUNS:
+        raise UsageError(f"-n/--runs: at most {MAX_RUNS:,} runs per scenario, got {args.runs:,} (the summary kept "
+                         f"in memory takes ~{MIB_PER_MILLION_RUNS} MiB per million runs, "
+                         f"~{args.runs / 1e6 * MIB_PER_MILLION_RUNS / 1024:,.1f} GiB here); split the work over seeds")
+    check_seed(args.seed)
+    args.workers = check_workers(args.workers)
     if args.trace and args.engine == "mesa":
         raise UsageError("--trace needs the batch engine (the Mesa driver keeps its DataCollector instead)")
     if args.chunk_size is not None and args.chunk_size < 1:
         raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
 
 
-SUMMARY_COLUMNS = ["outcome", "rounds", "walkout_by", "blocking_clause"]
+SUMMARY_COLUMNS = ["outcome", "rounds", "walkout_by", "shortfall"]
 
 
 def _simulate(sc, args, stage: Path, filename: str):
@@ -140,7 +106,8 @@ def _simulate(sc, args, stage: Path, filename: str):
     import pandas as pd
     from tqdm import tqdm
 
-    from analysis.resultsfile import RunsWriter, run_metadata
+    from sim.resultsfile import RunsWriter, run_metadata
+    from sim.outdir import term_line as _term_line
     from sim.parallel import DEFAULT_CHUNK, default_workers, iter_batches
     from sim.results import batch_columns
 
@@ -154,7 +121,7 @@ def _simulate(sc, args, stage: Path, filename: str):
     show = not args.quiet and sys.stderr.isatty()
     slim, layout = [], None
     with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \
-            tqdm(total=args.runs, desc=sc.name, unit="run", disable=not show, leave=False, mininterval=0.5) as bar:
+            tqdm(total=args.runs, desc=_term_line(sc.name, 40), unit="run", disable=not show, leave=False, mininterval=0.5) as bar:
         for b in batches:
             writer.write(b)
             cols = batch_columns(b, sc.name)
@@ -163,7 +130,7 @@ def _simulate(sc, args, stage: Path, filename: str):
             layout = b.layout
             bar.update(len(b))
     runs = pd.concat(slim, ignore_index=True)
-    for c in ("outcome", "walkout_by", "blocking_clause"):
+    for c in ("outcome", "walkout_by", "shortfall"):
         runs[c] = runs[c].astype("category")
     return layout, runs
 
@@ -192,84 +159,100 @@ def _fmt(metric: str, e, signed: bool = False) -> str:
 
 
 def cmd_run(args) -> int:
+    from sim.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
     _check_batch_args(args)
     sc = load_scenario(args.scenario)
-    out = args.out or Path("results") / sc.name
+    out = args.out or Path("results") / safe_name(sc.name)
     from analysis import plots, stats
-    from analysis.tables import staged_output
 
-    with staged_output(out) as stage:
-        layout, runs = _simulate(sc, args, stage, "runs.parquet")
+    # Write first, print after: the summary is printed once every file is in place, so neither a
+    # closed pipe nor a failing print loses the run.
+    with Output(out, identity("run", [sc], args.seed, args.runs), force=args.force) as o:
+        layout, runs = _simulate(sc, args, o.stage, "runs.parquet")
         metrics = _metrics(layout)
         summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
-        print(f"{sc.name}: {len(runs):,} runs, seed {args.seed}, engine {args.engine}, 95% intervals "
-              "(shares: Wilson; median: order statistics)")
-        for m in metrics + ["median rounds", "median rounds to agreement"]:
-            print(f"  {_label(m):<30} {_fmt(m, summary[m])}")
-        _print_blocking(stats, {sc.name: runs})
-        plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), stage / "outcomes.png")
+        plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), o.stage / "outcomes.png")
+        o.commit(runs=["runs.parquet"])
+    name = term_line(sc.name, 200)
+    print(f"{name}: {len(runs):,} runs, seed {args.seed}, engine {args.engine}, 95% intervals "
+          "(shares: Wilson; median: order statistics)")
+    for m in metrics + ["median rounds", "median rounds to agreement"]:
+        print(f"  {term_line(_label(m)):<30} {_fmt(m, summary[m])}")
+    _print_blocking(stats, {sc.name: runs})
     extra = (", runs.csv" if args.csv else "") + (", trace.parquet" if args.trace else "")
-    print(f"wrote {out}/runs.parquet (one row per run){extra} and {out}/outcomes.png")
+    print(f"wrote {term_line(out)}/: runs.parquet (one row per run){extra}, outcomes.png, manifest.json")
     return 0
 
 
 def cmd_compare(args) -> int:
+    from sim.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
     _check_batch_args(args)
     sa, sb = load_scenario(args.a), load_scenario(args.b)
     if sa.name == sb.name:
-        raise UsageError(f"{args.a} and {args.b} are both named {sa.name!r}; compare needs two scenarios")
-    out = args.out or Path("results") / f"{sa.name}_vs_{sb.name}"
+        raise UsageError(f"{term_line(args.a)} and {term_line(args.b)} are both named {term_line(sa.name, 200)!r}; "
+                         "compare needs two scenarios")
+    fa, fb = safe_name(sa.name), safe_name(sb.name)
+    if fa == fb:
+        raise UsageError(f"{term_line(args.a)} and {term_line(args.b)}: the names {term_line(sa.name, 80)!r} and "
+                         f"{term_line(sb.name, 80)!r} give the same file name {fa!r}; rename one (meta.name)")
+    out = args.out or Path("results") / safe_name(f"{fa}_vs_{fb}", 160)
     from analysis import plots, stats
-    from analysis.tables import staged_output
 
-    with staged_output(out) as stage:
-        lay_a, runs_a = _simulate(sa, args, stage, f"runs_{sa.name}.parquet")
-        lay_b, runs_b = _simulate(sb, args, stage, f"runs_{sb.name}.parquet")
+    with Output(out, identity("compare", [sa, sb], args.seed, args.runs), force=args.force) as o:
+        lay_a, runs_a = _simulate(sa, args, o.stage, f"runs_{fa}.parquet")
+        lay_b, runs_b = _simulate(sb, args, o.stage, f"runs_{fb}.parquet")
         metrics = list(dict.fromkeys(_metrics(lay_a) + _metrics(lay_b)))
         actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
         sum_a, sum_b = stats.summarise(runs_a, actors), stats.summarise(runs_b, actors)
         diff = stats.compare(runs_a, runs_b, actors, args.seed)
-
-        print(QUESTION)
-        print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
-              "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
-        w = 27
-        print(f"  {'':<30} {sa.name:<{w}} {sb.name:<{w}} {'difference (B - A)':<{w}}")
-        for m in metrics + ["median rounds"]:
-            d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
-            print(f"  {_label(m):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
-        _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
-        _print_conditions(sb.name, runs_b)
-        print()
-        print(_answer(sa.name, sb.name, sum_a, sum_b, diff))
         fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
                                    metrics, max(lay_a.horizon, lay_b.horizon), lay_a.round_days)
-        plots.save(fig, stage / "compare.png")
-    traces = f", trace_{sa.name}.parquet, trace_{sb.name}.parquet" if args.trace else ""
-    print(f"\nwrote {out}/: runs_{sa.name}.parquet, runs_{sb.name}.parquet{traces}, compare.png")
+        plots.save(fig, o.stage / "compare.png")
+        o.commit(runs=[f"runs_{fa}.parquet", f"runs_{fb}.parquet"])
+
+    na, nb = term_line(sa.name, 200), term_line(sb.name, 200)
+    print(QUESTION)
+    print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
+          "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
+    w = 27
+    print(f"  {'':<30} {na:<{w}} {nb:<{w}} {'difference (B - A)':<{w}}")
+    for m in metrics + ["median rounds"]:
+        d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
+        print(f"  {term_line(_label(m)):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
+    _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
+    _print_conditions(sb.name, runs_b)
+    print()
+    print(_answer(na, nb, sum_a, sum_b, diff))
+    traces = f", trace_{fa}.parquet, trace_{fb}.parquet" if args.trace else ""
+    print(f"\nwrote {term_line(out)}/: runs_{fa}.parquet, runs_{fb}.parquet{traces}, compare.png, manifest.json")
     return 0
 
 
 def _print_blocking(stats, runs_by_name) -> None:
+    from sim.outdir import term_line
+
     for name, runs in runs_by_name.items():
-        top = stats.blocking_clauses(runs).head(3)
+        top = stats.shortfalls(runs).head(3)
         if len(top):
-            parts = ", ".join(f"{k} ({100 * v:.0f}%)" for k, v in top.items())
-            print(f"  walkouts in {name}, by whom and over which clause: {parts}")
+            parts = ", ".join(f"{term_line(k, 200)} ({100 * v:.0f}%)" for k, v in top.items())
+            print(f"  walkouts in {term_line(name, 200)}, by whom and over which clause: {parts}")
 
 
 def _print_conditions(name: str, runs) -> None:
     """The answer by thirds of the outside option of the party that walks out most."""
     from analysis.outcomes import conditions
 
+    from sim.outdir import term_line
+
     table = conditions(runs)
     if table is None:
         return
-    print(f"\n  Under what conditions, in {name}: by {table['actor'].iloc[0]}'s outside option at round 0 "
+    print(f"\n  Under what conditions, in {term_line(name, 200)}: by {term_line(table['actor'].iloc[0], 200)}'s "
+          "outside option at round 0 "
           "(thirds of the draws)")
     for _, x in table.iterrows():
         agree = _est(x["agreement"], x["agreement_low"], x["agreement_high"])

@@ -1,10 +1,11 @@
 """`negsim plot RESULTS... --kind KIND --out FILE` and `negsim report RESULTS... --out report.html`.
 
 RESULTS are per-run tables written by `negsim run` (runs.parquet) or `negsim compare`
-(runs_<scenario>.parquet), or a folder holding them; a trace written with --trace is picked up
-from beside its runs file (runs_X.parquet -> trace_X.parquet).  Sweep kinds (map, lines,
-sensitivity) take one sweep table (Parquet or CSV) instead.  Output files are written to a
-temporary name and renamed, so a failure leaves nothing half written.
+(runs_<scenario>.parquet), or a folder holding them: a folder is read through its manifest.json,
+exactly the runs files the command that owns it wrote (A before B); a trace written with --trace
+is picked up from beside its runs file (runs_X.parquet -> trace_X.parquet) only if the manifest
+lists it.  Sweep kinds (map, lines, sensitivity) take one sweep table (Parquet or CSV) instead.
+Output files are written atomically (sim.atomic), so a failure leaves nothing half written.
 
 Module import stays light (it runs at CLI start-up): pandas and matplotlib load in the commands.
 """
@@ -32,7 +33,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
 def register(sub) -> None:
-    from .cli import DEFAULT_SEED
+    from sim.study import DEFAULT_SEED
 
     kinds = "; ".join(f"{k}: {v}" for k, v in {**RUN_KINDS, **SWEEP_KINDS}.items())
     p = sub.add_parser("plot", help="one figure from results files (or a sweep table)",
@@ -63,20 +64,16 @@ def register(sub) -> None:
 
 
 def runs_files(paths: list[Path]) -> list[Path]:
-    """Expand folders: runs.parquet, or the runs_*.parquet of a compare in the order they were
-    written (A before B)."""
+    """Expand folders through their manifest: runs.parquet, or the runs_*.parquet of a compare in
+    the order they were written (A before B)."""
+    from sim.outdir import manifest_runs, term_line
+
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            if (p / "runs.parquet").exists():
-                out.append(p / "runs.parquet")
-                continue
-            found = sorted(p.glob("runs_*.parquet"), key=lambda f: (f.stat().st_mtime_ns, f.name))
-            if not found:
-                raise ValueError(f"{p}: no runs.parquet or runs_*.parquet in this folder")
-            out.extend(found)
+            out.extend(manifest_runs(p))
         elif not p.exists():
-            raise ValueError(f"{p}: file not found")
+            raise ValueError(f"{term_line(p)}: file not found")
         else:
             out.append(p)
     return out
@@ -96,25 +93,36 @@ def _load(paths: list[Path], trace: bool | None):
             raise ValueError(msg) from None
     names = [r.name for r in results]
     if len(set(names)) != len(names):
-        raise ValueError(f"the same scenario appears twice among {', '.join(map(str, paths))}")
+        from sim.outdir import term_line
+
+        raise ValueError(f"the same scenario appears twice among {term_line(', '.join(map(str, paths)))}")
     return results
 
 
 def _out_format(out: Path) -> str:
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
-        raise ValueError(f"--out {out}: use a .png, .svg or .pdf file name")
+        from sim.outdir import term_line
+
+        raise ValueError(f"--out {term_line(out)}: use a .png, .svg or .pdf file name")
     return fmt
 
 
 def read_table(path: Path):
     """A sweep or sensitivity table (Parquet or CSV) and the negsim metadata it carries, if any."""
+    import hashlib
     import json
 
     import pandas as pd
+    import pyarrow as pa
+
+    from sim.outdir import term_line, verify_listed
 
     if not path.exists():
-        raise ValueError(f"{path}: file not found")
+        raise ValueError(f"{term_line(path)}: file not found")
+    if not path.is_file():
+        raise ValueError(f"{term_line(path)}: not a file (give the sweep table itself, e.g. sweep.parquet)")
+    verify_listed(path)  # in an output folder, only the files its manifest lists (unchanged)
     meta = {}
     try:
         if path.suffix.lower() == ".csv":
@@ -122,26 +130,43 @@ def read_table(path: Path):
         else:
             import pyarrow.parquet as pq
 
-            t = pq.read_table(path)
-            raw = (t.schema.metadata or {}).get(b"negsim")
+            from sim.resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
+
+            t = pq.read_table(path, page_checksum_verification=True)
+            kv = t.schema.metadata or {}
+            raw = kv.get(b"negsim")
+            if raw is not None and kv.get(META_SHA_KEY, hashlib.sha256(raw).hexdigest().encode()) != \
+                    hashlib.sha256(raw).hexdigest().encode():
+                raise ValueError("metadata 'negsim': its SHA-256 differs from the one written with it: damaged")
+            if kv.get(DATA_SHA_KEY) is not None:
+                d = DataDigest()
+                d.update(t)
+                if d.hexdigest().encode() != kv[DATA_SHA_KEY]:
+                    raise ValueError("data checksum (negsim_data_sha256) does not match the data: damaged")
             meta = json.loads(raw) if raw else {}
             table = t.to_pandas()
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable table ({exc})") from None
+    except (OSError, ValueError, UnicodeDecodeError, pa.ArrowException) as exc:
+        raise ValueError(f"{term_line(path)}: not a readable table ({term_line(exc, 200)})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{term_line(path)}: metadata 'negsim': a JSON {type(meta).__name__}, expected a JSON object")
+    if len(table) == 0:
+        raise ValueError(f"{term_line(path)}: no rows")
     return table, meta
 
 
 def _sweep_title(meta: dict, text: str, points: int | None = None) -> str:
     """The plot title plus the scenario, design and runs per point the sweep file records."""
-    sweep = meta.get("sweep") or {}
+    from analysis.plots import short
+
+    sweep = meta.get("sweep") if isinstance(meta.get("sweep"), dict) else {}
     bits = []
     if meta.get("scenario"):
-        bits.append(f"scenario {meta['scenario']}")
+        bits.append(f"scenario {short(str(meta['scenario']))}")
     if sweep.get("sampler"):
         bits.append(f"{sweep['sampler']} design" + (f", {points:,} points" if points else ""))
     runs = sweep.get("runs") or meta.get("n_runs")
-    if runs:
-        bits.append(f"{int(runs):,} runs per point")
+    if isinstance(runs, int) and not isinstance(runs, bool) and runs > 0:
+        bits.append(f"{runs:,} runs per point")
     return f"{text}\n{'; '.join(bits)}" if bits else text
 
 
@@ -151,6 +176,15 @@ def _sweep_figure(args):
     path = args.results[0]
     if len(args.results) != 1:
         raise ValueError(f"--kind {args.kind} takes one sweep table, got {len(args.results)} files")
+    if path.is_dir():  # a sweep folder: the table its manifest lists
+        from sim.outdir import read_manifest, term_line
+
+        want = "indices.parquet" if args.kind == "sensitivity" else "sweep.parquet"
+        m = read_manifest(path)
+        if m is None or want not in {f["name"] for f in m["files"]}:
+            raise ValueError(f"{term_line(path)}: no {want} listed in its manifest.json"
+                             + (" (sensitivity indices come from sobol and morris sweeps)" if m else ""))
+        path = path / want
     table, meta = read_table(path)
     if args.kind == "sensitivity":
         metrics = list(dict.fromkeys(table["metric"])) if "metric" in table else []
@@ -187,11 +221,19 @@ def cmd_plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from analysis import plots
-    from analysis.report import write_atomic
+    from sim.atomic import write_atomic
+    from sim.outdir import term_line
 
     fmt = _out_format(args.out)
     if args.kind in SWEEP_KINDS:
-        fig = _sweep_figure(args)
+        try:
+            fig = _sweep_figure(args)
+        except (KeyError, AttributeError, TypeError, IndexError) as exc:  # a table of another shape
+            raise ValueError(f"{term_line(args.results[0])}: not a table of the kind --kind {args.kind} reads "
+                             f"({type(exc).__name__}: {term_line(exc, 120)})") from None
+        except ValueError as exc:
+            where = term_line(args.results[0])
+            raise ValueError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
     else:
         results = _load(args.results, trace=True if args.kind == "trajectories" else False)
         if args.kind == "trajectories":
@@ -206,22 +248,25 @@ def cmd_plot(args) -> int:
     finally:
         plt.close(fig)
     write_atomic(args.out, buf.getvalue())
-    print(f"wrote {args.out} ({args.kind})")
+    print(f"wrote {term_line(args.out)} ({args.kind})")
     return 0
 
 
 def cmd_report(args) -> int:
     from analysis import report
+    from sim.atomic import write_atomic
+    from sim.outdir import term_line
 
     files = runs_files(args.results)
     out = args.out or files[0].parent / "report.html"
     if out.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"--out {out}: the report is an .html file")
+        raise ValueError(f"--out {term_line(out)}: the report is an .html file")
     results = _load(args.results, trace=None)
     text = report.render(results, args.seed)
-    report.write_atomic(out, text)
+    write_atomic(out, text)
     traced = sum(r.trace is not None for r in results)
-    print(f"wrote {out}: {len(results)} scenario(s) ({', '.join(r.label for r in results)}); "
+    print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
+          f"({term_line(', '.join(r.label for r in results), 400)}); "
           f"{traced} with a trace; {len(text.encode()) / 1024:,.0f} kB, self-contained")
     return 0
 

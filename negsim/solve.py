@@ -19,7 +19,7 @@ WIDTH = 100
 
 
 def register(sub) -> None:
-    from .cli import DEFAULT_SEED
+    from sim.study import DEFAULT_SEED
 
     p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (zone of agreement, "
                        "Nash and Kalai-Smorodinsky packages)")
@@ -111,7 +111,7 @@ def _report(st) -> str:
     out.append(f"Zone of agreement: {'EXISTS' if z.exists else 'NONE'}")
     out.append(_wrap(z.verdict[0].upper() + z.verdict[1:] + "."))
     if not z.exists and z.blocking_actor:
-        out.append(_wrap(f"Closed by: actor {', '.join(z.blocking_actors)}; clause {z.blocking_clause}."))
+        out.append(_wrap(f"Closed by: actor {', '.join(z.blocking_actors)}; clause {z.shortfall}."))
     out.append("")
     out += ["  " + line for line in _party_table(st)]
     out.append(_wrap("Utilities (gain over the outside option). best on agenda = the party's own red lines and the "
@@ -131,7 +131,7 @@ def _answer(st) -> str:
     z = st.zone
     if not z.exists:
         return (f"Answer ({st.name}): no zone of agreement at the central calibration: closed by "
-                f"{z.blocking_actor} over {z.blocking_clause}.")
+                f"{z.blocking_actor} over {z.shortfall}.")
     pr = st.problem
     utils = ", ".join(f"{pr.actors[i]} {st.nash.utility[i]:.3f} (d {pr.disagreement[i]:.3f})" for i in pr.parties)
     gap = float(abs(st.nash.package - st.ks.package).max())

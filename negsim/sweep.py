@@ -23,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="use --out even if it holds another command's results or checkpoints (clears them first)")
     p.set_defaults(func=cmd_sweep)
 
 
@@ -30,7 +32,7 @@ def _spec(args):
     import tomllib
     from dataclasses import replace
 
-    from analysis.sweep import SweepError, SweepSpec, load_sweep, parse_param_option, validate
+    from sim.sweep import SweepError, SweepSpec, load_sweep, parse_param_option, validate
 
     try:
         is_sweep = "sweep" in tomllib.loads(args.file.read_text())
@@ -50,35 +52,58 @@ def _spec(args):
     return spec
 
 
+def _say(text: str) -> None:
+    """Print a progress line; a closed stdout pipe does not stop the work (results come first)."""
+    from .common import silence_stdout as _silence_stdout
+
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _silence_stdout()
+
+
 def cmd_sweep(args) -> int:
+    import shutil
+
     from tqdm import tqdm
 
-    from analysis.sweep import n_points
-    from analysis.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+    from sim.sweep import n_points
+    from sim.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+    from sim.outdir import Output, identity, safe_name, term_line
     from sim.parallel import default_workers
     from sim.scenario import load_scenario
 
+    from .common import check_seed, check_workers
+
     spec = _spec(args)
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    name = load_scenario(spec.scenario).name
-    out = args.out or Path("results") / f"sweep_{name}"
-    out.mkdir(parents=True, exist_ok=True)
+    check_seed(spec.seed, "--seed" if args.seed is not None else f"{term_line(args.file)}: sweep.seed")
+    workers = check_workers(args.workers)
+    sc = load_scenario(spec.scenario)
+    name = term_line(sc.name, 200)
+    out = args.out or Path("results") / safe_name(f"sweep_{safe_name(sc.name)}", 100)
     points = n_points(spec)
-    executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(args.workers or default_workers())
-    where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{executor.workers} local worker(s)"
-    print(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {points:,} points x {spec.runs} runs "
-          f"= {points * spec.runs:,} runs, seed {spec.seed}, on {where}")
-    show = not args.quiet and sys.stderr.isatty()
-    with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
-        table, indices = run_sweep(spec, out, executor, bar.update, on_resume=lambda done, total: print(
-            f"resuming from {out}/checkpoint: {done:,} of {total:,} points already done"))
+    executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(workers or default_workers())
+    where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
+    ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
+    with Output(out, ident, force=args.force) as o:
+        _say(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {points:,} points x {spec.runs} runs "
+             f"= {points * spec.runs:,} runs, seed {spec.seed}, on {where}")
+        show = not args.quiet and sys.stderr.isatty()
+        with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
+            table, indices = run_sweep(spec, out, executor, bar.update, stage=o.stage, on_resume=lambda done, total: _say(
+                f"resuming from {term_line(out)}/checkpoint: {done:,} of {total:,} points already done"))
+        o.commit()
+        shutil.rmtree(out / "checkpoint", ignore_errors=True)  # the tables are in place: checkpoints done
     _report(spec, table, indices)
-    print(f"wrote {out}/sweep.parquet (one row per point)" + (f" and {out}/indices.parquet" if indices is not None else ""))
+    shown = term_line(out)
+    print(f"wrote {shown}/sweep.parquet (one row per point)" + (f", {shown}/indices.parquet" if indices is not None else "")
+          + f" and {shown}/manifest.json")
     return 0
 
 
 def _report(spec, table, indices) -> None:
+    from sim.outdir import term_line
+
     m = HEADLINE_METRIC
     print(f"\nP(talks persist) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
           f"max {table[m].max():.1%}")
@@ -92,7 +117,7 @@ def _report(spec, table, indices) -> None:
         for p in main.sort_values("value", ascending=False).index:
             a, b = main.loc[p], other.loc[p]
             second = f"{kind[1]} {b['value']:.3f}" + (f" +/- {b['conf']:.3f}" if b["conf"] == b["conf"] else "")
-            print(f"  {p:<42} {kind[0]} {a['value']:.3f} +/- {a['conf']:.3f}   {second}")
+            print(f"  {term_line(p, 200):<42} {kind[0]} {a['value']:.3f} +/- {a['conf']:.3f}   {second}")
     else:
         import numpy as np
         from scipy import stats
@@ -103,4 +128,4 @@ def _report(spec, table, indices) -> None:
             rho = stats.spearmanr(table[p.path], table[m]).statistic if table[p.path].nunique() > 1 else float("nan")
             half = 1.96 / np.sqrt(max(n - 3, 1))
             lo, hi = np.tanh(np.arctanh(np.clip(rho, -0.999999, 0.999999)) + np.array([-half, half]))
-            print(f"  {p.path:<42} rho {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]")
+            print(f"  {term_line(p.path, 200):<42} rho {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]")

@@ -1,4 +1,6 @@
 """The batch driver: play many runs at once through the compiled rules (`protocol.play_rounds`).
+Numba (and the kernel) load only when runs are played, so describing or checking a scenario
+(`Compiled`) stays fast.
 
 The kernel takes one run at a time through all its rounds, so a run's arrays stay in cache
 and a finished run costs nothing more.
@@ -12,7 +14,6 @@ import numpy as np
 
 from .layout import Layout, build_layout
 from .params import DrawPlan, RunParams, draw_params, draw_plan
-from .protocol import State, final_utilities, init_state, new_trace, play_rounds
 from .scenario import Scenario
 from .seeding import check_root, run_uniforms
 
@@ -45,7 +46,7 @@ class Batch:
     rounds: np.ndarray
     walkout_by: np.ndarray
     walkout_rule: np.ndarray
-    blocking_clause: np.ndarray
+    shortfall: np.ndarray
     agreed: np.ndarray  # (n, C)
     utility: np.ndarray  # (n, A)
     outside_option: np.ndarray  # (n, A) drawn outside option at round 0
@@ -56,7 +57,7 @@ class Batch:
         return len(self.run)
 
 
-_OUT_FIELDS = ("outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed")
+_OUT_FIELDS = ("outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed")
 
 
 # Per-round series kept with `trace=True`, each (runs, horizon, actors), NaN after a run ended:
@@ -70,7 +71,9 @@ TRACE_FIELDS = {
 def play(lay: Layout, p: RunParams, trace: bool = False):
     """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
     like State's fields), final utilities and (if asked) the per-round trace, in run order."""
-    s: State = init_state(lay, p)
+    from .protocol import final_utilities, init_state, new_trace, play_rounds  # the compiled kernel: loaded when used
+
+    s = init_state(lay, p)
     series = new_trace(lay, p.n_runs) if trace else None
     play_rounds(lay, p, s, lay.horizon, series)
     out = {f: getattr(s, f) for f in _OUT_FIELDS}

@@ -20,6 +20,8 @@ class Layout:
     scenario: Scenario
     actors: tuple[str, ...]
     clauses: tuple[str, ...]
+    demands: tuple[str, ...]  # every clause is in exactly one (scenario.Scenario.demands)
+    demand_of: np.ndarray  # (C,) index of each clause's demand
     instruments: tuple[str, ...]
     upper: np.ndarray  # (C,) highest value a package may give each clause (0 = off the table)
     member: np.ndarray  # (I, C) clause belongs to instrument
@@ -32,8 +34,11 @@ class Layout:
     strategies: tuple[Strategy, ...]
     walkout_rules: tuple[tuple[WalkoutRule, ...], ...]
     linkage: np.ndarray  # (A,) bool: offers trade across clauses (else uniform concession)
-    window: np.ndarray  # (A,) int rounds over which impatience measures concession speed
-    horizon: int
+    memory: np.ndarray  # (A,) days of offers over which impatience measures the others' pace
+    prior_days: np.ndarray  # (A,) weight of its expected pace, in days of observation
+    carrier: np.ndarray  # (A, C) ally whose latest position a proposer tables on a clause it does not sign, or -1
+    days: np.ndarray  # (H,) day of each meeting (days after 17 Dec 2021)
+    horizon: int  # meetings
     round_days: float
     joint: bool
     belief_update: float
@@ -101,6 +106,8 @@ def build_layout(sc: Scenario) -> Layout:
         scenario=sc,
         actors=actors,
         clauses=clauses,
+        demands=tuple(d.id for d in sc.demands),
+        demand_of=np.array([next(k for k, d in enumerate(sc.demands) if c in d.clauses) for c in clauses], dtype=np.intp),
         instruments=tuple(i.id for i in sc.instruments),
         upper=upper,
         member=member,
@@ -113,9 +120,31 @@ def build_layout(sc: Scenario) -> Layout:
         strategies=tuple(STRATEGIES[a.strategy.kind]() for a in sc.actors),
         walkout_rules=tuple(tuple(WALKOUT_RULES[r]() for r in a.walkout) for a in sc.actors),
         linkage=np.array([a.offer == "linkage" for a in sc.actors]),
-        window=np.array([a.window for a in sc.actors], dtype=np.intp),
+        memory=np.array([a.pace_memory_days for a in sc.actors]),
+        prior_days=np.array([a.pace_prior_days for a in sc.actors]),
+        carrier=_carriers(sc, member, signs, required) if sc.protocol.unsigned == "allies"
+        else np.full((n_a, len(clauses)), -1, dtype=np.intp),
+        days=np.arange(sc.protocol.horizon) * sc.protocol.round_days,
         horizon=sc.protocol.horizon,
         round_days=sc.protocol.round_days,
         joint=sc.protocol.package == "joint",
         belief_update=sc.protocol.belief_update,
     )
+
+
+def _carriers(sc: Scenario, member: np.ndarray, signs: np.ndarray, required: np.ndarray) -> np.ndarray:
+    """(A, C): for a clause a party signs no instrument of, the first ally at the table (same
+    `side`, scenario order) that does sign one: the party tables that ally's latest position on
+    it, so no proposal stands for what its allies would veto.  -1: the party's own view."""
+    n_a, n_c = signs.shape[1], member.shape[1]
+    sides = [a.side for a in sc.actors]
+    signs_clause = (member[:, :, None] & signs[:, None, :]).any(axis=0)  # (C, A)
+    out = np.full((n_a, n_c), -1, dtype=np.intp)
+    for q in range(n_a):
+        for c in range(n_c):
+            if signs_clause[c, q]:
+                continue
+            allies = [k for k in range(n_a) if k != q and required[k] and sides[k] == sides[q] and signs_clause[c, k]]
+            if allies:
+                out[q, c] = allies[0]
+    return out

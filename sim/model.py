@@ -42,7 +42,7 @@ class NegotiationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.state.t,
-                "day": lambda m: m.state.t * lay.round_days,
+                "day": lambda m: float(lay.days[m.state.t - 1]) if m.state.t else 0.0,
                 "outcome": lambda m: m.outcome,
                 "proposer": lambda m: m.proposer,
                 "offer": lambda m: m.offer,
@@ -82,7 +82,7 @@ class NegotiationModel(mesa.Model):
     def result(self) -> dict:
         """The run's outcome in the same terms as a row of the batch table."""
         lay, s = self.compiled.layout, self.state
-        w, b = int(s.walkout_by[0]), int(s.blocking_clause[0])
+        w, b = int(s.walkout_by[0]), int(s.shortfall[0])
         return {
             "seed": self.root_seed,
             "run": self.run,
@@ -90,7 +90,7 @@ class NegotiationModel(mesa.Model):
             "rounds": int(s.rounds[0]),
             "walkout_by": lay.actors[w] if w >= 0 else None,
             "walkout_rule": RULE_NAMES.get(int(s.walkout_rule[0])),
-            "blocking_clause": lay.clauses[b] if b >= 0 else None,
+            "shortfall": lay.demands[b] if b >= 0 else None,
             "agreed": dict(zip(lay.clauses, map(float, s.agreed[0]))),
             "utility": dict(zip(lay.actors, map(float, final_utilities(lay, self.params, s)[0]))),
         }
@@ -122,7 +122,7 @@ def simulate_mesa(sc: Scenario, root_seed: int, start: int, stop: int) -> Batch:
     return Batch(
         layout=lay, root_seed=root_seed, run=np.arange(start, stop), outcome=cat("outcome"),
         rounds=cat("rounds"), walkout_by=cat("walkout_by"), walkout_rule=cat("walkout_rule"),
-        blocking_clause=cat("blocking_clause"), agreed=cat("agreed"),
+        shortfall=cat("shortfall"), agreed=cat("agreed"),
         utility=np.concatenate([final_utilities(lay, m.params, m.state) for m in rows]),
         outside_option=np.concatenate([m.params.outside_option for m in rows]),
         deadline=np.concatenate([m.params.deadline for m in rows]),

@@ -41,7 +41,8 @@ def _split_id(rest: str, ids, what: str, path: str) -> tuple[str, str]:
     return _pick(rest.partition(".")[0], ids, what, path), ""
 
 
-def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: frozenset[str] = frozenset()) -> Target:
+def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: frozenset[str] = frozenset(),
+            demands: tuple[str, ...] = ()) -> Target:
     """The quantity a dotted path names, with its allowed range; ValueError with a hint if none."""
     head, _, rest = path.partition(".")
     if head == "agenda":
@@ -60,11 +61,20 @@ def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: f
         cid, rest = _split_id(rest.removeprefix("clauses."), clauses, "clause", path)
         clause = clauses.index(cid)
         pattern = "actors.*.clauses.*"
+    elif rest.startswith("demands."):
+        did, rest = _split_id(rest.removeprefix("demands."), demands, "demand", path)
+        _pick(rest, ("salience",), "demand parameter", path)
+        return Target(path, "demand_salience", actors.index(aid), demands.index(did), *_range("actors.*.demands.*.salience"))
     else:
         pattern = "actors.*"
     fields = {f.path.removeprefix(pattern + "."): f for f in schema.drawn_fields(pattern)}
     f = fields[_pick(rest, fields, "drawn parameter", path)]
     return Target(path, f.key, actors.index(aid), clause, f.low, f.high)
+
+
+def _range(pattern: str) -> tuple[float, float]:
+    f = schema.field(pattern)
+    return f.low, f.high
 
 
 def fix(plan: DrawPlan, targets: list[Target], values) -> DrawPlan:

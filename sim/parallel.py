@@ -9,13 +9,13 @@ speed, never the numbers.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator
 
 from .engine import Batch, Compiled, simulate_range
+from .procs import die_with_parent, forkserver_context
 from .scenario import Scenario
 
 DEFAULT_CHUNK = 2048  # runs per task: a few tens of milliseconds of work, small results to send back
@@ -29,6 +29,7 @@ _worker_compiled: Compiled | None = None  # one per worker process
 
 def _init_worker(sc: Scenario) -> None:
     global _worker_compiled
+    die_with_parent()  # a SIGKILL of negsim (and so of the forkserver) takes the workers along
     _worker_compiled = Compiled.from_scenario(sc)
 
 
@@ -56,8 +57,7 @@ def iter_batches(sc: Scenario, n_runs: int, root_seed: int, chunk_size: int = DE
         for root, a, b, tr in tasks:
             yield simulate_range(comp, root, a, b, tr)
         return
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.warm"])  # workers start with the kernel loaded
+    ctx = forkserver_context(["sim.warm"])  # workers start with the kernel loaded
     with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
                              initargs=(sc,)) as pool:
         pending: deque = deque()

@@ -79,8 +79,9 @@ def draw_plan(layout: Layout) -> DrawPlan:
                 p = getattr(pref, name)
                 if p is not None:
                     slots.append(Slot(name, ai, ci, p))
-        slots += [Slot(name, ai, None, getattr(actor.strategy if name in _STRATEGY_FIELDS else actor, name))
-                  for name in _ACTOR_FIELDS]
+        slots += [Slot("demand_salience", ai, layout.demands.index(did), param) for did, param in actor.demand_saliences]
+        holders = ((name, getattr(actor.strategy if name in _STRATEGY_FIELDS else actor, name)) for name in _ACTOR_FIELDS)
+        slots += [Slot(name, ai, None, param) for name, param in holders if param is not None]
     numbered, col = [], 0
     for s in slots:
         numbered.append(replace(s, col=col) if s.param.needs_uniform else s)
@@ -96,14 +97,17 @@ class RunParams:
     salience: np.ndarray  # (R, A, C), each actor's row sums to 1
     above: np.ndarray  # (R, A, C) values above are never acceptable
     below: np.ndarray  # (R, A, C) values below are never acceptable
-    outside_option: np.ndarray  # (R, A) at round 0
-    outside_option_growth: np.ndarray  # (R, A) per round
-    patience: np.ndarray
-    deadline: np.ndarray
+    outside_option: np.ndarray  # (R, A) on day 0
+    outside_option_growth: np.ndarray  # (R, A) per 7 days
+    patience: np.ndarray  # (R, A) discount factor per 7 days
+    deadline: np.ndarray  # (R, A) days after 17 Dec 2021
     beta: np.ndarray
     kappa: np.ndarray
     gamma: np.ndarray
     belief_noise: np.ndarray
+    breakdown: np.ndarray  # (R, A) utility when another party walks out; NaN: its outside option then
+    pace_prior: np.ndarray  # (R, A) impatience rule's expected pace, utility per 7 days
+    status_quo: np.ndarray  # (R, A) utility of the package at 0 on every clause: what talking gives
     belief_position: np.ndarray  # (R, P, C) initial estimate of positions, per pair of parties at
     belief_salience: np.ndarray  # (R, P, C) the table (observer, observed: Layout.belief_pairs)
     recognition_u: np.ndarray  # (R, H) uniforms for random recognition
@@ -115,9 +119,10 @@ class RunParams:
     def n_runs(self) -> int:
         return self.ideal.shape[0]
 
-    def reservation(self, t) -> np.ndarray:
-        """(R, A) outside option at round t (a number, or (R, 1) rounds per run), kept in [0, 1]."""
-        return np.clip(self.outside_option + self.outside_option_growth * t, 0.0, 1.0)
+    def reservation(self, day) -> np.ndarray:
+        """(R, A) outside option on `day` (a number, or (R, 1) days per run), kept in [0, 1]
+        (kernel.reservation)."""
+        return np.clip(self.outside_option + self.outside_option_growth * day / 7.0, 0.0, 1.0)
 
 
 def central_params(plan: DrawPlan) -> RunParams:
@@ -133,15 +138,21 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     clause = {"ideal": np.zeros((r, a, c)), "salience": np.zeros((r, a, c)),
               "above": np.ones((r, a, c)), "below": np.zeros((r, a, c))}
     actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS}
+    actor["breakdown"][:] = np.nan  # unless a scenario gives one
     for s in plan.slots:
         if s.param.needs_uniform and not central:
             v = s.param.from_uniform(uniforms[:, s.col])
         else:
             v = s.param.central()
-        if s.clause is None:
+        if s.field == "demand_salience":  # each clause of the demand gets an equal share (s.clause: the demand)
+            members = np.flatnonzero(lay.demand_of == s.clause)
+            clause["salience"][:, s.actor, members] = (v / len(members))[..., None] if np.ndim(v) else v / len(members)
+        elif s.clause is None:
             actor[s.field][:, s.actor] = v
         else:
             clause[s.field][:, s.actor, s.clause] = v
+
+    actor["deadline"] = actor.pop("deadline_days")  # days after 17 Dec 2021, as every time quantity
 
     salience = normalise_salience(clause["salience"])
     # Draws of a red line may not cross the ideal's draw; validation guarantees the supports do
@@ -153,6 +164,7 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     low = np.minimum(below, high)
     x0 = best_packages(clause["ideal"], salience, lay.mixing, low, high)
     best_possible = np.stack([utilities(x0[:, i, :], clause["ideal"], salience, lay.mixing)[:, i] for i in range(a)], axis=1)
+    status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing)
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
     # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
@@ -173,5 +185,6 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     return RunParams(
         ideal=clause["ideal"], salience=salience, above=above, below=below,
         belief_position=belief_position, belief_salience=belief_salience,
-        recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, **actor,
+        recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, status_quo=status_quo,
+        **actor,
     )

@@ -50,16 +50,25 @@ def best_packages(ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
 
 def _weighted_median(points: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Lower weighted median over axis 1 of (R, K, C) points; `fallback` where all weights are 0."""
-    if points.shape[1] == 2:  # the common case (one actor weighing on another), without a sort
-        first_low = points[:, 0] <= points[:, 1]
-        p_lo = np.where(first_low, points[:, 0], points[:, 1])
-        p_hi = np.where(first_low, points[:, 1], points[:, 0])
-        w_lo = np.where(first_low, weights[:, 0], weights[:, 1])
-        total = weights[:, 0] + weights[:, 1]
-        return np.where(total > 0, np.where(w_lo >= 0.5 * total, p_lo, p_hi), fallback)
-    order = np.argsort(points, axis=1, kind="stable")
-    p_sorted = np.take_along_axis(points, order, axis=1)
-    cum = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
-    k = np.argmax(cum >= 0.5 * cum[:, -1:], axis=1)[:, None]
-    median = np.take_along_axis(p_sorted, k, axis=1)[:, 0]
-    return np.where(cum[:, -1] > 0, median, fallback)
+    total = weights.sum(axis=1)
+    median = weighted_median(np.moveaxis(points, 1, -1), np.moveaxis(weights, 1, -1))
+    return np.where(total > 0, median, fallback)
+
+
+def weighted_median(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The lower weighted median along the last axis: the smallest point whose cumulative weight
+    (points in ascending order, ties in input order) reaches half the total weight, exactly.
+    It minimises sum_k w_k |x_k - m|.  The one implementation (the theory's baseline forecast
+    calls it too); an all-zero weight row gives the smallest point."""
+    if points.shape[-1] == 2:  # the common case (one actor weighing on another), without a sort
+        first_low = points[..., 0] <= points[..., 1]
+        p_lo = np.where(first_low, points[..., 0], points[..., 1])
+        p_hi = np.where(first_low, points[..., 1], points[..., 0])
+        w_lo = np.where(first_low, weights[..., 0], weights[..., 1])
+        total = weights[..., 0] + weights[..., 1]
+        return np.where(w_lo >= 0.5 * total, p_lo, p_hi)
+    order = np.argsort(points, axis=-1, kind="stable")
+    p_sorted = np.take_along_axis(points, order, axis=-1)
+    cum = np.cumsum(np.take_along_axis(weights, order, axis=-1), axis=-1)
+    k = np.argmax(cum >= 0.5 * cum[..., -1:], axis=-1)[..., None]
+    return np.take_along_axis(p_sorted, k, axis=-1)[..., 0]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import kernel
-from .codes import AGREEMENT, ONGOING, OUTCOME_NAMES, WALKOUT  # noqa: F401  (re-exported)
+from .codes import AGREEMENT, ONGOING, OUTCOME_NAMES, STRATEGY_PARAMS, WALKOUT  # noqa: F401  (re-exported)
 from .layout import Layout
 from .params import RunParams
 from .preferences import utilities
@@ -40,7 +40,13 @@ KernelRules = namedtuple("KernelRules", [
     "strategy",  # (A,) strategy code
     "reacts",  # (A,) bool: its strategy reads the others' concessions (classifier "reacts_to_others")
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
-    "linkage", "window", "joint", "belief_update", "member", "signs", "live",
+    "linkage", "joint", "belief_update", "member", "signs", "live",
+    "every_party",  # bool: every party at the table proposes at every meeting (protocol.proposer = "all")
+    "memory",  # (A,) days of offers over which impatience measures the others' pace
+    "prior_days",  # (A,) weight of the expected pace, in days of observation
+    "days",  # (H,) day of each meeting (days after 17 Dec 2021)
+    "demand_of",  # (C,) each clause's demand
+    "carrier",  # (A, C) the ally whose latest position a proposer tables on the clause, or -1
     "on_table",  # (C,) for the trace's mean position
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
 ])
@@ -56,7 +62,7 @@ class State:
     rounds: np.ndarray  # (R,) rounds played
     walkout_by: np.ndarray  # (R,) actor index or -1
     walkout_rule: np.ndarray  # (R,) rule code or 0
-    blocking_clause: np.ndarray  # (R,) clause index or -1
+    shortfall: np.ndarray  # (R,) walkouts: the demand on which what the walker held fell furthest short, or -1
     agreed: np.ndarray  # (R, C) agreed package (NaN unless agreement)
     locked: np.ndarray  # (R, I) instrument agreed (separate packages)
     locked_values: np.ndarray  # (R, C)
@@ -65,6 +71,7 @@ class State:
     first_from: np.ndarray  # (R, A receiver, A proposer) utility of the proposer's first offer
     best_from: np.ndarray  # (R, A receiver, A proposer) utility of the proposer's best offer
     best_offer_package: np.ndarray  # (R, A, C)
+    last_offer: np.ndarray  # (R, A, C) each party's latest offer (its best package before its first)
     best_offer_history: np.ndarray  # (R, A, H + 1): best_offer before round t, at index t
     offer: np.ndarray  # (R, C) the latest round's package
     offer_utility: np.ndarray  # (R, A) its effective utility to each actor
@@ -85,7 +92,7 @@ def init_state(lay: Layout, p: RunParams) -> State:
         rounds=np.zeros(r, dtype=np.int32),
         walkout_by=np.full(r, -1, dtype=np.int16),
         walkout_rule=np.zeros(r, dtype=np.int8),
-        blocking_clause=np.full(r, -1, dtype=np.int16),
+        shortfall=np.full(r, -1, dtype=np.int16),
         agreed=np.full((r, c), np.nan),
         locked=np.zeros((r, i), dtype=bool),
         locked_values=np.zeros((r, c)),
@@ -94,6 +101,7 @@ def init_state(lay: Layout, p: RunParams) -> State:
         first_from=np.full((r, a, a), -np.inf),
         best_from=np.full((r, a, a), -np.inf),
         best_offer_package=np.zeros((r, a, c)),
+        last_offer=np.zeros((r, a, c)),
         best_offer_history=np.full((r, a, lay.horizon + 1), -np.inf),
         offer=np.zeros((r, c)),
         offer_utility=np.full((r, a), np.nan),
@@ -126,8 +134,11 @@ def kernel_rules(lay: Layout) -> KernelRules:
             rotation=_c_order(lay.rotation, i64), recognition_cum=_c_order(cum, float),
             recognition_ids=_c_order(ids, i64), strategy=_c_order([st.code for st in lay.strategies], i64),
             reacts=_c_order([st.classifier["reacts_to_others"] for st in lay.strategies], bool),
-            rules=rules, linkage=_c_order(lay.linkage, bool), window=_c_order(lay.window, i64),
-            joint=bool(lay.joint), belief_update=float(lay.belief_update), member=_c_order(lay.member, bool),
+            rules=rules, linkage=_c_order(lay.linkage, bool), memory=_c_order(lay.memory, float),
+            prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
+            demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),
+            joint=bool(lay.joint), every_party=bool(lay.scenario.protocol.proposer == "all"),
+            belief_update=float(lay.belief_update), member=_c_order(lay.member, bool),
             signs=_c_order(lay.signs, bool), live=_c_order(lay.live, bool),
             on_table=_c_order([lay.scenario.on_table(c) for c in lay.clauses], bool),
             pairs=_c_order(np.argwhere(lay.belief_pairs), i64),
@@ -135,13 +146,17 @@ def kernel_rules(lay: Layout) -> KernelRules:
     return _RULES[lay]
 
 
-KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)])
+# RunParams' fields, plus each actor's strategy parameters as one row per actor
+# (codes.STRATEGY_PARAMS): the strategy functions read their parameters from that row.
+KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)] + ["strategy_params"])
 
 
 def kernel_params(p: RunParams) -> KernelParams:
     """The run parameters as the kernel reads them.  C order throughout: each memory layout
     would be a separate compilation."""
-    return KernelParams(**{f.name: _c_order(getattr(p, f.name)) for f in fields(p)})
+    theta = np.stack([getattr(p, name) for name in STRATEGY_PARAMS], axis=-1)  # (R, A, K)
+    return KernelParams(**{f.name: _c_order(getattr(p, f.name)) for f in fields(p)},
+                        strategy_params=_c_order(theta, float))
 
 
 def _c_order(a, dtype=None) -> np.ndarray:
@@ -174,9 +189,14 @@ def play_round(lay: Layout, p: RunParams, s: State) -> None:
 
 
 def final_utilities(lay: Layout, p: RunParams, s: State) -> np.ndarray:
-    """(R, A): utility of the agreed package, or the outside option when talks ended without one
-    (walkout or still going at the horizon: the value of no deal at that round)."""
+    """(R, A): what each actor ends with.  Agreement: its utility of the agreed package.  Its own
+    walkout: its outside option on the last meeting's day.  Another's walkout: its breakdown
+    value (its outside option then, unless the scenario gives one).  Still talking at the
+    horizon: the status quo, its utility of the package at 0 (docs/model.md, 3.7)."""
     agreed = s.outcome == AGREEMENT
     u = utilities(np.where(agreed[:, None], s.agreed, 0.0), p.ideal, p.salience, lay.mixing)
-    no_deal = np.clip(p.outside_option + p.outside_option_growth * s.rounds[:, None], 0.0, 1.0)
-    return np.where(agreed[:, None], u, no_deal)
+    last_day = lay.days[np.maximum(s.rounds, 1) - 1][:, None]
+    own = p.reservation(last_day)
+    walker = s.walkout_by[:, None] == np.arange(lay.n_actors)[None, :]
+    after_walkout = np.where(walker, own, np.where(np.isnan(p.breakdown), own, p.breakdown))
+    return np.where(agreed[:, None], u, np.where((s.outcome == WALKOUT)[:, None], after_walkout, p.status_quo))

@@ -9,6 +9,7 @@ from .protocol import OUTCOME_NAMES
 from .walkout import RULE_NAMES
 
 OUTCOMES = tuple(OUTCOME_NAMES[k] for k in sorted(OUTCOME_NAMES))
+MAX_SEED = 2**63 - 1  # the seed column is int64 (Parquet has no unsigned 64-bit logical type everywhere)
 
 
 def _names(codes: np.ndarray, names: tuple[str, ...] | dict[int, str]) -> np.ndarray:
@@ -19,20 +20,22 @@ def _names(codes: np.ndarray, names: tuple[str, ...] | dict[int, str]) -> np.nda
 
 
 def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
-    """run, seed (the root seed: (seed, run) identifies a run), scenario, outcome, rounds, days, walkout_by, walkout_rule, blocking_clause,
+    """run, seed (the root seed: (seed, run) identifies a run), scenario, outcome, rounds, days, walkout_by, walkout_rule, shortfall,
     value.<clause> (agreed value, NaN without agreement), utility.<actor> (final utility), and
     the run's draws that condition the answer most: outside_option.<actor>, deadline.<actor>."""
     lay = b.layout
+    if not 0 <= b.root_seed <= MAX_SEED:
+        raise ValueError(f"seed {b.root_seed} outside [0, 2**63-1]")
     cols: dict[str, np.ndarray] = {
         "run": b.run.astype(np.int64),
         "seed": np.full(len(b), b.root_seed, dtype=np.int64),
         "scenario": np.full(len(b), scenario_name, dtype=object),
         "outcome": _names(b.outcome, OUTCOMES),
         "rounds": b.rounds.astype(np.int32),
-        "days": b.rounds * lay.round_days,
+        "days": lay.days[np.maximum(b.rounds, 1) - 1],  # the day of the last meeting held
         "walkout_by": _names(b.walkout_by, lay.actors),
         "walkout_rule": _names(b.walkout_rule, RULE_NAMES),
-        "blocking_clause": _names(b.blocking_clause, lay.clauses),
+        "shortfall": _names(b.shortfall, lay.demands),
     }
     for j, c in enumerate(lay.clauses):
         cols[f"value.{c}"] = b.agreed[:, j]
@@ -41,5 +44,5 @@ def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
     for j, a in enumerate(lay.actors):
         if lay.required[j]:
             cols[f"outside_option.{a}"] = b.outside_option[:, j]
-            cols[f"deadline.{a}"] = b.deadline[:, j]
+            cols[f"deadline_days.{a}"] = b.deadline[:, j]
     return cols

@@ -33,6 +33,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 CATALOGUE = "sources.toml"  # the source catalogue, beside the scenarios (docs/sources.md in words)
 MAX_FILE_BYTES = 1 << 20
 MAX_EXTENDS = 16
+MAX_DEPTH = 8  # tables and arrays inside each other: the schema's deepest key is 7 levels down
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (schema.MAX_NAME - 1))
 SOURCE_PATTERN = re.compile(r"(record|literature|elicitation|judgement) \[([a-z0-9][a-z0-9-]*(?:, ?[a-z0-9][a-z0-9-]*)*)\]: \S")
@@ -60,6 +61,13 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Demand:
+    id: str
+    name: str
+    clauses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Instrument:
     id: str
     name: str
@@ -81,7 +89,7 @@ class Agenda:
 @dataclass(frozen=True)
 class ClausePref:
     ideal: Param
-    salience: Param
+    salience: Param | None  # None: a demand salience of the actor covers the clause
     above: Param | None = None  # values above this are never acceptable
     below: Param | None = None  # values below this are never acceptable
 
@@ -102,15 +110,20 @@ class Actor:
     outside_option: Param
     outside_option_growth: Param
     patience: Param
-    deadline: Param
+    deadline_days: Param
     strategy: Strategy
     offer: str
     walkout: tuple[str, ...]
-    window: int
+    pace_memory_days: float
+    pace_prior: Param
+    pace_prior_days: float
+    side: str  # allies share a side (default: the actor's own id)
+    breakdown: Param | None  # utility when another party walks out; None: its outside option then
     belief_noise: Param
     bloc: str | None = None
     consent_clauses: tuple[str, ...] = ()
     weighs_on: tuple[tuple[str, float], ...] = ()
+    demand_saliences: tuple[tuple[str, Param], ...] = ()  # shared equally by the demand's clauses
     capability: float = 1.0  # weight in the Bueno de Mesquita baseline forecast (capability x salience)
 
     def pref(self, clause_id: str) -> ClausePref | None:
@@ -120,12 +133,14 @@ class Actor:
 @dataclass(frozen=True)
 class Protocol:
     round_days: float
-    horizon: int
+    horizon_days: float
+    horizon: int  # meetings: on days 0, round_days, 2 round_days, ... up to horizon_days
     proposer: str
     order: tuple[str, ...]
     recognition: tuple[tuple[str, float], ...]
     package: str
     belief_update: float
+    unsigned: str = "allies"
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class Scenario:
     instruments: tuple[Instrument, ...]
     agenda: Agenda
     actors: tuple[Actor, ...]
+    demands: tuple[Demand, ...] = ()  # every clause in exactly one: declared ones, then one per remaining clause
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     resolved: str = field(default="", compare=False, repr=False)  # merged document, JSON
     provenance: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (number's key, class)
@@ -207,12 +223,27 @@ def load_scenario(path: str | Path, roots: tuple[Path, ...] = ()) -> Scenario:
     `extends` may reach (by default the file's own folder tree and the shipped scenarios/)."""
     path = Path(path)
     chain = _read_chain(path, tuple(Path(r).resolve() for r in roots))
-    doc, origin, provenance = _merge_chain(chain)
+    doc, origin, provenance, removed = _merge_chain(chain)
     digest = hashlib.sha256()
     for f in chain:
         digest.update(f.sha256.encode())
     catalogue = _catalogue(path)
-    return _Builder(path, doc, origin, catalogue).build(digest.hexdigest(), provenance)
+    return _Builder(path, doc, origin, catalogue, removed).build(digest.hexdigest(), provenance)
+
+
+def scenario_from_document(doc: dict, label: str) -> Scenario:
+    """A scenario from a merged document (as a results file stores it), checked like a file.
+    Its source ids were checked when it was first loaded, against catalogues that may not be
+    here now, so they are not checked again."""
+    if not isinstance(doc, dict):
+        raise ScenarioError(label, "", f"the stored scenario is not a table, got {_type(doc)}")
+    f = _File(Path(label), doc, "", (), {})
+    _Checker(f).check()
+    if "extends" in doc or "remove" in doc:
+        raise ScenarioError(label, "extends", "a stored scenario is already merged; it cannot extend another")
+    origin = {k: label for k in _key_paths(doc)}
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return _Builder(f.path, doc, origin, frozenset()).build(digest, f.provenance)
 
 
 @dataclass
@@ -281,29 +312,54 @@ def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
 def _parse(path: Path, data: bytes, via: tuple[str, ...]) -> dict:
     where = f"{path} (via {' -> '.join(via)})" if via else str(path)
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(where, "", "not valid TOML (the file is not UTF-8 text)") from None
     except RecursionError:
-        raise ScenarioError(where, "", "not valid TOML for a scenario: values nested too deeply") from None
+        raise ScenarioError(where, "", f"values nested more deeply than a scenario allows (at most {MAX_DEPTH} levels "
+                            "of tables and arrays)") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: e.g. an integer of over 4,300 digits
         raise ScenarioError(where, "", f"not valid TOML ({exc})") from None
+    _check_depth(where, doc)
+    return doc
 
 
-def _merge_chain(chain: list[_File]) -> tuple[dict, dict[tuple, Path], dict[tuple, tuple[str, str]]]:
-    """Merge from the last base up to the first file: `remove`, then tables key by key."""
+def _check_depth(where: str, doc: dict) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before anything walks the document recursively."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(where, "", f"values nested more deeply than a scenario allows (at most {MAX_DEPTH} "
+                                "levels of tables and arrays)")
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
+
+
+def _merge_chain(chain: list[_File]) -> tuple[dict, dict[tuple, str], dict[tuple, tuple[str, str]], dict[tuple, str]]:
+    """Merge from the last base up to the first file: `remove`, then tables key by key.
+    Returns the document, which file (label) set each key, each number's provenance, and
+    which file removed each removed key (a removal can leave a required key missing)."""
     doc: dict = {}
-    origin: dict[tuple, Path] = {}
+    origin: dict[tuple, str] = {}
     provenance: dict[tuple, tuple[str, str]] = {}
+    removed: dict[tuple, str] = {}
     for f in reversed(chain):
         own = {k: v for k, v in f.doc.items() if k not in ("extends", "remove")}
         for dotted in f.doc.get("remove", []):
             _remove(f, doc, dotted, (origin, provenance))
+            removed[_split_dotted(dotted)] = f.label
         doc = _merge(doc, own, ())
         for key in _key_paths(own):
-            origin[key] = f.path
+            origin[key] = f.label
         provenance.update(f.provenance)
-    return doc, origin, provenance
+    if removed:  # what a removal left (half a distribution, say) is checked again, blamed on the remover
+        try:
+            _Checker(_File(chain[0].path, doc, "", (), {})).check()
+        except ScenarioError as exc:
+            raise ScenarioError(next(iter(removed.values())), "remove", f"leaves the scenario broken: {exc.key}: "
+                                f"{str(exc).split(': ', 2)[-1]}") from None
+    return doc, origin, provenance, removed
 
 
 def _split_dotted(text: str) -> tuple[str, ...] | None:
@@ -455,6 +511,9 @@ class _Checker:
                         raise self.err(key, f"{fld.ids} ids are 1-64 letters, digits, '.', '_' or '-', "
                                        "starting with a letter or digit")
                 if fld is None:
+                    renamed = schema.RENAMED.get(f"{pattern}.{k}" if pattern else k)
+                    if renamed:
+                        raise self.err(key, f"this key was renamed: use {renamed}")
                     raise self.err(key, suggest(k, [x for x in kids if x != "*"]))
                 if fld.kind == "table":
                     if not isinstance(v, dict):
@@ -613,14 +672,20 @@ class _Builder:
     """Turns the merged, checked document into a Scenario; checks what spans tables (ids,
     red lines against ideals, who sits at the table), naming the file that set the key."""
 
-    def __init__(self, path: Path, doc: dict, origin: dict[tuple, Path], catalogue: frozenset[str]):
+    def __init__(self, path: Path, doc: dict, origin: dict[tuple, str], catalogue: frozenset[str],
+                 removed: dict[tuple, str] | None = None):
         self.path, self.doc, self.origin, self.catalogue = path, doc, origin, catalogue
+        self.removed = removed or {}
 
     def err(self, key: tuple, message: str) -> ScenarioError:
+        for cut in range(len(key), 0, -1):  # a key a `remove` dropped: blame the file that removed it
+            if key[:cut] in self.removed:
+                return ScenarioError(self.removed[key[:cut]], display(key),
+                                     f"{message} (its `remove` dropped {display(key[:cut])})")
         probe = key
         while probe and probe not in self.origin:
             probe = probe[:-1]
-        return ScenarioError(self.origin.get(probe, self.path), display(key), message)
+        return ScenarioError(self.origin.get(probe, str(self.path)), display(key), message)
 
     def get(self, table: dict, key: tuple, pattern: str) -> Any:
         """The value at `key` (its last part in `table`), or the schema's default."""
@@ -677,7 +742,8 @@ class _Builder:
         for c in clauses:
             self.ids(list(c.instruments), ("clauses", c.id, "instruments"), tuple(i.id for i in instruments), "instrument")
         agenda = self.build_agenda(clause_ids)
-        actors = tuple(self.build_actor(a, clause_ids, actor_ids) for a in actor_ids)
+        demands = self.build_demands(clause_ids)
+        actors = tuple(self.build_actor(a, clause_ids, actor_ids, demands) for a in actor_ids)
         protocol = self.build_protocol(actor_ids)
         scenario = Scenario(
             name=str(meta.get("name", self.path.stem)),
@@ -689,8 +755,9 @@ class _Builder:
             instruments=instruments,
             agenda=agenda,
             actors=actors,
+            demands=demands,
             sources=tuple((display(k[:-1]), v) for k, v in sorted(self._sources().items())),
-            resolved=json.dumps(self.doc, sort_keys=True),
+            resolved=json.dumps(self.doc),  # in file order: the order of actors and clauses is the model's
             provenance=tuple(sorted((display(k), cls) for k, (cls, _) in provenance.items())),
         )
         if not scenario.required_parties():
@@ -712,7 +779,8 @@ class _Builder:
     def check_across_actors(self, sc: Scenario) -> None:
         required = sc.required_parties()
         for a in sc.actors:
-            if a.id in required and not any(p.salience.support()[1] > 0 for _, p in a.prefs):
+            cares = [p.salience for _, p in a.prefs if p.salience is not None] + [s for _, s in a.demand_saliences]
+            if a.id in required and not any(s.support()[1] > 0 for s in cares):
                 raise self.err(("actors", a.id, "clauses"), "an actor at the table must care about some clause "
                                "(every salience is 0)")
         for target in sc.actor_ids:
@@ -767,6 +835,23 @@ class _Builder:
             caps.append((cid, float(v)))
         return Agenda(frozenset(off), tuple(caps))
 
+    def build_demands(self, clause_ids: tuple[str, ...]) -> tuple[Demand, ...]:
+        out, taken = [], {}
+        for did, d in self.doc.get("demands", {}).items():
+            key = ("demands", did, "clauses")
+            clauses = self.ids(self.get(d, key, "demands.*.clauses"), key, clause_ids, "clause")
+            if not clauses:
+                raise self.err(key, "a demand needs at least one clause")
+            for c in clauses:
+                if c in taken:
+                    raise self.err(key, f"clause {c!r} is already in demand {taken[c]!r}; a clause belongs to at most one")
+                taken[c] = did
+            out.append(Demand(did, d.get("name", did), clauses))
+        clash = sorted(set(self.doc.get("demands", {})) & (set(clause_ids) - set(taken)))
+        if clash:
+            raise self.err(("demands", clash[0]), "a demand may not share its id with a clause outside it")
+        return tuple(out) + tuple(Demand(c, c, (c,)) for c in clause_ids if c not in taken)
+
     def build_protocol(self, actor_ids: tuple[str, ...]) -> Protocol:
         pr = self.get(self.doc, ("protocol",), "protocol")
         key = ("protocol",)
@@ -779,19 +864,36 @@ class _Builder:
             raise self.err(key + ("recognition",), "weights apply only with proposer = \"random\"")
         for a in rec:
             self.ids([a], key + ("recognition", a), actor_ids, "actor")
+        round_days = float(self.get(pr, key + ("round_days",), "protocol.round_days"))
+        horizon_days = float(self.get(pr, key + ("horizon_days",), "protocol.horizon_days"))
+        rounds = int(math.floor(horizon_days / round_days + 1e-9)) + 1  # meetings on days 0, round_days, ...
+        if rounds > 10_000:
+            raise self.err(key + ("horizon_days",), f"{rounds:,} meetings ({horizon_days:g} days at {round_days:g} days "
+                           "apart); allowed: at most 10,000")
         return Protocol(
-            round_days=float(self.get(pr, key + ("round_days",), "protocol.round_days")),
-            horizon=int(self.get(pr, key + ("horizon",), "protocol.horizon")),
+            round_days=round_days,
+            horizon_days=horizon_days,
+            horizon=rounds,
             proposer=proposer,
             order=order,
             recognition=tuple((a, float(w)) for a, w in rec.items()),
             package=self.get(pr, key + ("package",), "protocol.package"),
+            unsigned=self.get(pr, key + ("unsigned",), "protocol.unsigned"),
             belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
         )
 
-    def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...]) -> Actor:
+    def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...],
+                    demands: tuple[Demand, ...]) -> Actor:
         a = self.doc["actors"][aid]
         key = ("actors", aid)
+        by_id = {d.id: d for d in demands}
+        demand_saliences = []
+        covered: set[str] = set()
+        for did in a.get("demands", {}):
+            dk = key + ("demands", did)
+            self.ids([did], dk, tuple(by_id), "demand")
+            demand_saliences.append((did, self.param(a["demands"][did], dk + ("salience",), "actors.*.demands.*.salience")))
+            covered |= set(by_id[did].clauses)
         strat = a.get("strategy", {})
         sk = key + ("strategy",)
         kind = self.get(strat, sk + ("kind",), "actors.*.strategy.kind")
@@ -804,7 +906,7 @@ class _Builder:
                 continue
             self.ids([other], key + ("weighs_on", other), tuple(i for i in actor_ids if i != aid), "actor")
             weighs.append((other, float(x)))
-        prefs = tuple((cid, self.build_pref(p, key + ("clauses", cid), cid, clause_ids))
+        prefs = tuple((cid, self.build_pref(p, key + ("clauses", cid), cid, clause_ids, cid in covered))
                       for cid, p in a.get("clauses", {}).items())
         bloc = a.get("bloc")
         if bloc is not None and bloc in actor_ids:
@@ -818,10 +920,13 @@ class _Builder:
             strategy=strategy,
             offer=self.get(a, key + ("offer",), "actors.*.offer"),
             walkout=tuple(self.get(a, key + ("walkout",), "actors.*.walkout")),
-            window=int(self.get(a, key + ("window",), "actors.*.window")),
+            pace_memory_days=float(self.get(a, key + ("pace_memory_days",), "actors.*.pace_memory_days")),
+            pace_prior_days=float(self.get(a, key + ("pace_prior_days",), "actors.*.pace_prior_days")),
+            side=a.get("side", aid),
             bloc=bloc,
             consent_clauses=self.ids(a.get("consent_clauses", []), key + ("consent_clauses",), clause_ids, "clause"),
             weighs_on=tuple(weighs),
+            demand_saliences=tuple(demand_saliences),
             capability=float(self.get(a, key + ("capability",), "actors.*.capability")),
             **actor,
         )
@@ -837,10 +942,16 @@ class _Builder:
                 raise self.err(key + (f.key,), f"the {kind} strategy does not use {f.key}; "
                                f"its parameters: {', '.join(own) or 'none'}")
 
-    def build_pref(self, p: dict, key: tuple, cid: str, clause_ids: tuple[str, ...]) -> ClausePref:
+    def build_pref(self, p: dict, key: tuple, cid: str, clause_ids: tuple[str, ...], covered: bool) -> ClausePref:
         self.ids([cid], key, clause_ids, "clause")
         ideal = self.param(p, key + ("ideal",), "actors.*.clauses.*.ideal")
         salience = self.param(p, key + ("salience",), "actors.*.clauses.*.salience")
+        if covered and salience is not None:
+            raise self.err(key + ("salience",), "a demand salience of this actor already covers this clause; "
+                           "give the salience per demand or per clause, not both")
+        if not covered and salience is None:
+            raise self.err(key + ("salience",), "required key is missing (or give this actor a salience for a "
+                           "demand that holds the clause)")
         rl = p.get("red_line", {})
         rk = key + ("red_line",)
         above = self.param(rl, rk + ("above",), "actors.*.clauses.*.red_line.above")

@@ -86,17 +86,22 @@ FIELDS: tuple[Field, ...] = (
     Field("meta.description", "text", "one line on what the scenario changes"),
     Field("meta.source", "source", SOURCE_DOC),
     Field("protocol", "table", "how the talks run", default=REQUIRED),
-    Field("protocol.round_days", "number", "days between two rounds (meetings)", "days", REQUIRED, 1e-3, 3650),
-    Field("protocol.horizon", "integer", "rounds played at most before the talks count as still going", "rounds",
-          REQUIRED, 1, 10_000),
-    Field("protocol.proposer", "choice", "who proposes: in turn (`order`) or drawn each round with `recognition` weights",
-          default="rotation", choices=("rotation", "random")),
+    Field("protocol.round_days", "number", "days between two rounds (meetings); every other time quantity is in "
+          "calendar time, so this only says how often the parties meet", "days", REQUIRED, 1e-3, 3650),
+    Field("protocol.horizon_days", "number", "day (after 17 Dec 2021) after which talks still going count as ongoing",
+          "days", REQUIRED, 1, 36_500),
+    Field("protocol.proposer", "choice", "who proposes at a meeting: one party, in turn (`order`) or drawn with "
+          "`recognition` weights; or all: every party at the table, in `order`, until one package is agreed",
+          default="rotation", choices=("rotation", "random", "all")),
     Field("protocol.order", "ids", "proposing order; parties at the table that it omits follow in scenario order",
           ids="actor"),
     Field("protocol.recognition", "weights", "relative chance of proposing, with proposer = \"random\" (default equal)",
           low=0.0, high=1e9, ids="actor"),
     Field("protocol.package", "choice", "joint: one package for everything; separate: each instrument agreed on its own",
           default="joint", choices=("joint", "separate")),
+    Field("protocol.unsigned", "choice", "how a party proposes clauses of an instrument it does not sign: allies = "
+          "it tables its allies' latest position on them (parties with the same `side`); own = its own view",
+          default="allies", choices=("allies", "own")),
     Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",
           "share", 0.5, 0.0, 1.0),
     Field("protocol.source", "source", SOURCE_DOC, default=REQUIRED),
@@ -114,6 +119,13 @@ FIELDS: tuple[Field, ...] = (
     Field("clauses.*.reply", "text", "the written reply of January 2022 on it"),
     Field("clauses.*.scale", "scale", "what positions between 0 and 1 mean"),
     Field("clauses.*.source", "source", SOURCE_DOC),
+    Field("demands", "table", "named demands: clauses that express one demand (in one or both drafts); a clause "
+          "in no demand is a demand of its own"),
+    Field("demands.*", "table", "one demand", ids="demand"),
+    Field("demands.*.name", "text", "what it asks, in a few words"),
+    Field("demands.*.clauses", "ids", "its clauses (each clause belongs to at most one demand)", default=REQUIRED,
+          ids="clause"),
+    Field("demands.*.source", "source", SOURCE_DOC),
     Field("agenda", "table", "what is on the table"),
     Field("agenda.off", "ids", "clauses held at 0 (status quo) in every package", ids="clause"),
     Field("agenda.caps", "weights", "highest value a clause may take in any package", "position", low=0.0, high=1.0,
@@ -122,14 +134,18 @@ FIELDS: tuple[Field, ...] = (
     Field("actors", "table", "the parties", default=REQUIRED),
     Field("actors.*", "table", "one party", ids="actor"),
     Field("actors.*.name", "text", "its full name"),
+    Field("actors.*.side", "name", "its side (default: its own id); allies coordinate what they table on instruments "
+          "they do not sign"),
     Field("actors.*.bloc", "name", "consensus bloc it is a group of (an instrument signed by the bloc needs every group)"),
     Field("actors.*.outside_option", "drawn", "utility of walking out (its best alternative) at round 0", "utility",
           REQUIRED, 0.0, 1.0),
-    Field("actors.*.outside_option_growth", "drawn", "change of the outside option per round", "utility per round",
+    Field("actors.*.breakdown", "drawn", "its utility when another party walks out (default: its outside option "
+          "then)", "utility", None, 0.0, 1.0),
+    Field("actors.*.outside_option_growth", "drawn", "change of the outside option per week", "utility per 7 days",
           0.0, -1.0, 1.0),
-    Field("actors.*.patience", "drawn", "discount factor per round", "factor per round", 1.0, 1e-6, 1.0),
-    Field("actors.*.deadline", "drawn", "round by which it wants a result (concession curves reach their end)",
-          "rounds", REQUIRED, 1.0, 10_000.0),
+    Field("actors.*.patience", "drawn", "discount factor per week", "factor per 7 days", 1.0, 1e-6, 1.0),
+    Field("actors.*.deadline_days", "drawn", "day (after 17 Dec 2021) by which it wants a result: its concession "
+          "curve reaches its end", "days", REQUIRED, 1.0, 36_500.0),
     Field("actors.*.strategy", "table", "how it concedes"),
     Field("actors.*.strategy.kind", "choice", "concession strategy (sim/strategies.py)", default="time_dependent"),
     Field("actors.*.strategy.beta", "drawn", "time_dependent: curve shape (< 1 Boulware, 1 linear, > 1 Conceder)", "",
@@ -143,8 +159,13 @@ FIELDS: tuple[Field, ...] = (
           default="linkage", choices=("linkage", "uniform")),
     Field("actors.*.walkout", "choices", "walkout rules it checks, in order (sim/walkout.py)",
           default=("outside_option",)),
-    Field("actors.*.window", "integer", "rounds over which the impatience rule measures the others' pace", "rounds",
-          3, 1, 1000),
+    Field("actors.*.pace_memory_days", "number", "impatience rule: days of offers over which it measures the others' "
+          "recent pace of concession: two to six weeks (at least two meetings at the weekly pace, and no longer "
+          "than the six weeks the written replies took)", "days", 21.0, 14.0, 42.0),
+    Field("actors.*.pace_prior", "drawn", "impatience rule: the pace of concession toward it that it expects before "
+          "seeing any (gain in the utility it is offered)", "utility per 7 days", 0.0, 0.0, 1.0),
+    Field("actors.*.pace_prior_days", "number", "impatience rule: weight of that expectation, as days of observed "
+          "offers", "days", 14.0, 0.0, 3650.0),
     Field("actors.*.belief_noise", "drawn", "sd of its initial errors about the others' positions (log-sd for saliences)",
           "position", 0.0, 0.0, 1.0),
     Field("actors.*.consent_clauses", "ids", "clauses on which it holds a veto (it must accept any instrument with one "
@@ -156,8 +177,8 @@ FIELDS: tuple[Field, ...] = (
     Field("actors.*.clauses", "table", "its preferences, clause by clause"),
     Field("actors.*.clauses.*", "table", "its preference on one clause", ids="clause"),
     Field("actors.*.clauses.*.ideal", "drawn", "its ideal position", "position", REQUIRED, 0.0, 1.0),
-    Field("actors.*.clauses.*.salience", "drawn", "how much it cares (normalised to sum to 1 over its clauses)", "weight",
-          REQUIRED, 0.0, 100.0),
+    Field("actors.*.clauses.*.salience", "drawn", "how much it cares (normalised to sum to 1 over its clauses); "
+          "required unless a demand salience covers the clause", "weight", None, 0.0, 100.0),
     Field("actors.*.clauses.*.red_line", "table", "positions it never accepts"),
     Field("actors.*.clauses.*.red_line.above", "drawn", "values above this are never acceptable", "position",
           None, 0.0, 1.0),
@@ -165,9 +186,21 @@ FIELDS: tuple[Field, ...] = (
           None, 0.0, 1.0),
     Field("actors.*.clauses.*.red_line.source", "source", SOURCE_DOC),
     Field("actors.*.clauses.*.source", "source", SOURCE_DOC),
+    Field("actors.*.demands", "table", "its saliences set per demand instead of per clause"),
+    Field("actors.*.demands.*", "table", "its salience of one demand", ids="demand"),
+    Field("actors.*.demands.*.salience", "drawn", "how much it cares about the demand; each of the demand's clauses "
+          "gets an equal share (the actor still states its ideal and red lines per clause)", "weight",
+          REQUIRED, 0.0, 100.0),
+    Field("actors.*.demands.*.source", "source", SOURCE_DOC),
 )
 
 BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
+# Keys that changed meaning: a file still using one is told what replaced it.
+RENAMED = {
+    "protocol.horizon": "protocol.horizon_days (calendar days after 17 Dec 2021, no longer rounds)",
+    "actors.*.deadline": "deadline_days (calendar days after 17 Dec 2021, no longer rounds)",
+    "actors.*.window": "pace_memory_days (calendar days, no longer rounds)",
+}
 LIVE_CHOICES = {"actors.*.strategy.kind": _strategy_kinds, "actors.*.walkout": _walkout_rules}
 
 

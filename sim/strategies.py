@@ -1,4 +1,4 @@
-"""Concession strategies: how much utility an actor still asks for at round t.
+"""Concession strategies: how much utility an actor still asks for on a meeting day.
 
 A strategy maps what one actor knows (an `ActorView`, arrays over runs) to its aspiration
 level: the utility it demands of any package it proposes or accepts.  The aspiration never
@@ -6,9 +6,10 @@ falls below the reservation value (the outside option at t) and starts at most a
 utility the agenda allows.  How the aspiration is turned into a concrete package (issue
 linkage or uniform concession) is `kernel._build_offer`.
 
-The formulas themselves are compiled once, in `kernel.py`, which is what the simulation runs;
-the classes here apply them to arrays (for tests and for use on their own) and carry each
-strategy's name, code and classifier.  Numba is imported only when a strategy is evaluated,
+The formulas themselves are compiled once, in `kernel.py` (one function per strategy, of the
+actor's situation and its parameter row, reached through `kernel.aspiration` by the class's
+`code`), which is what the simulation runs; the classes here apply them to arrays (for tests
+and for use on their own) and carry each strategy's name, code and classifier.  Numba is imported only when a strategy is evaluated,
 so that validating a scenario stays fast.
 """
 
@@ -19,25 +20,29 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from .codes import RESPONSIVE, TIME_DEPENDENT
+from .codes import RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT
 
 
 @dataclass(frozen=True)
 class ActorView:
-    """One actor's side of every run at round t (all arrays shaped (R,))."""
+    """One actor's side of every run on a meeting day (arrays shaped (R,); the compiled
+    kernel.Look plus its strategy parameters).  Time is in days after 17 Dec 2021."""
 
-    t: int
+    day: float
     best_possible: np.ndarray  # utility of its best package on the agenda
-    reservation: np.ndarray  # outside option at t
-    deadline: np.ndarray  # rounds
+    reservation: np.ndarray  # outside option that day
+    deadline: np.ndarray  # days
+    patience: np.ndarray  # discount factor per 7 days
+    held: np.ndarray  # what it has by staying: the best of the status quo and any offer it could sign now
+    held_earlier: np.ndarray  # the same `span` days earlier (the status quo before the talks)
+    span: np.ndarray  # days between the two, up to its pace memory
+    elapsed: np.ndarray  # days since the first meeting
+    pace_prior: np.ndarray  # the pace it expects before seeing any, utility per 7 days
+    prior_days: np.ndarray  # weight of that expectation, in days of observation
+    conceded_to_me: np.ndarray  # largest rise, first to best offer, of any single other party (0 if none)
     beta: np.ndarray
     kappa: np.ndarray
     gamma: np.ndarray
-    patience: np.ndarray  # discount factor per round
-    best_offer: np.ndarray  # best utility among others' offers so far (-inf if none)
-    conceded_to_me: np.ndarray  # largest rise, first to best offer, of any single other party (0 if none)
-    best_offer_earlier: np.ndarray  # best_offer `window` rounds ago (-inf if none)
-    window: int
 
 
 def faratin_alpha(t, deadline, beta, kappa) -> np.ndarray:
@@ -51,17 +56,29 @@ def faratin_alpha(t, deadline, beta, kappa) -> np.ndarray:
     return kernel.elementwise(kernel.faratin_alpha, float, t, np.asarray(deadline, dtype=float), beta, kappa)
 
 
-def _aspirations(code: int, view: ActorView) -> np.ndarray:
+def look_arrays(view: ActorView) -> list:
+    """The view's fields that make the kernel's `Look` (one actor's situation), in its order."""
     from . import kernel
 
-    return kernel.elementwise(
-        kernel.aspiration, float, code, view.t, view.best_possible, view.reservation, view.deadline, view.beta, view.kappa,
-        view.gamma, view.conceded_to_me)
+    return [getattr(view, name) for name in kernel.Look._fields]
+
+
+def _aspirations(code: int, view: ActorView) -> np.ndarray:
+    """The kernel's strategy dispatch, elementwise: each element's Look and parameter row
+    (the view's fields named in codes.STRATEGY_PARAMS, in that order)."""
+    from . import kernel
+
+    n = len(kernel.Look._fields)
+
+    def one(*v):
+        return kernel.aspiration(code, kernel.Look(*v[:n]), np.array(v[n:], dtype=float))
+
+    return kernel.elementwise(one, float, *look_arrays(view), *(getattr(view, k) for k in STRATEGY_PARAMS))
 
 
 class Strategy(Protocol):
     name: ClassVar[str]
-    code: ClassVar[int]  # the kernel's branch for it (codes.py)
+    code: ClassVar[int]  # its branch in kernel.aspiration (codes.py)
     classifier: ClassVar[dict]
 
     def aspiration(self, view: ActorView) -> np.ndarray: ...

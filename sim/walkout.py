@@ -1,11 +1,12 @@
 """Walkout rules: when staying at the table is worth less than the outside option.
 
 Each rule looks at one actor's `ActorView` and returns, per run, whether it walks out now.
-No rule makes an actor walk while an offer it has already received beats its outside option
-(it would rather see that offer again than leave).
+No rule makes an actor walk while what it holds (the status quo, or an offer it could sign)
+beats its outside option: it would rather stay.
 
-As with strategies, the rules run compiled in `kernel.py` (`walkout_fires`); the classes here
-apply them to arrays and carry each rule's name and code.
+As with strategies, the rules run compiled in `kernel.py` (one function per rule, of the
+actor's situation, reached through `kernel.walkout_fires` by the class's `code`); the classes
+here apply them to arrays and carry each rule's name and code.
 """
 
 from __future__ import annotations
@@ -15,20 +16,19 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from .codes import IMPATIENCE, OUTSIDE_OPTION
-from .strategies import ActorView
+from .strategies import ActorView, look_arrays
 
 
 def _fires(code: int, view: ActorView) -> np.ndarray:
+    """The kernel's rule dispatch, elementwise over the view's `Look`s."""
     from . import kernel
 
-    return kernel.elementwise(
-        kernel.walkout_fires, bool, code, view.t, view.window, view.best_possible, view.reservation, view.best_offer,
-        view.best_offer_earlier, view.deadline, view.patience)
+    return kernel.elementwise(lambda *v: kernel.walkout_fires(code, kernel.Look(*v)), bool, *look_arrays(view))
 
 
 class WalkoutRule(Protocol):
-    """A rule sees the actor's view after round t - 1, with t rounds played (the kernel does not
-    work out `conceded_to_me` for rules: a rule that needs it must change that)."""
+    """A rule sees the actor's view after the meeting on view.day (the kernel does not work out
+    `conceded_to_me` for rules: a rule that needs it must change that)."""
 
     name: ClassVar[str]
     code: ClassVar[int]
@@ -49,20 +49,23 @@ class OutsideOption:
 
 
 class Impatience:
-    """Walk out when the others concede too slowly to reach the outside option in time.
+    """Walk out when waiting for the others' concessions cannot beat the outside option in time.
 
-    The others' pace r is the rise, per round, of the best utility they have offered me over
-    the last `window` rounds.  Waiting k more rounds is worth patience^k * (b + r k), with b the
-    best offer so far and k up to the rounds left before my deadline (none once it has passed).
-    If the best waiting time is still worth less than the outside option now, I leave.  An actor
-    whose deadline has passed therefore leaves as soon as no received offer beats walking away.
+    What the actor holds by staying, b, is the best of the status quo (what talking gives while
+    it lasts) and any offer it could sign now.  The others' pace r is the rise of b over its
+    pace memory, blended with the pace it expected before seeing any (weighted by the days the
+    talks have run against prior_days).  Waiting k more days is worth delta^k (b + r k), with
+    delta the daily discount factor and k up to its deadline (none once it has passed).  If the
+    best waiting time, capped at its best package, is worth less than the outside option now, it
+    leaves.  Defined in every state: an actor never offered anything it could sign holds the
+    status quo, so one whose status quo beats its outside option never leaves by this rule.
     """
 
     name = "impatience"
     code = IMPATIENCE
 
     def fires(self, view: ActorView) -> np.ndarray:
-        """Never before `window` rounds of offers; else min(best wait value, best_possible) < reservation."""
+        """min(best wait value, best_possible) < reservation, unless b and best_possible both beat it."""
         return _fires(self.code, view)
 
 

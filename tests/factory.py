@@ -25,7 +25,7 @@ def pref(ideal, salience=1.0, above=None, below=None) -> dict:
 
 
 def actor(prefs: dict, outside_option=0.0, deadline=10, kind="time_dependent", **extra) -> dict:
-    a = {"outside_option": outside_option, "deadline": deadline, "strategy": {"kind": kind},
+    a = {"outside_option": outside_option, "deadline_days": 7 * deadline, "strategy": {"kind": kind},
          "source": TEST_SOURCE, "clauses": prefs}
     a.update(extra)
     return a
@@ -35,7 +35,7 @@ def two_party(a_prefs: dict, b_prefs: dict, clauses=("x", "y"), horizon=20, **pr
     """A two-actor, one-instrument scenario document."""
     return {
         "meta": {"name": "toy"},
-        "protocol": {"round_days": 7, "horizon": horizon, "source": TEST_SOURCE, **protocol},
+        "protocol": {"round_days": 7, "horizon_days": 7 * horizon, "source": TEST_SOURCE, **protocol},
         "instruments": {"deal": {"signatories": ["a", "b"]}},
         "clauses": {c: {"instruments": ["deal"]} for c in clauses},
         "actors": {"a": actor(a_prefs), "b": actor(b_prefs)},

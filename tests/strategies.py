@@ -15,7 +15,7 @@ def scenario_docs(draw, max_clauses: int = 4):
     actors = [f"a{i}" for i in range(n_a)]
     doc = {
         "meta": {"name": "random"},
-        "protocol": {"round_days": 7, "horizon": draw(st.integers(1, 25)), "source": "judgement [negsim-calibration]: test",
+        "protocol": {"round_days": 7, "horizon_days": 7 * draw(st.integers(1, 25)), "source": "judgement [negsim-calibration]: test",
                      "proposer": draw(st.sampled_from(["rotation", "random"])),
                      "package": draw(st.sampled_from(["joint", "separate"]))},
         "instruments": {"i0": {"signatories": actors[:2]}, "i1": {"signatories": actors}},

@@ -7,13 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.resultsfile import ResultsFileError, read_metadata, read_runs
+from sim.resultsfile import ResultsFileError, read_metadata, read_runs
 from negsim.cli import main
 from sim.parallel import iter_batches
 from sim.scenario import load_scenario
 from tests.test_cli import SCEN
 
-FIELDS = ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed", "utility")
+FIELDS = ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed", "utility")
 
 
 def _collect(batches):
@@ -70,7 +70,7 @@ def test_truncated_foreign_and_missing_files_are_refused(tmp_path):
 
 
 def test_trace_records_every_round_played(tmp_path):
-    from analysis.resultsfile import read_trace
+    from sim.resultsfile import read_trace
 
     main(["run", str(SCEN / "accession_excluded.toml"), "-n", "500", "--trace", "--out", str(tmp_path), "--quiet"])
     runs, _ = read_runs(tmp_path / "runs.parquet")

@@ -58,7 +58,7 @@ def test_compare_prints_the_answer(tmp_path, capsys):
     assert "difference (B - A)" in text and text.count("pp [") >= 5 and "Answer:" in text
     assert "Under what conditions, in accession_excluded: by russia's outside option" in text
     assert {p.name for p in (tmp_path / "cmp").iterdir()} == {
-        "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "compare.png"}
+        "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "compare.png", "manifest.json"}
 
 
 def test_bad_scenario_leaves_no_output_folder(tmp_path, capsys):

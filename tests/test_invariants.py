@@ -45,7 +45,7 @@ def test_same_seed_same_results_whatever_the_chunking(tmp_path, doc, seed, chunk
     sc = load(tmp_path, doc)
     whole = simulate(sc, 17, root_seed=seed, chunk_size=17)
     parts = simulate(sc, 17, root_seed=seed, chunk_size=chunk)
-    for field in ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "blocking_clause", "agreed", "utility"):
+    for field in ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed", "utility"):
         a = getattr(whole[0], field)
         b = np.concatenate([getattr(p, field) for p in parts])
         assert np.array_equal(a, b, equal_nan=True), field

@@ -1,15 +1,22 @@
 """The compiled kernel against the formulas it implements (docs/model.md, section 3)."""
 
+import inspect
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sim import kernel
+from sim.codes import STRATEGY_PARAMS
 from sim.engine import Compiled, params_for_runs
 from sim.preferences import normalise_salience, utilities
-from sim.protocol import AGREEMENT, ONGOING, init_state, play_round
+from sim.protocol import ONGOING, init_state, kernel_params, play_round
 from sim.scenario import load_scenario
+from sim.strategies import STRATEGIES
+from sim.walkout import WALKOUT_RULES
 
 unit = st.floats(0.0, 1.0)
 
@@ -22,7 +29,7 @@ def test_compiled_utilities_are_the_documented_formula(data, n_a, n_c):
     x = data.draw(arrays(np.float64, n_c, elements=unit))
     mixing = normalise_salience(data.draw(arrays(np.float64, (n_a, n_a), elements=unit)) + np.eye(n_a))
     u = np.empty(n_a)
-    kernel._utilities(mixing, salience, ideal, x, np.empty(n_a), u)
+    kernel._utilities(kernel.Prefs(mixing, salience, ideal), x, np.empty(n_a), u)
     expected = utilities(x[None], ideal[None], salience[None], mixing)[0]  # u_i = sum_k M_ik (1 - loss_k)
     assert np.allclose(u, expected, rtol=0, atol=1e-12)
 
@@ -38,8 +45,12 @@ def test_linkage_order_is_a_stable_sort(keys):
 
 def test_a_proposer_never_offers_less_than_it_asks_for():
     """Fractional knapsack never overspends: the offer is worth at least the proposer's
-    aspiration to it (exactly, without mixing, unless its target costs less)."""
-    comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
+    aspiration to it (exactly, without mixing, unless its target costs less).  With its own view
+    on every clause: a party that tables its allies' positions on an instrument it does not
+    sign (protocol.unsigned = "allies") may be held below its aspiration by them."""
+    from sim.variants import apply
+
+    comp = Compiled.from_scenario(apply(load_scenario("scenarios/base.toml"), {"protocol.unsigned": "own"}))
     lay = comp.layout
     p = params_for_runs(comp, 7, 0, 500)
     s = init_state(lay, p)
@@ -54,4 +65,129 @@ def test_a_proposer_never_offers_less_than_it_asks_for():
         assert (gets[can] >= asks[can] - 1e-9).all()
         checked += can.sum()
     assert checked > 1000
-    assert (s.outcome == AGREEMENT).any()
+
+
+# ---------------------------------------------------------------- bundles and dispatch
+
+def _compiled_functions():
+    """Every compiled function defined in sim/kernel.py, by name."""
+    return {name: obj for name, obj in vars(kernel).items()
+            if hasattr(obj, "py_func") and obj.py_func.__module__ == kernel.__name__}
+
+
+def test_no_compiled_function_takes_more_than_8_parameters():
+    found = _compiled_functions()
+    assert {"play_rounds", "_build_offer", "_setup_run", "_vote_per_instrument", "_walkout", "aspiration",
+            "walkout_fires"} <= set(found)
+    too_many = {name: len(inspect.signature(fn.py_func).parameters) for name, fn in found.items()
+                if len(inspect.signature(fn.py_func).parameters) > 8}
+    assert not too_many
+
+
+def look(day=5.0, best_possible=0.9, reservation=0.3, deadline=10.0, patience=1.0, held=0.0, held_earlier=0.0,
+         span=0.0, elapsed=5.0, pace_prior=0.0, prior_days=0.0, conceded_to_me=0.0):
+    return kernel.Look(float(day), best_possible, reservation, deadline, patience, held, held_earlier, span, elapsed,
+                       pace_prior, prior_days, conceded_to_me)
+
+
+def row(beta=1.0, kappa=0.0, gamma=1.0):
+    """An actor's strategy parameter row, columns as in codes.STRATEGY_PARAMS."""
+    values = {"beta": beta, "kappa": kappa, "gamma": gamma}
+    return np.array([values[name] for name in STRATEGY_PARAMS])
+
+
+def test_parameter_row_columns_are_the_registry_order():
+    assert (STRATEGY_PARAMS[kernel.BETA], STRATEGY_PARAMS[kernel.KAPPA], STRATEGY_PARAMS[kernel.GAMMA]) == (
+        "beta", "kappa", "gamma")
+    comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
+    p = params_for_runs(comp, 3, 0, 50)
+    theta = kernel_params(p).strategy_params
+    assert theta.shape == p.beta.shape + (len(STRATEGY_PARAMS),) and theta.flags.c_contiguous
+    for k, name in enumerate(STRATEGY_PARAMS):
+        assert np.array_equal(theta[..., k], getattr(p, name))
+
+
+def test_time_dependent_by_hand():
+    # alpha(t) = kappa + (1 - kappa) (t / T)^(1 / beta); aspiration = top - alpha (top - reservation)
+    td = kernel.time_dependent
+    assert td(look(), row(beta=1.0, kappa=0.2)) == pytest.approx(0.9 - 0.6 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.5
+    assert td(look(), row(beta=0.5, kappa=0.2)) == pytest.approx(0.9 - 0.4 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.25 (Boulware)
+    assert td(look(), row(beta=2.0, kappa=0.0)) == pytest.approx(0.9 - math.sqrt(0.5) * 0.6, abs=1e-12)  # Conceder
+    assert td(look(day=0), row(kappa=0.0)) == pytest.approx(0.9, abs=1e-12)  # opens at the best possible
+    assert td(look(day=25), row(beta=0.3, kappa=0.1)) == pytest.approx(0.3, abs=1e-12)  # past the deadline: reservation
+    assert td(look(best_possible=0.2), row(kappa=0.5)) == pytest.approx(0.3, abs=1e-12)  # never below reservation
+    assert td(look(conceded_to_me=0.5), row(beta=1.0, kappa=0.2)) == td(look(), row(beta=1.0, kappa=0.2))  # ignores others
+
+
+def test_responsive_by_hand():
+    # top - kappa (top - reservation) - gamma * conceded_to_me, kept in [reservation, top]
+    rs = kernel.responsive
+    assert rs(look(conceded_to_me=0.1), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.9 - 0.12 - 0.2, abs=1e-12)
+    assert rs(look(conceded_to_me=0.0), row(kappa=0.0, gamma=2.0)) == pytest.approx(0.9, abs=1e-12)
+    assert rs(look(conceded_to_me=0.5), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.3, abs=1e-12)  # floor
+    assert rs(look(day=40, conceded_to_me=0.1), row(beta=0.1, kappa=0.2, gamma=2.0)) == rs(
+        look(conceded_to_me=0.1), row(beta=5.0, kappa=0.2, gamma=2.0))  # neither time nor beta matters
+
+
+def test_a_strategy_reads_only_its_columns_of_a_wider_row():
+    """Rows may grow (another strategy's parameters appended) without changing any strategy."""
+    for fn in kernel.STRATEGY_FUNCTIONS.values():
+        narrow = row(beta=0.7, kappa=0.3, gamma=1.5)
+        wide = np.append(narrow, [123.0, -4.0])
+        assert fn(look(conceded_to_me=0.05), narrow) == fn(look(conceded_to_me=0.05), wide)
+
+
+def test_walkout_rules_by_hand():
+    oo, imp = kernel.outside_option_fires, kernel.impatience_fires
+    assert oo(look(best_possible=0.49, reservation=0.5)) and not oo(look(best_possible=0.5, reservation=0.5))
+    # holds 0.3, which rose 0.21 over the last 21 days (0.01 a day) in talks 70 days old, no prior
+    base = dict(day=70.0, best_possible=0.9, reservation=0.5, deadline=105.0, patience=1.0, held=0.3, span=21.0,
+                elapsed=70.0)
+    assert not imp(look(**base, held_earlier=0.09))  # 0.01 a day, 35 days left: 0.3 + 0.35 = 0.65 > 0.5
+    assert imp(look(**base, held_earlier=0.3))  # no movement: 0.3 < 0.5
+    assert imp(look(**{**base, "patience": 0.5}, held_earlier=0.09))  # 0.906 a day: waiting peaks at once, 0.3
+    assert not imp(look(**{**base, "held": 0.6}, held_earlier=0.6))  # holds more than 0.5: stays
+    # nothing seen yet (first meeting): the expected pace, 0.07 a week = 0.01 a day, carries it
+    first = dict(day=0.0, best_possible=0.9, reservation=0.5, deadline=105.0, held=0.3, held_earlier=0.3,
+                 span=0.0, elapsed=0.0, prior_days=28.0)
+    assert not imp(look(**first, pace_prior=0.07)) and imp(look(**first, pace_prior=0.0))
+
+
+def test_registries_and_dispatch_agree():
+    assert set(kernel.STRATEGY_FUNCTIONS) == {cls.code for cls in STRATEGIES.values()}
+    assert set(kernel.RULE_FUNCTIONS) == {cls.code for cls in WALKOUT_RULES.values()}
+    unknown = max(set(kernel.STRATEGY_FUNCTIONS) | set(kernel.RULE_FUNCTIONS)) + 1
+    assert math.isnan(kernel.aspiration(unknown, look(), row()))
+    assert not kernel.walkout_fires(unknown, look(best_possible=0.0, reservation=1.0))
+    assert not kernel.walkout_fires(0, look(best_possible=0.0, reservation=1.0))  # 0 = no rule
+
+
+fin = st.floats(0.0, 1.0)
+
+
+@settings(deadline=None, max_examples=60)
+@given(day=st.floats(0.0, 400.0), best_possible=fin, reservation=fin, deadline=st.floats(1.0, 300.0),
+       patience=st.floats(0.5, 1.0), held=fin, drop=st.floats(0.0, 0.3), span=st.floats(0.0, 42.0),
+       prior=st.floats(0.0, 0.2), conceded=fin, beta=st.floats(0.05, 10.0), kappa=fin, gamma=st.floats(0.0, 3.0))
+def test_dispatch_reaches_each_registered_strategy_and_rule(day, best_possible, reservation, deadline, patience, held,
+                                                            drop, span, prior, conceded, beta, kappa, gamma):
+    lk = look(day, best_possible, reservation, deadline, patience, held, held - drop, span, day, prior, 28.0, conceded)
+    theta = row(beta, kappa, gamma)
+    for code, fn in kernel.STRATEGY_FUNCTIONS.items():
+        got = kernel.aspiration(code, lk, theta)
+        assert not math.isnan(got) and got == fn(lk, theta)
+    for code, fn in kernel.RULE_FUNCTIONS.items():
+        assert kernel.walkout_fires(code, lk) == fn(lk)
+
+
+def test_dispatch_fires_each_rule():
+    """Each rule's dispatch branch is live: impatience fires alone when the talks stall; the
+    outside-option rule fires when nothing on the table beats walking away (and impatience,
+    which caps waiting at the best package, with it); neither when what it holds beats walking."""
+    stalled = look(day=70.0, best_possible=0.9, reservation=0.5, deadline=105.0, held=0.3, held_earlier=0.3,
+                   span=21.0, elapsed=70.0)
+    hopeless = look(day=0.0, best_possible=0.4, reservation=0.5, held=0.3, held_earlier=0.3, elapsed=0.0)
+    content = look(day=70.0, best_possible=0.9, reservation=0.5, held=0.6, held_earlier=0.6)
+    assert kernel.walkout_fires(kernel.IMPATIENCE, stalled) and not kernel.walkout_fires(kernel.OUTSIDE_OPTION, stalled)
+    assert kernel.walkout_fires(kernel.OUTSIDE_OPTION, hopeless) and kernel.walkout_fires(kernel.IMPATIENCE, hopeless)
+    assert not kernel.walkout_fires(kernel.OUTSIDE_OPTION, content) and not kernel.walkout_fires(kernel.IMPATIENCE, content)

@@ -60,7 +60,7 @@ def test_immediate_walkout_when_outside_option_beats_the_table(tmp_path):
     assert (b.rounds == 1).all()
     assert (b.walkout_by == 0).all()
     assert (b.walkout_rule == OutsideOption.code).all()
-    assert (b.blocking_clause == 0).all()  # it walked out over x, the clause held off the table
+    assert (b.shortfall == 0).all()  # it walked out over x, the clause held off the table
 
 
 def test_removing_the_clause_that_carried_the_trade_lowers_p_agreement(tmp_path):
@@ -98,7 +98,7 @@ def test_symmetric_linear_conceders_split_the_difference(tmp_path):
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), horizon=30)
     for who in ("a", "b"):
         doc["actors"][who]["strategy"] = {"kind": "time_dependent", "beta": 1.0}
-        doc["actors"][who]["deadline"] = 10
+        doc["actors"][who]["deadline_days"] = 70
     b = simulate(load(tmp_path, doc), 5, root_seed=1)[0]
     assert (b.outcome == AGREEMENT).all()
     assert np.allclose(b.agreed[:, 0], 0.5)

@@ -47,7 +47,7 @@ def toy_runs() -> pd.DataFrame:
     rows = [("agreement", 2, "", ""), ("agreement", 2, "", ""), ("agreement", 4, "", ""),
             ("walkout", 1, "r", "x"), ("walkout", 3, "r", "x"), ("walkout", 3, "r", "y"), ("walkout", 3, "u", "y"),
             ("ongoing", 5, "", ""), ("ongoing", 5, "", ""), ("ongoing", 5, "", "")]
-    df = pd.DataFrame(rows, columns=["outcome", "rounds", "walkout_by", "blocking_clause"])
+    df = pd.DataFrame(rows, columns=["outcome", "rounds", "walkout_by", "shortfall"])
     df["walkout_rule"] = np.where(df["outcome"] == "walkout", "impatience", "")
     agree = df["outcome"] == "agreement"
     df["value.x"], df["value.y"] = np.nan, np.nan
@@ -60,22 +60,22 @@ def toy_runs() -> pd.DataFrame:
     return df
 
 
-TOY_META = {
-    "scenario": "toy",
-    "scenario_resolved": {
-        "meta": {"name": "toy", "description": "toy"},
-        "protocol": {"horizon": 5, "round_days": 7},
-        "agenda": {"off": [], "caps": {"y": 0.5}},
-        "clauses": {"x": {}, "y": {}},
-        "actors": {
-            "r": {"clauses": {"x": {"ideal": 1, "salience": 3}, "y": {"ideal": {"dist": "uniform", "low": 0.8, "high": 1.0},
-                                                                     "salience": 1}}},
-            "u": {"clauses": {"x": {"ideal": 0, "salience": 1, "red_line": {"above": 0.7}},
-                              "y": {"ideal": {"dist": "triangular", "low": 0, "mode": 0.2, "high": 0.5}, "salience": 1,
-                                    "red_line": {"above": {"dist": "uniform", "low": 0.2, "high": 0.4}}}}},
-        },
-    },
-}
+def _toy_document() -> dict:
+    """The toy table's scenario, a valid scenario document (as a results file stores it)."""
+    from tests.factory import pref, two_party
+
+    doc = two_party({"x": pref(1, 3), "y": pref({"dist": "uniform", "low": 0.8, "high": 1.0}, 1)},
+                    {"x": pref(0, 1, above=0.7),
+                     "y": pref({"dist": "triangular", "low": 0, "mode": 0.2, "high": 0.2}, 1,
+                               above={"dist": "uniform", "low": 0.2, "high": 0.4})}, horizon=5)
+    doc["actors"] = {"r": doc["actors"].pop("a"), "u": doc["actors"].pop("b")}
+    doc["instruments"]["deal"]["signatories"] = ["r", "u"]
+    doc["meta"] = {"name": "toy", "description": "toy"}
+    doc["agenda"] = {"off": [], "caps": {"y": 0.5}, "source": doc["protocol"]["source"]}
+    return doc
+
+
+TOY_META = {"scenario": "toy", "scenario_resolved": _toy_document()}
 
 
 def by_gid(ax, gid, kind=None):
@@ -140,14 +140,14 @@ def test_incidence_difference_is_newcombe():
     assert d.at["still talking", "a"] == pytest.approx(0.3) and d.at["still talking", "b"] == pytest.approx(0.4)
 
 
-def test_central_values_of_distributions():
-    assert oc.central(0.3) == 0.3
-    assert oc.central({"dist": "uniform", "low": 0.2, "high": 0.6}) == pytest.approx(0.4)
-    assert oc.central({"dist": "triangular", "low": 0.1, "mode": 0.3, "high": 0.5}) == pytest.approx(0.3)
-    assert oc.central({"dist": "truncnormal", "mean": 0.9, "sd": 0.3, "low": 0, "high": 0.8}) == pytest.approx(0.8)
-    assert oc.central({"dist": "beta", "a": 2, "b": 6, "low": 0.5, "high": 1.0}) == pytest.approx(0.5 + 0.5 * 0.25)
-    assert oc.describe({"kind": "responsive", "gamma": {"dist": "uniform", "low": 0.5, "high": 1.5}}) == \
-        "responsive: gamma = uniform(0.5, 1.5)"
+def test_central_values_and_descriptions_of_distributions():
+    from sim.distributions import Beta, Fixed, Triangular, TruncNormal, Uniform
+
+    assert Fixed(0.3).central() == 0.3 and oc.describe(Fixed(0.3)) == "0.3"
+    assert Uniform(0.2, 0.6).central() == pytest.approx(0.4) and oc.describe(Uniform(0.5, 1.5)) == "uniform(0.5, 1.5)"
+    assert Triangular(0.1, 0.3, 0.5).central() == pytest.approx(0.3)
+    assert TruncNormal(0.9, 0.3, 0, 0.8).central() == pytest.approx(0.8)
+    assert Beta(2, 6, 0.5, 1.0).central() == pytest.approx(0.5 + 0.5 * 0.25)
 
 
 def test_clause_values_concessions_and_blocking_on_a_toy_table():
@@ -313,7 +313,7 @@ def test_concession_dots_and_blocking_bars(results):
 
 def test_compare_and_run_figures_keep_their_signatures(results):
     r = results[0]
-    slim = r.runs[["outcome", "rounds", "walkout_by", "blocking_clause"]].astype({"outcome": "category"})
+    slim = r.runs[["outcome", "rounds", "walkout_by", "shortfall"]].astype({"outcome": "category"})
     metrics = ["agreement", "walkout", "ongoing"]
     s = stats.summarise(slim, ["russia"])
     fig = plots.run_figure(r.name, slim, s, metrics, r.horizon)
@@ -321,7 +321,7 @@ def test_compare_and_run_figures_keep_their_signatures(results):
     plt.close(fig)
     fig = plots.compare_figure({"a": slim, "b": slim}, {"a": s, "b": s}, metrics, r.horizon, 7)
     (line,) = by_gid(fig.axes[1], "a|agreement")
-    t, share = plots.cumulative_incidence(slim, "agreement", r.horizon)
+    share = survival.competing_risks(slim, r.horizon)["cif_agreement"].to_numpy()
     assert line.get_ydata() == pytest.approx(100 * share)
     plt.close(fig)
 

@@ -12,7 +12,7 @@ from tests.factory import actor, load, pref, two_party
 def _three_party_separate(instrument_order):
     doc = {
         "meta": {"name": "sep"},
-        "protocol": {"round_days": 7, "horizon": 30, "source": "judgement [negsim-calibration]: test", "package": "separate"},
+        "protocol": {"round_days": 7, "horizon_days": 210, "source": "judgement [negsim-calibration]: test", "package": "separate"},
         "instruments": {},
         "clauses": {"x": {"instruments": ["i1"]}, "y": {"instruments": ["i2"]}, "z": {"instruments": ["i1", "i2"]}},
         "actors": {

@@ -168,7 +168,7 @@ def test_text_from_scenarios_is_escaped(built):
     _, _, (a, _) = built
     meta = json.loads(json.dumps(a.meta))
     meta["scenario_resolved"]["meta"]["description"] = '<script>alert("x")</script> & co'
-    meta["scenario_resolved"]["actors"]["us"]["source"] = "<img src=x onerror=alert(1)>"
+    meta["scenario_resolved"]["actors"]["us"]["source"] = "judgement [negsim-calibration]: <img src=x onerror=alert(1)>"
     meta["reproduce"] = 'negsim run "a<b>.toml"'
     part = report._assumptions(oc.Result(a.runs, meta, None, "runs_<x>.parquet"))
     assert "<script>" not in part and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in part

@@ -85,11 +85,11 @@ def test_unknown_choice_suggests(tmp_path):
 
 def test_error_names_the_file_that_set_the_key(tmp_path):
     base = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
-    base["actors"]["a"]["deadline"] = -3
+    base["actors"]["a"]["deadline_days"] = -3
     write(tmp_path, base, "base.toml")
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n')
-    with pytest.raises(ScenarioError, match=r"base\.toml \(via child\.toml\): actors\.a\.deadline"):
+    with pytest.raises(ScenarioError, match=r"base\.toml \(via child\.toml\): actors\.a\.deadline_days"):
         load_scenario(child)
 
 
@@ -99,7 +99,7 @@ def test_extends_merges_and_remove_drops(tmp_path):
     child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n[actors.a]\noutside_option = 0.4\n'
                      'source = "judgement [negsim-calibration]: test"\n')
     sc = load_scenario(child)
-    assert sc.name == "child" and sc.actors[0].outside_option.value == 0.4 and sc.actors[0].deadline.value == 10
+    assert sc.name == "child" and sc.actors[0].outside_option.value == 0.4 and sc.actors[0].deadline_days.value == 70
     circular = tmp_path / "loop.toml"
     circular.write_text('extends = "loop.toml"\n')
     with pytest.raises(ScenarioError, match="circular"):

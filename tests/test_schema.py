@@ -13,7 +13,7 @@ from sim.params import draw_params
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGIES
 from sim.walkout import WALKOUT_RULES
-from tests.factory import load, pref, two_party
+from tests.factory import TEST_SOURCE, load, pref, two_party
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,23 +51,32 @@ def test_every_walkout_rule_can_be_named_and_reaches_the_kernel(tmp_path, rule):
 
 
 def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
-    doc = two_party({"x": pref(0.5, above=0.9, below=0.1), "y": pref(1.0)}, {"x": pref(0.0)})
+    doc = two_party({"x": pref(0.5, above=0.9, below=0.1), "y": pref(1.0), "z": pref(1.0)}, {"x": pref(0.0)},
+                    clauses=("x", "y", "z"))
+    doc["demands"] = {"dz": {"clauses": ["z"], "source": TEST_SOURCE}}
+    del doc["actors"]["a"]["clauses"]["z"]["salience"]
+    doc["actors"]["a"]["demands"] = {"dz": {"salience": 1.0, "source": TEST_SOURCE}}
     comp = Compiled.from_scenario(load(tmp_path, doc))
     lay = comp.layout
     u = np.full((1, comp.plan.n_uniforms), 0.5)
     for f in schema.FIELDS:
         if not f.drawn:
             continue
-        path = f.path.replace("actors.*", "actors.a", 1).replace("clauses.*", "clauses.x", 1)
-        tg = resolve(path, lay.actors, lay.clauses)
+        path = f.path.replace("actors.*", "actors.a", 1).replace("clauses.*", "clauses.x", 1).replace("demands.*", "demands.dz")
+        tg = resolve(path, lay.actors, lay.clauses, demands=lay.demands)
         assert (tg.low, tg.high) == (f.low, f.high), path
         value = min(max(0.5, f.low), f.high)
         if f.key == "above":
             value = 0.7
         p = draw_params(fix(comp.plan, [tg], [value]), u)
-        got = getattr(p, f.key)[0, 0] if tg.clause is None else getattr(p, f.key)[0, 0, 0]
-        if f.key == "salience":  # saliences are normalised: 0.5 against y's 1
-            value = 0.5 / 1.5
+        if f.key == "deadline_days":  # held as RunParams.deadline, in days like every time quantity
+            got = p.deadline[0, 0]
+        elif tg.field == "demand_salience":  # z's whole demand: 0.5 against x's and y's 1 each
+            got, value = p.salience[0, 0, 2], 0.5 / 2.5
+        else:
+            got = getattr(p, f.key)[0, 0] if tg.clause is None else getattr(p, f.key)[0, 0, 0]
+        if f.key == "salience" and tg.field != "demand_salience":  # normalised: 0.5 against y's and z's 1
+            value = 0.5 / 2.5
         assert got == pytest.approx(value), path
 
 

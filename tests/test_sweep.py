@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
-from analysis.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+from sim.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
+from sim.sweep_run import DaskExecutor, LocalExecutor, run_sweep
 from sim.engine import simulate
 from sim.protocol import WALKOUT
 from sim.scenario import load_scenario
@@ -83,6 +83,37 @@ def test_same_results_for_one_or_two_workers_and_on_dask(tmp_path):
     assert not (tmp_path / "one" / "checkpoint").exists()  # cleaned up after success
 
 
+def test_dask_workers_need_no_scenario_file(tmp_path, monkeypatch):
+    """A task carries the resolved scenario, not a path: workers started in another folder give
+    the same table even when the scenario's files are gone by the time the tasks run."""
+    import shutil
+
+    from dask.distributed import LocalCluster
+
+    own = tmp_path / "scen"
+    own.mkdir()
+    for name in ("accession_excluded.toml", "base.toml"):
+        shutil.copy(ROOT / "scenarios" / name, own / name)
+    spec = small_spec(scenario=str(own / "accession_excluded.toml"))
+    reference, _ = run_sweep(spec, tmp_path / "local", LocalExecutor(1))
+
+    class FilesGoneFirst:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def run(self, tasks):
+            shutil.rmtree(own)  # after the sweep was checked, before any task runs
+            yield from self.inner.run(tasks)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      local_directory=str(elsewhere)) as cluster:
+        table, _ = run_sweep(spec, tmp_path / "dask", FilesGoneFirst(DaskExecutor(cluster.scheduler_address)))
+    pd.testing.assert_frame_equal(reference, table)
+
+
 def test_outside_option_drives_persistence_and_an_irrelevant_salience_does_not(tmp_path):
     spec = small_spec(sampler="morris", points=10, runs=150)
     _, idx = run_sweep(spec, tmp_path, LocalExecutor(1))
@@ -96,7 +127,7 @@ def test_sigkill_midway_then_resume_gives_identical_results(tmp_path):
     sweep.write_text(
         f'[sweep]\nscenario = "{EXCL}"\nsampler = "lhs"\npoints = 60\nruns = 400\nseed = 11\n'
         '[parameters."actors.russia.outside_option"]\nlow = 0.05\nhigh = 0.6\n'
-        '[parameters."actors.russia.deadline"]\nlow = 4\nhigh = 26\n')
+        '[parameters."actors.russia.deadline_days"]\nlow = 28\nhigh = 182\n')
     cmd = [sys.executable, "-m", "negsim", "sweep", str(sweep), "--workers", "1", "--quiet"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     proc = subprocess.Popen(cmd + ["--out", str(killed)], cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -123,7 +154,7 @@ def test_a_different_sweep_will_not_mix_with_old_checkpoints(tmp_path):
 
 @pytest.mark.parametrize("sampler,points", [("grid", 3), ("lhs", 7), ("sobol", 8), ("morris", 4)])
 def test_design_size_formula_matches_the_samplers(sampler, points):
-    from analysis.sweep import n_points
+    from sim.sweep import n_points
 
     for second in (False, True):
         spec = small_spec(sampler=sampler, points=points, second_order=second)

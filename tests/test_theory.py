@@ -112,7 +112,7 @@ def test_red_line_clash_means_no_zone_and_names_the_clause(tmp_path):
     th = solve_scenario(write(tmp_path, doc))
     z = th.zone
     assert not z.exists and th.nash is None and th.ks is None
-    assert z.blocking_clause == "x" and set(z.blocking_actors) == {"a", "b"}
+    assert z.shortfall == "x" and set(z.blocking_actors) == {"a", "b"}
     assert "clause x" in z.verdict and "a's red line" in z.verdict and "b's red line" in z.verdict
 
 
@@ -121,7 +121,7 @@ def test_red_line_clash_with_the_agenda(tmp_path):
     doc = two_party({"x": pref(1.0), "y": pref(1.0, below=0.3)}, {"x": pref(0.0), "y": pref(0.0)})
     doc["agenda"] = {"off": ["y"], "source": "judgement [negsim-calibration]: test"}
     z = solve_scenario(write(tmp_path, doc)).zone
-    assert not z.exists and z.blocking_clause == "y"
+    assert not z.exists and z.shortfall == "y"
     assert "the agenda (off the table)" in z.verdict
 
 
@@ -129,7 +129,7 @@ def test_outside_option_above_best_feasible_names_the_actor(tmp_path):
     # b never accepts x above 0.5, so the best a can get is U_a = 0.5 < its outside option 0.9.
     th = one_clause(tmp_path, d_a=0.9, d_b=0.0, b=pref(0.0, above=0.5))
     z = th.zone
-    assert not z.exists and z.blocking_actor == "a" and z.blocking_clause == "x"
+    assert not z.exists and z.blocking_actor == "a" and z.shortfall == "x"
     assert z.best_alone == pytest.approx([0.5, 1.0])
     assert "a's outside option (0.900)" in z.verdict and "b's red line" in z.verdict
 
@@ -139,7 +139,7 @@ def test_outside_options_that_only_clash_jointly(tmp_path):
     # max_x min(x - 0.6, 0.4 - x) = -0.1 at x = 0.5.
     z = one_clause(tmp_path, d_a=0.6, d_b=0.6).zone
     assert not z.exists and z.slack == pytest.approx(-0.1, abs=EXACT)
-    assert set(z.blocking_actors) == {"a", "b"} and z.blocking_clause == "x"
+    assert set(z.blocking_actors) == {"a", "b"} and z.shortfall == "x"
     assert "not all at once" in z.verdict
 
 

@@ -23,14 +23,15 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.engine import Compiled, play
-from sim.overrides import Target, fix, resolve
-from sim.params import RunParams, draw_params
-from sim.protocol import AGREEMENT, ONGOING, WALKOUT
-from sim.scenario import ScenarioError, load_scenario
-from sim.seeding import run_uniforms
 
-from .stats import wilson
+from .codes import AGREEMENT, ONGOING, WALKOUT
+from .engine import Compiled, play
+from .overrides import Target, fix, resolve
+from .params import RunParams, draw_params
+from .scenario import ScenarioError, load_scenario, scenario_from_document
+from .seeding import run_uniforms
+
+from .intervals import wilson
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source"}
@@ -65,10 +66,13 @@ class SweepSpec:
     origin: str = "command line"
 
     def fingerprint(self) -> str:
-        """Identifies the sweep's results: the spec, the base scenario's files and the version."""
+        """Identifies the sweep's results: the spec, the base scenario's files, the version and
+        the code (a hash of the sim and analysis sources, sim.outdir.code_fingerprint)."""
+        from sim import outdir
+
         sc = load_scenario(self.scenario)
-        body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__},
-                          sort_keys=True)
+        body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__,
+                           "code": outdir.code_fingerprint()}, sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
@@ -153,7 +157,7 @@ def validate(spec: SweepSpec) -> tuple[Compiled, list[Target]]:
     targets = []
     for pr in spec.params:
         try:
-            tg = resolve(pr.path, comp.layout.actors, comp.layout.clauses, sc.agenda.off)
+            tg = resolve(pr.path, comp.layout.actors, comp.layout.clauses, sc.agenda.off, comp.layout.demands)
         except ValueError as exc:
             raise SweepError(f"{where}: {exc}") from None
         if not pr.low <= pr.high:
@@ -226,18 +230,31 @@ _compiled_cache: dict[str, tuple[Compiled, list[Target]]] = {}  # per process (l
 
 @dataclass(frozen=True)
 class Task:
+    """A coarse piece of a sweep, self-contained: it carries the scenario as the merged document
+    (not a path), so a worker on another machine or in another folder needs no files."""
+
     task_id: int
     spec: SweepSpec
     point_ids: tuple[int, ...]
     design: np.ndarray = field(repr=False)  # (k, D) rows of the design
+    scenario: str = field(default="", repr=False)  # the resolved scenario document, JSON
+    key: str = ""  # the sweep's fingerprint (computed where the sweep was started)
+
+
+def _prepare(task: Task) -> tuple[Compiled, list[Target]]:
+    """The compiled scenario and the swept targets, built once per worker from the task."""
+    if task.key not in _compiled_cache:
+        sc = scenario_from_document(json.loads(task.scenario), f"sweep {task.key}")
+        comp = Compiled.from_scenario(sc)
+        lay = comp.layout
+        _compiled_cache[task.key] = comp, [resolve(p.path, lay.actors, lay.clauses, sc.agenda.off, lay.demands)
+                                           for p in task.spec.params]
+    return _compiled_cache[task.key]
 
 
 def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
     """Metrics of the task's points: one vectorised batch of k x R runs."""
-    key = task.spec.fingerprint()
-    if key not in _compiled_cache:
-        _compiled_cache[key] = validate(task.spec)
-    comp, targets = _compiled_cache[key]
+    comp, targets = _prepare(task)
     r = task.spec.runs
     u = run_uniforms(task.spec.seed, 0, r, comp.plan.n_uniforms)  # the same runs at every point
     batch = _concat([draw_params(fix(comp.plan, targets, row), u) for row in task.design])
@@ -270,7 +287,8 @@ def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int
     return res
 
 
-def tasks_for(spec: SweepSpec, design: np.ndarray) -> list[Task]:
+def tasks_for(spec: SweepSpec, design: np.ndarray, comp: Compiled, key: str) -> list[Task]:
     per = max(1, RUNS_PER_TASK // spec.runs)
-    return [Task(i, spec, tuple(range(a, min(a + per, len(design)))), design[a:a + per])
+    doc = comp.layout.scenario.resolved
+    return [Task(i, spec, tuple(range(a, min(a + per, len(design)))), design[a:a + per], doc, key)
             for i, a in enumerate(range(0, len(design), per))]

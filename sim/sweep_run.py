@@ -9,10 +9,9 @@ into the same folder, it refuses rather than mixing results.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
-import multiprocessing as mp
-import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -24,6 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
+from sim.atomic import atomic_path, write_atomic
+from sim.procs import die_with_parent, forkserver_context
 
 from .sweep import FORMAT, SweepError, SweepSpec, Task, evaluate, metric_names, problem, sample, tasks_for, validate
 
@@ -41,9 +42,8 @@ class LocalExecutor:
         if self.workers == 1 or len(tasks) == 1:
             yield from map(evaluate, tasks)
             return
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["analysis.sweep"])
-        with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+        ctx = forkserver_context(["sim.sweep"])
+        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with_parent) as pool:
             todo, running = iter(tasks), set()
             for t in itertools.islice(todo, 2 * self.workers):  # a bounded number in flight
                 running.add(pool.submit(evaluate, t))
@@ -81,13 +81,17 @@ class Checkpoint:
         """Create or reopen the checkpoint folder; the ids of the tasks already done."""
         manifest = self.dir / "manifest.json"
         if manifest.exists():
-            found = json.loads(manifest.read_text()).get("fingerprint")
+            try:
+                found = json.loads(manifest.read_text()).get("fingerprint")
+            except (OSError, ValueError, AttributeError):
+                raise SweepError(f"{manifest}: not a readable checkpoint manifest; use another --out, or --force "
+                                 "to start over") from None
             if found != self.fingerprint:
-                raise SweepError(f"{self.dir}: holds checkpoints of a different sweep (fingerprint {found}, this one "
-                                 f"{self.fingerprint}); use another --out or delete that folder")
+                raise SweepError(f"{self.dir}: holds checkpoints of a different sweep or code version (fingerprint "
+                                 f"{found}, this one {self.fingerprint}); use another --out, or --force to start over")
         else:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _atomic_write(manifest, json.dumps({"fingerprint": self.fingerprint}).encode())
+            write_atomic(manifest, json.dumps({"fingerprint": self.fingerprint}))
         done = set()
         for f in self.dir.glob("task_*.npz"):
             try:
@@ -99,9 +103,8 @@ class Checkpoint:
         return done
 
     def save(self, task_id: int, metrics: dict[str, np.ndarray]) -> None:
-        tmp = self.dir / f".task_{task_id:05d}.tmp.npz"
-        np.savez(tmp, **metrics)
-        os.replace(tmp, self.dir / f"task_{task_id:05d}.npz")
+        with atomic_path(self.dir / f"task_{task_id:05d}.npz") as tmp, open(tmp, "wb") as f:
+            np.savez(f, **metrics)
 
     def load(self, task_id: int) -> dict[str, np.ndarray]:
         with np.load(self.dir / f"task_{task_id:05d}.npz") as z:
@@ -111,22 +114,18 @@ class Checkpoint:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 # ------------------------------------------------------------------ the whole sweep
 def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], None] = lambda n: None,
-              on_resume: Callable[[int, int], None] = lambda done, total: None,
+              on_resume: Callable[[int, int], None] = lambda done, total: None, stage: Path | None = None,
               ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Evaluate every point (resuming from checkpoints), write sweep.parquet and, for Sobol and
-    Morris designs, indices.parquet; return both tables."""
+    """Evaluate every point (resuming from checkpoints in OUT/checkpoint), write sweep.parquet
+    and, for Sobol and Morris designs, indices.parquet (into `stage` if given, else OUT); return
+    both tables."""
     comp, _ = validate(spec)
     design = sample(spec)
-    tasks = tasks_for(spec, design)
-    ck = Checkpoint(out, spec.fingerprint())
+    key = spec.fingerprint()
+    tasks = tasks_for(spec, design, comp, key)
+    ck = Checkpoint(out, key)
     done = ck.open()
     already = sum(len(t.point_ids) for t in tasks if t.task_id in done)
     if already:
@@ -147,28 +146,36 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
             if key in parts[0]:
                 table[key] = np.concatenate([part[key] for part in parts])
     indices = sensitivity(spec, design, table, chosen) if spec.sampler in ("sobol", "morris") else None
-    meta = sweep_metadata(spec, comp, len(design))
-    _write_table(out / "sweep.parquet", table, meta)
+    meta = sweep_metadata(spec, comp, len(design), key)
+    dest = stage or out
+    _write_table(dest / "sweep.parquet", table, meta)
     if indices is not None:
-        _write_table(out / "indices.parquet", indices, {**meta, "format": FORMAT + "-indices"})
-    ck.remove()
+        _write_table(dest / "indices.parquet", indices, {**meta, "format": FORMAT + "-indices"})
+    if stage is None:
+        ck.remove()  # with a stage, the caller removes the checkpoints once the tables are moved in
     return table, indices
 
 
-def sweep_metadata(spec: SweepSpec, comp, n_points: int) -> dict:
+def sweep_metadata(spec: SweepSpec, comp, n_points: int, fingerprint: str) -> dict:
     sc = comp.layout.scenario
     return {"format": FORMAT, "sweep": json.loads(json.dumps(spec.__dict__, default=lambda o: o.__dict__)),
             "scenario": sc.name, "scenario_sha256": sc.sha256, "scenario_resolved": sc.resolved_document,
             "root_seed": spec.seed, "points": n_points, "runs_per_point": spec.runs,
-            "negsim_version": sim.__version__, "fingerprint": spec.fingerprint()}
+            "negsim_version": sim.__version__, "fingerprint": fingerprint}
 
 
 def _write_table(path: Path, df: pd.DataFrame, meta: dict) -> None:
+    from .resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
+
     table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    raw = json.dumps(meta).encode()
+    digest = DataDigest()
+    digest.update(table)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: raw,
+                                           META_SHA_KEY: hashlib.sha256(raw).hexdigest().encode(),
+                                           DATA_SHA_KEY: digest.hexdigest().encode()})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, write_page_checksum=True)
 
 
 def sensitivity(spec: SweepSpec, design: np.ndarray, table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:

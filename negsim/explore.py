@@ -1,0 +1,75 @@
+"""`negsim explore [SCENARIO] [--port P]`: an interactive explorer in the browser (Mesa's SolaraViz).
+
+Module import stays light (it runs at CLI start-up): solara, Mesa's visualisation and the
+model load inside cmd_explore.  The page itself is the top-level package `explorer`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DEFAULT_PORT = 8765
+EXTRA_HINT = "pip install -e '.[explore]'"
+
+
+def register(sub) -> None:
+    from sim.study import DEFAULT_SEED
+
+    p = sub.add_parser("explore", help="interactive explorer in the browser: change the settings, step one run, "
+                       "see the outcome distribution (needs the 'explore' extra)")
+    p.add_argument("scenario", type=Path, nargs="?", default=None, metavar="SCENARIO",
+                   help="scenario to start from (default scenarios/accession_excluded.toml)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("-n", "--runs", type=int, default=2000, help="runs behind the distribution pane (default 2,000)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.set_defaults(func=cmd_explore)
+
+
+def cmd_explore(args) -> int:
+    import importlib.util
+    import socket
+    import time
+
+    started = time.perf_counter()
+
+    from .common import UsageError
+
+    root = Path(__file__).resolve().parent.parent
+    if importlib.util.find_spec("explorer") is None and (root / "explorer" / "__init__.py").is_file():
+        sys.path.insert(0, str(root))  # a source checkout whose install predates the explorer package
+    missing = [m for m in ("solara", "altair", "networkx", "explorer") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"the explorer needs {', '.join(missing)}: install the extra with {EXTRA_HINT}")
+    if not 1 <= args.runs <= 1_000_000:
+        raise UsageError(f"--runs must lie in [1, 1000000], got {args.runs}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must lie in [0, 65535], got {args.port}")
+
+    from explorer.settings import DEFAULT_SCENARIO, is_sweep_file
+
+    scenario = args.scenario or DEFAULT_SCENARIO
+    if not Path(scenario).is_file():
+        raise UsageError(f"{scenario}: file not found")
+    try:
+        from sim.scenario import file_kind
+    except ImportError:  # an older loader
+        file_kind = lambda p: "sweep" if is_sweep_file(Path(p)) else "scenario"  # noqa: E731
+    kind = file_kind(scenario)
+    if kind != "scenario":
+        raise UsageError(f"{scenario}: is a {'sweep file' if kind == 'sweep' else 'source catalogue'}; "
+                         "explore takes a scenario file")
+    from sim.scenario import load_scenario
+
+    load_scenario(scenario)  # a ScenarioError (ValueError) is printed as one line
+    if args.port:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", args.port))
+            except OSError:
+                raise UsageError(f"port {args.port} on 127.0.0.1 is in use; pick another with --port "
+                                 "(0 picks a free one)") from None
+    from explorer.server import serve
+
+    return serve(Path(scenario), port=args.port, runs=args.runs, seed=args.seed, started=started)
