@@ -97,8 +97,18 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, actors: list[str], seed: int) -> d
 
 
 def shortfalls(runs: pd.DataFrame) -> pd.Series:
-    """Share of walkouts attributed to each (walker, clause) pair, largest first."""
+    """Share of walkouts by (walker, demand on which what it held fell furthest short), largest
+    first.  A description of where the walker stood when it left, not the cause of its leaving."""
     w = runs[runs["outcome"] == "walkout"]
     if w.empty:
         return pd.Series(dtype=float)
-    return (w["walkout_by"].astype(str) + " over " + w["shortfall"].astype(str)).value_counts(normalize=True)
+    return (w["walkout_by"].astype(str) + ": " + w["shortfall"].astype(str)).value_counts(normalize=True)
+
+
+def by_day(runs: pd.DataFrame, outcome: str, day: float) -> int:
+    """Runs that ended in `outcome` on or before `day` (days after 17 Dec 2021); for "persist",
+    runs with no walkout by then."""
+    o, d = runs["outcome"].astype(str), runs["days"]
+    if outcome == "persist":
+        return int(len(runs) - ((o == "walkout") & (d <= day)).sum())
+    return int(((o == outcome) & (d <= day)).sum())

@@ -194,10 +194,15 @@ def cmd_solve(args) -> int:
     if len(set(names)) < len(names):
         raise ValueError(f"scenario names must differ, got {', '.join(names)}")
     theories = [solve_scenario(sc) for sc in scenarios]
-    for k, st in enumerate(theories):
+    from sim.diagnostics import diagnose
+
+    for k, (sc, st) in enumerate(zip(scenarios, theories)):
         if k:
             print("\n" + "=" * WIDTH + "\n")
         print(_report(st))
+        print("\nBy construction (before any run; docs/model.md 3.7):")
+        for fact in diagnose(sc):
+            print(_wrap(fact))
     print()
     for st in theories:
         print(_wrap(_answer(st), ""))
