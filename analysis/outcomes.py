@@ -366,6 +366,24 @@ def constraint(meta: Mapping, clause: str, walker: str, others: Sequence[str]) -
     return "red line of " + ", ".join(h for _, h in sorted(hits))
 
 
+def demand_clauses(meta: Mapping, demand: str) -> list[str]:
+    """The clauses of a demand (a clause id names a demand of its own)."""
+    for d in scenario_of(meta).demands:
+        if d.id == demand:
+            return list(d.clauses)
+    return [demand]
+
+
+def _demand_agenda(upper: Mapping[str, float], clauses: Sequence[str]) -> str:
+    return ", ".join(dict.fromkeys(agenda_label(upper.get(c, 1.0)) for c in clauses))
+
+
+def _demand_constraint(meta: Mapping, clauses: Sequence[str], walker: str, others: Sequence[str]) -> str:
+    if len(clauses) == 1:
+        return constraint(meta, clauses[0], walker, others)
+    return "; ".join(f"{c}: {constraint(meta, c, walker, others)}" for c in clauses)
+
+
 def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     """What blocked agreement, one row per (walker, rule, blocking clause) among walkouts, most
     frequent first: runs, share of walkouts, share of all runs with its Wilson interval, the
@@ -384,13 +402,14 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
             e = stats.proportion(int(k), n)
             rows.append({"walkout_by": who, "rule": rule, "clause": clause, "runs": int(k),
                          "share_of_walkouts": k / len(w), "share": e.value, "low": e.low, "high": e.high,
-                         "agenda": agenda_label(upper.get(clause, 1.0)) if clause else "",
-                         "constraint": constraint(meta, clause, who, at_table) if clause else ""})
+                         "agenda": _demand_agenda(upper, demand_clauses(meta, clause)) if clause else "",
+                         "constraint": _demand_constraint(meta, demand_clauses(meta, clause), who, at_table)
+                         if clause else ""})
     k = int((o == "ongoing").sum())
     e = stats.proportion(k, n)
     rows.append({"walkout_by": "", "rule": "", "clause": "", "runs": k, "share_of_walkouts": math.nan,
                  "share": e.value, "low": e.low, "high": e.high, "agenda": "",
-                 "constraint": "still talking at the horizon: nobody walked out, no blocking record"})
+                 "constraint": "still talking at the horizon: nobody walked out"})
     return pd.DataFrame(rows)
 
 

@@ -230,11 +230,11 @@ def concession_dots(ax, conc: pd.DataFrame, actors: Sequence[str] | None = None)
 
 def _blocking_label(row) -> str:
     if not row["walkout_by"]:
-        return "still talking at the horizon\n(no walkout, no blocking record)"
+        return "still talking at the horizon\n(no walkout)"
     rule = str(row["rule"]).replace("_", " ")
     con = str(row["constraint"])
     con = con.replace("red line of ", "red line: ").replace("agenda: ", "")
-    return f"{row['walkout_by']} walked out over {row['clause']}\n({rule}; {con})"
+    return f"{row['walkout_by']} walked out, furthest short on {row['clause']}\n({rule}; {con})"
 
 
 def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:

@@ -273,21 +273,23 @@ def _clause_section(results: list[oc.Result], diffs_all: pd.DataFrame | None) ->
 
 
 def _blocking_section(results: list[oc.Result]) -> str:
-    parts = ["<h2 id='blocking'>4. Who walked out over what</h2>",
+    parts = ["<h2 id='blocking'>4. Who walked out, and where they stood</h2>",
              "<p class='note'>For each walkout the run records who left, by which rule (outside option: nothing on "
-             "the agenda beats walking away; impatience: waiting cannot beat it before the deadline) and the "
-             "blocking clause, the clause furthest (salience-weighted) from the walker's ideal in the best offer "
-             "it had. What kept that clause short of the walker's ideal is read from the scenario: the agenda, "
-             "else the other parties' red lines (central values). Runs still talking at the horizon have no "
-             "blocking record: nobody walked out.</p>"]
+             "the agenda beats walking away; impatience: waiting, at the others' pace, cannot beat it before the "
+             "deadline) and the demand on which what the walker held (an offer every other party had voted for, "
+             "else the status quo) fell furthest short of its ideal, salience-weighted, its clauses summed. "
+             "That demand is a description of where the walker stood when it left, not the cause of its "
+             "leaving: which demand would change the outcome if conceded is a counterfactual question. What kept "
+             "each clause short is read from the scenario: the agenda, else the other parties' red lines "
+             "(central values). Runs still talking at the horizon have no record: nobody walked out.</p>"]
     for r in results:
         b = oc.blocking(r.runs, r.meta)
         rows = [[x["walkout_by"] or "-", str(x["rule"]).replace("_", " ") or "-", x["clause"] or "-",
                  num(int(x["runs"])), pct(x["share_of_walkouts"]), est(x["share"], x["low"], x["high"]),
                  x["agenda"] or "-", x["constraint"]] for _, x in b.iterrows()]
         parts.append(f"<p><b>{esc(r.label)}</b></p>")
-        parts.append(table(["walked out", "rule", "blocking clause", "runs", "of walkouts", "of all runs [95%]",
-                            "agenda", "what kept the clause short"], rows,
+        parts.append(table(["walked out", "rule", "largest shortfall (demand)", "runs", "of walkouts",
+                            "of all runs [95%]", "agenda", "what kept it short"], rows,
                            [False, False, False, True, True, True, False, False]))
     parts.append(figure_html(plots.blocking_figure(results), "Bar chart of walkouts by party, rule and clause",
                              "Share of all runs ending in each kind of walkout, and still talking at the horizon, "
@@ -408,7 +410,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
         raise ValueError(f"two results files hold the same scenario ({', '.join(names)}); give one per scenario")
     title = " vs ".join(names)
     toc = [("outcomes", "Outcome shares"), ("course", "How long the talks lasted and how they ended"),
-           ("clauses", "Which clauses were agreed, at what values"), ("blocking", "Who walked out over what"),
+           ("clauses", "Which clauses were agreed, at what values"), ("blocking", "Who walked out, and where they stood"),
            ("trajectories", "Positions over rounds")]
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))

@@ -22,7 +22,7 @@ RUN_KINDS = {
     "clauses": "heatmap: clause by agreed value, with the parties' ideal points",
     "trajectories": "parties' positions over rounds (median, 50% and 90% bands); needs --trace output",
     "concessions": "how far each party conceded on each clause",
-    "blocking": "who walked out, by which rule, over which clause",
+    "blocking": "who walked out, by which rule, and the demand on which it stood furthest short (a description)",
 }
 SWEEP_KINDS = {
     "map": "sweep table: 2-D map of --metric over --x and --y, with contours",

@@ -176,7 +176,7 @@ def test_clause_values_concessions_and_blocking_on_a_toy_table():
     ry = b[(b["walkout_by"] == "r") & (b["clause"] == "y")].iloc[0]
     assert ry["constraint"] == "agenda: capped at 0.5"  # r's ideal 0.9 is above the cap
     last = b.iloc[-1]
-    assert last["walkout_by"] == "" and last["runs"] == 3 and "no blocking record" in last["constraint"]
+    assert last["walkout_by"] == "" and last["runs"] == 3 and "nobody walked out" in last["constraint"]
     e = oc.endings(runs).set_index("ending")
     assert e.at["walkout by r (impatience)", "runs"] == 3 and e.at["still talking at the horizon", "runs"] == 3
 

@@ -73,7 +73,7 @@ def test_report_says_what_the_statistics_say(built):
         assert html.escape(r.meta["scenario_resolved"]["meta"]["description"]) in text
         assert r.meta["scenario_sha256"] in text and html.escape(r.meta["reproduce"]) in text
     assert "us.4a, nato.6" in text  # accession_excluded's agenda
-    for h in ("Outcome shares", "How long the talks lasted", "Which clauses were agreed", "Who walked out over what",
+    for h in ("Outcome shares", "How long the talks lasted", "Which clauses were agreed", "Who walked out, and where they stood",
               "Positions over rounds", "Differences accession_excluded - full_agenda", "Assumptions and provenance"):
         assert h in text
 
