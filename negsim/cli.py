@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import explore, report, solve, sweep, validate  # light: nothing heavy is imported until a command runs
+    from . import discover, explore, report, solve, sweep, validate  # light: nothing heavy is imported until a command runs
 
     solve.register(sub)
+    discover.register(sub)
     explore.register(sub)
     sweep.register(sub)
     report.register(sub)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layout import Layout, build_layout
-from .params import DrawPlan, RunParams, draw_params, draw_plan
+from .params import DrawPlan, RunParams, draw_params, draw_plan, drawn_inputs
 from .scenario import Scenario
 from .seeding import check_root, run_uniforms
 
@@ -35,6 +35,11 @@ def params_for_runs(comp: Compiled, root_seed: int, start: int, stop: int) -> Ru
     return draw_params(comp.plan, run_uniforms(root_seed, start, stop, comp.plan.n_uniforms))
 
 
+def inputs_for_runs(comp: Compiled, root_seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    """The runs' drawn parameters by scenario key (params.drawn_inputs)."""
+    return drawn_inputs(comp.plan, run_uniforms(root_seed, start, stop, comp.plan.n_uniforms))
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """Outcomes of runs [start, start + n): plain arrays, one entry per run."""
@@ -50,8 +55,9 @@ class Batch:
     agreed: np.ndarray  # (n, C)
     utility: np.ndarray  # (n, A)
     outside_option: np.ndarray  # (n, A) drawn outside option at round 0
-    deadline: np.ndarray  # (n, A) drawn deadline, rounds
+    deadline: np.ndarray  # (n, A) drawn deadline, days
     trace: dict[str, np.ndarray] | None = None  # (n, H, A) per-round series, see TRACE_FIELDS
+    inputs: dict[str, np.ndarray] | None = None  # every drawn parameter by scenario key (params.drawn_inputs)
 
     def __len__(self) -> int:
         return len(self.run)
@@ -87,10 +93,12 @@ def play(lay: Layout, p: RunParams, trace: bool = False):
 
 
 def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int, trace: bool = False) -> Batch:
-    p = params_for_runs(comp, root_seed, start, stop)
+    u = run_uniforms(root_seed, start, stop, comp.plan.n_uniforms)
+    p = draw_params(comp.plan, u)
     out, utility, series = play(comp.layout, p, trace)
     return Batch(layout=comp.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),
-                 utility=utility, outside_option=p.outside_option, deadline=p.deadline, trace=series, **out)
+                 utility=utility, outside_option=p.outside_option, deadline=p.deadline, trace=series,
+                 inputs=drawn_inputs(comp.plan, u), **out)
 
 
 def simulate(sc: Scenario, n_runs: int, root_seed: int = 0, chunk_size: int = 2000) -> list[Batch]:

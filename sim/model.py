@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 
 from .agents import ActorAgent
-from .engine import Batch, Compiled, params_for_runs
+from .engine import Batch, Compiled, inputs_for_runs, params_for_runs
 from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, play_round
 from .scenario import Scenario, load_scenario
 from .walkout import RULE_NAMES
@@ -126,4 +126,5 @@ def simulate_mesa(sc: Scenario, root_seed: int, start: int, stop: int) -> Batch:
         utility=np.concatenate([final_utilities(lay, m.params, m.state) for m in rows]),
         outside_option=np.concatenate([m.params.outside_option for m in rows]),
         deadline=np.concatenate([m.params.deadline for m in rows]),
+        inputs=inputs_for_runs(comp, root_seed, start, stop),
     )

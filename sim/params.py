@@ -125,6 +125,25 @@ class RunParams:
         return np.clip(self.outside_option + self.outside_option_growth * day / 7.0, 0.0, 1.0)
 
 
+def _input_path(lay: Layout, s: Slot) -> str:
+    """The scenario key a slot draws, ids filled in: what a run table's input.<key> column holds."""
+    actor = lay.actors[s.actor]
+    if s.field == "demand_salience":
+        return f"actors.{actor}.demands.{lay.demands[s.clause]}.salience"
+    pattern = "actors.*.clauses.*" if s.clause is not None else "actors.*"
+    suffix = next(f.path.removeprefix(pattern + ".") for f in schema.drawn_fields(pattern) if f.key == s.field)
+    if s.clause is None:
+        return f"actors.{actor}.{suffix}"
+    return f"actors.{actor}.clauses.{lay.clauses[s.clause]}.{suffix}"
+
+
+def drawn_inputs(plan: DrawPlan, uniforms: np.ndarray) -> dict[str, np.ndarray]:
+    """Every parameter a run draws from a distribution, as written in the scenario (before
+    saliences are normalised), keyed by its scenario key: what scenario discovery conditions on."""
+    lay = plan.layout
+    return {_input_path(lay, s): s.param.from_uniform(uniforms[:, s.col]) for s in plan.slots if s.param.needs_uniform}
+
+
 def central_params(plan: DrawPlan) -> RunParams:
     """One run at the central calibration: every parameter at its central value (the mode of a
     triangular, the mean of a uniform or beta, ...), beliefs without error."""

@@ -45,4 +45,6 @@ def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
         if lay.required[j]:
             cols[f"outside_option.{a}"] = b.outside_option[:, j]
             cols[f"deadline_days.{a}"] = b.deadline[:, j]
+    for key, values in (b.inputs or {}).items():  # every drawn parameter, for scenario discovery
+        cols[f"input.{key}"] = values
     return cols

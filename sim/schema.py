@@ -137,7 +137,7 @@ FIELDS: tuple[Field, ...] = (
     Field("actors.*.side", "name", "its side (default: its own id); allies coordinate what they table on instruments "
           "they do not sign"),
     Field("actors.*.bloc", "name", "consensus bloc it is a group of (an instrument signed by the bloc needs every group)"),
-    Field("actors.*.outside_option", "drawn", "utility of walking out (its best alternative) at round 0", "utility",
+    Field("actors.*.outside_option", "drawn", "utility of walking out, its best alternative, on day 0", "utility",
           REQUIRED, 0.0, 1.0),
     Field("actors.*.breakdown", "drawn", "its utility when another party walks out (default: its outside option "
           "then)", "utility", None, 0.0, 1.0),

@@ -1,0 +1,89 @@
+"""`negsim discover RESULTS --outcome agreement|walkout|persist [--by-day D]`: scenario discovery.
+
+Finds the box of drawn inputs (every `input.<key>` column of a run table: each parameter the
+run drew from a distribution) where the outcome concentrates, with PRIM (peeling and pasting,
+EMA workbench; analysis/discovery.py), prints it in plain words and writes the peeling
+trajectory, the chosen box and both figures.  Module import stays light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("discover", help="scenario discovery (PRIM): the drawn inputs under which an outcome "
+                       "concentrates, in plain words",
+                       description="Find the box of drawn inputs where an outcome concentrates (PRIM with peeling "
+                       "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`. Writes "
+                       "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
+    p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet)")
+    p.add_argument("--outcome", required=True, choices=list(OUTCOMES))
+    p.add_argument("--by-day", type=float, metavar="D",
+                   help="count the outcome only if it happened by day D (days after 17 Dec 2021; default: the horizon)")
+    p.add_argument("--out", type=Path, help="folder for the tables and figures (default: beside RESULTS)")
+    p.set_defaults(func=cmd_discover)
+
+
+def labels_for(columns) -> dict[str, str]:
+    """'input.actors.russia.outside_option' -> "russia's outside_option (utility of walking out ...)",
+    from the schema's one line of documentation for the field."""
+    from sim import schema
+
+    out = {}
+    for col in columns:
+        parts = col.removeprefix("input.").split(".")
+        actor, rest = parts[1], parts[2:]
+        if rest[:1] == ["clauses"] or rest[:1] == ["demands"]:
+            kind = rest[0]
+            field = ".".join(rest[2:]) if kind == "demands" else rest[-1] if rest[-2] != "red_line" else "red_line." + rest[-1]
+            thing = ".".join(rest[1:-1]) if kind == "demands" or rest[-2] != "red_line" else ".".join(rest[1:-2])
+            pattern = f"actors.*.{kind}.*.{field}"
+            where = f" on {thing}"
+        else:
+            field, pattern, where = ".".join(rest), "actors.*." + ".".join(rest), ""
+        doc = schema.BY_PATH[pattern].doc if pattern in schema.BY_PATH else ""
+        out[col] = f"{actor}'s {field.replace('_', ' ')}{where}" + (f" ({doc.split(';')[0]})" if doc else "")
+    return out
+
+
+def cmd_discover(args) -> int:
+    import numpy as np
+
+    from analysis.discovery import describe, discover
+    from analysis.discovery_plots import box_figure, trajectory_figure
+    from analysis.outcomes import load
+    from sim.atomic import write_atomic
+    from sim.outdir import term_line
+
+    result = load(args.results, trace=False)
+    runs = result.runs
+    inputs = [c for c in runs.columns if c.startswith("input.")]
+    if not inputs:
+        raise ValueError(f"{args.results}: no input.* columns (every drawn parameter per run); rerun the scenario "
+                         "with this version of negsim")
+    day = args.by_day if args.by_day is not None else float(runs["days"].max())
+    o, d = runs["outcome"].astype(str).to_numpy(), runs["days"].to_numpy()
+    y = {"agreement": (o == "agreement") & (d <= day), "walkout": (o == "walkout") & (d <= day),
+         "persist": ~((o == "walkout") & (d <= day))}[args.outcome]
+    labels = labels_for(inputs)
+    found = discover(runs[inputs], np.asarray(y), labels=labels)
+    words = describe(found, OUTCOMES[args.outcome], labels, cases=f"runs where {OUTCOMES[args.outcome]}")
+    out = args.out or Path(args.results).parent
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.outcome}_by_day_{day:g}"
+    write_atomic(out / f"discovery_{stem}.csv", found.trajectory.to_csv(index=False))
+    write_atomic(out / f"box_{stem}.csv", found.box.to_csv(index=False))
+    for name, fig in (("trajectory", trajectory_figure(found)), ("box", box_figure(found, labels))):
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        write_atomic(out / f"discovery_{name}_{stem}.png", buf.getvalue())
+    print(term_line(f"{result.label}: {args.outcome} by day {day:g} in {y.mean():.1%} of runs; PRIM over "
+                    f"{len(inputs)} drawn inputs ({found.rule})", 2000))
+    print(term_line(f"  {words}", 4000))
+    print(term_line(f"wrote {out}/discovery_{stem}.csv, box_{stem}.csv and two figures", 2000))
+    return 0
