@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import discover, explore, report, solve, sweep, validate  # light: nothing heavy is imported until a command runs
+    from . import discover, explain, explore, report, solve, sweep, validate  # light: nothing heavy until a command runs
 
     solve.register(sub)
     discover.register(sub)
+    explain.register(sub)
     explore.register(sub)
     sweep.register(sub)
     report.register(sub)

@@ -65,6 +65,8 @@ class Demand:
     id: str
     name: str
     clauses: tuple[str, ...]
+    concede: str | None = None  # what conceding it means (schema: demands.*.concede), None: not stated
+    concede_to: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -846,7 +848,8 @@ class _Builder:
                 if c in taken:
                     raise self.err(key, f"clause {c!r} is already in demand {taken[c]!r}; a clause belongs to at most one")
                 taken[c] = did
-            out.append(Demand(did, d.get("name", did), clauses))
+            out.append(Demand(did, d.get("name", did), clauses, d.get("concede"),
+                              float(self.get(d, ("demands", did, "concede_to"), "demands.*.concede_to"))))
         clash = sorted(set(self.doc.get("demands", {})) & (set(clause_ids) - set(taken)))
         if clash:
             raise self.err(("demands", clash[0]), "a demand may not share its id with a clause outside it")

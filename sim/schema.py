@@ -125,6 +125,11 @@ FIELDS: tuple[Field, ...] = (
     Field("demands.*.name", "text", "what it asks, in a few words"),
     Field("demands.*.clauses", "ids", "its clauses (each clause belongs to at most one demand)", default=REQUIRED,
           ids="clause"),
+    Field("demands.*.concede", "choice", "what conceding it means, for `negsim explain`: red_lines = every other "
+          "party's red line on its clauses moves up to `concede_to` (the measure Russia asks for); off = its clauses "
+          "leave the table (held at 0)", choices=("red_lines", "off")),
+    Field("demands.*.concede_to", "number", "with concede = red_lines: the position the red lines move to", "position",
+          1.0, 0.0, 1.0),
     Field("demands.*.source", "source", SOURCE_DOC),
     Field("agenda", "table", "what is on the table"),
     Field("agenda.off", "ids", "clauses held at 0 (status quo) in every package", ids="clause"),

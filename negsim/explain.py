@@ -1,0 +1,153 @@
+"""`negsim explain SCENARIO [B]`: which concession would most change the outcome.
+
+One scenario: every coalition of its concedable demands (demands.*.concede) is played on the same
+runs (common random numbers; sim/counterfactual.py); for each metric it reports each demand's
+effect conceded alone, with a paired interval, and its exact Shapley value over all coalitions
+(analysis/attribution.py), which sum to the difference between all conceded and none.
+Two scenarios: the difference between them split into their individual edits (each key or table
+that differs), attributed by Shapley over edits (each coalition rebuilt through the loader; the
+runs share seeds, and every draw an edit does not touch is the same).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LABELS = {"agreement_by_day_69": "P(agreement by day 69)", "walkout_by_day_69": "P(walkout by day 69)",
+          "agreement_by_horizon": "P(agreement by the horizon)", "walkout_by_horizon": "P(walkout by the horizon)"}
+
+
+def register(sub) -> None:
+    from sim.study import DEFAULT_SEED
+
+    p = sub.add_parser("explain", help="which concession would most change the outcome: each demand conceded "
+                       "alone and its Shapley value (or: the edits between two scenarios)",
+                       description="With one scenario: play every coalition of its concedable demands on the same "
+                       "runs and attribute P(agreement) and P(walkout), by day 69 and by the horizon, to each demand "
+                       "(conceded alone, with a paired 95%% interval, and its exact Shapley value). With two: "
+                       "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
+                       "and explain.png.")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="one scenario, or two (A B)")
+    p.add_argument("-n", "--runs", type=int, default=2000, help="runs per coalition (default 2,000)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    p.add_argument("--out", type=Path, help="output folder (default results/explain_<name>)")
+    p.add_argument("--force", action="store_true", help="reuse --out even if it holds another command's results")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_explain)
+
+
+def _outcomes_of_edits(sa, sb, n_runs, seed, bar):
+    """Per-run metrics for every coalition of the edits that turn A into B."""
+    from analysis.attribution import apply_edits, coalitions, differences_to_edits
+    from sim.counterfactual import run_coalitions
+    from sim.engine import Compiled
+    from sim.scenario import scenario_from_document
+
+    edits = differences_to_edits(sa.resolved_document, sb.resolved_document)
+    if not edits:
+        raise ValueError(f"{sa.path} and {sb.path}: the scenarios do not differ (sources and meta aside)")
+    if len(edits) > 10:
+        raise ValueError(f"{sa.path} and {sb.path}: {len(edits)} edits apart; at most 10 can be attributed exactly")
+    players = [e.label for e in edits]
+    outcomes = {}
+    for coalition in coalitions(players):
+        chosen = [e for e in edits if e.label in coalition]
+        doc = apply_edits(sa.resolved_document, chosen)
+        sc = scenario_from_document(doc, f"{sa.name} with {len(chosen)} of its edits toward {sb.name}")
+        outcomes[coalition] = run_coalitions(Compiled.from_scenario(sc), [()], n_runs, seed, bar.update)[frozenset()]
+    return players, outcomes
+
+
+def cmd_explain(args) -> int:
+    import sys
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from analysis.attribution import coalitions, paired_mean, shapley_exact
+    from sim.counterfactual import METRICS, concedable, run_coalitions
+    from sim.engine import Compiled
+    from sim.outdir import Output, identity, safe_name, term_line
+    from sim.scenario import load_scenario
+
+    from .common import UsageError, check_seed
+
+    if len(args.scenarios) > 2:
+        raise UsageError("explain takes one scenario (its demands) or two (A B: the edits between them)")
+    if args.runs < 2:
+        raise UsageError(f"-n/--runs must be at least 2 (a paired interval needs two runs), got {args.runs}")
+    check_seed(args.seed)
+    scs = [load_scenario(p) for p in args.scenarios]
+    show = not args.quiet and sys.stderr.isatty()
+    if len(scs) == 1:
+        comp = Compiled.from_scenario(scs[0])
+        players = list(concedable(comp))
+        if not players:
+            raise ValueError(f"{scs[0].path}: no demand says what conceding it means (demands.<id>.concede)")
+        if len(players) > 10:
+            raise ValueError(f"{scs[0].path}: {len(players)} concedable demands; at most 10 can be attributed exactly")
+        co = coalitions(players)
+        with tqdm(total=len(co) * args.runs, unit="run", disable=not show, leave=False) as bar:
+            outcomes = run_coalitions(comp, co, args.runs, args.seed, bar.update)
+        name, what = scs[0].name, "conceding each demand"
+        ends = ("with nothing conceded", "with everything")
+    else:
+        with tqdm(total=None, unit="run", disable=not show, leave=False) as bar:
+            players, outcomes = _outcomes_of_edits(scs[0], scs[1], args.runs, args.seed, bar)
+        name, what = f"{scs[0].name}_vs_{scs[1].name}", f"each edit from {scs[0].name} to {scs[1].name}"
+        ends = (f"with {scs[0].name}", f"with {scs[1].name}")
+    rows = []
+    none = frozenset()
+    for m in METRICS:
+        per = {c: v[m] for c, v in outcomes.items()}
+        table = shapley_exact(players, per)
+        for _, t in table.iterrows():
+            alone = paired_mean(per[frozenset([t["player"]])].astype(float) - per[none].astype(float))
+            rows.append({"metric": m, "player": t["player"], "alone": alone.value, "alone_low": alone.low,
+                         "alone_high": alone.high, "shapley": t["value"], "shapley_low": t["low"],
+                         "shapley_high": t["high"], "share": t["share"]})
+    result = pd.DataFrame(rows)
+    out = args.out or Path("results") / f"explain_{safe_name(name, 120)}"
+    with Output(out, identity("explain", scs, args.seed, args.runs), force=args.force) as o:
+        result.to_parquet(o.stage / "explain.parquet", index=False)
+        _figure(result, f"{what}: Shapley values, {args.runs:,} runs per coalition").savefig(o.stage / "explain.png",
+                                                                                            dpi=110)
+        o.commit()
+    _print(result, what, outcomes, players, args, ends)
+    print(term_line(f"wrote {out}/explain.parquet, explain.png and manifest.json", 2000))
+    return 0
+
+
+def _print(result, what, outcomes, players, args, ends) -> None:
+    from sim.outdir import term_line
+
+    none, every = frozenset(), frozenset(players)
+    print(term_line(f"{what}: {len(outcomes)} coalitions x {args.runs:,} runs, seed {args.seed}, common random "
+                    "numbers; 95% intervals over runs (paired), Monte Carlo noise only", 2000))
+    for m, label in LABELS.items():
+        base, top = outcomes[none][m].mean(), outcomes[every][m].mean()
+        print(f"\n{label}: {100 * base:.1f}% {ends[0]}, {100 * top:.1f}% {ends[1]} "
+              f"({100 * (top - base):+.1f} pp, the sum of the Shapley values)")
+        sub = result[result["metric"] == m].sort_values("shapley", key=abs, ascending=False)
+        for _, r in sub.iterrows():
+            print(term_line(f"  {str(r['player']):<28} alone {100 * r['alone']:+6.1f} pp [{100 * r['alone_low']:+.1f}, "
+                            f"{100 * r['alone_high']:+.1f}]   Shapley {100 * r['shapley']:+6.1f} pp "
+                            f"[{100 * r['shapley_low']:+.1f}, {100 * r['shapley_high']:+.1f}]", 400))
+
+
+def _figure(result, title):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 1.2 + 0.35 * result["player"].nunique() * 2), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, m in zip(axes, ("agreement_by_horizon", "walkout_by_horizon")):
+        sub = result[result["metric"] == m].sort_values("shapley")
+        y = range(len(sub))
+        v = 100 * sub["shapley"].to_numpy()
+        err = [v - 100 * sub["shapley_low"].to_numpy(), 100 * sub["shapley_high"].to_numpy() - v]
+        ax.barh(list(y), v, xerr=err, color="#0072B2", gid=f"{m}|shapley")
+        ax.set_yticks(list(y), [str(p) for p in sub["player"]], fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel(f"Shapley value, pp of {LABELS[m]}")
+    axes[0].set_title(title, fontsize=9, loc="left")
+    return fig

@@ -1,0 +1,74 @@
+"""Counterfactual concessions: the same runs with some demands conceded.
+
+A demand's `concede` (scenario: demands.*.concede) says what conceding it means for the side that
+resists it: `red_lines`, every other party's red line on its clauses moves up to `concede_to`
+(the measure Russia asks for); `off`, its clauses leave the table.  A concession is applied to
+the draw plan, not to the scenario file, so every other draw of every run stays the same
+(common random numbers): the difference between two sets of concessions is the concessions'.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .codes import AGREEMENT, WALKOUT
+from .engine import Compiled, play
+from .params import DrawPlan, draw_params
+from .seeding import run_uniforms
+
+
+def concedable(comp: Compiled) -> tuple[str, ...]:
+    """The scenario's demands that state what conceding them means."""
+    return tuple(d.id for d in comp.layout.scenario.demands if d.concede)
+
+
+def conceded_plan(comp: Compiled, demand_ids) -> DrawPlan:
+    """The draw plan with each of `demand_ids` conceded (the same uniform columns)."""
+    lay = comp.layout
+    sc = lay.scenario
+    by_id = {d.id: d for d in sc.demands}
+    values, caps = {}, {}
+    for did in demand_ids:
+        d = by_id[did]
+        if not d.concede:
+            raise ValueError(f"{sc.path}: demands.{did}: says nothing about what conceding it means "
+                             "(concede = \"red_lines\" or \"off\")")
+        for cid in d.clauses:
+            c = lay.clauses.index(cid)
+            if d.concede == "off":
+                caps[c] = 0.0
+                continue
+            for a, actor in enumerate(sc.actors):
+                pref = actor.pref(cid)
+                if pref is not None and pref.above is not None and pref.above.support()[0] < d.concede_to:
+                    values[("above", a, c)] = d.concede_to
+    return comp.plan.with_values(values, caps)
+
+
+METRICS = ("agreement_by_day_69", "walkout_by_day_69", "agreement_by_horizon", "walkout_by_horizon")
+RECORD_DAY = 69  # the invasion (sim.study.RECORD): a reference day, not a target
+
+
+def run_metrics(comp: Compiled, out: dict) -> dict[str, np.ndarray]:
+    """Per-run 0/1 outcomes of one batch (engine.play's outcome arrays), by day 69 and by the horizon."""
+    days = comp.layout.days[np.maximum(out["rounds"], 1) - 1]
+    agree, walk = out["outcome"] == AGREEMENT, out["outcome"] == WALKOUT
+    early = days <= RECORD_DAY
+    return {"agreement_by_day_69": (agree & early).astype(np.int8), "walkout_by_day_69": (walk & early).astype(np.int8),
+            "agreement_by_horizon": agree.astype(np.int8), "walkout_by_horizon": walk.astype(np.int8)}
+
+
+def run_coalitions(comp: Compiled, coalitions, n_runs: int, root_seed: int, progress=lambda k: None,
+                   chunk: int = 2048) -> dict[frozenset, dict[str, np.ndarray]]:
+    """Every coalition of conceded demands played on the same runs 0..n_runs-1 (each run's
+    uniforms drawn once and reused), per-run metrics per coalition."""
+    coalitions = [frozenset(c) for c in coalitions]
+    plans = {c: conceded_plan(comp, sorted(c)) for c in coalitions}
+    parts: dict[frozenset, list[dict]] = {c: [] for c in coalitions}
+    for start in range(0, n_runs, chunk):
+        u = run_uniforms(root_seed, start, min(start + chunk, n_runs), comp.plan.n_uniforms)
+        for c in coalitions:
+            out, _, _ = play(comp.layout, draw_params(plans[c], u))
+            parts[c].append(run_metrics(comp, out))
+            progress(len(u))
+    return {c: {m: np.concatenate([p[m] for p in ps]) for m in METRICS} for c, ps in parts.items()}
