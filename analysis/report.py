@@ -342,6 +342,9 @@ def _assumptions(r: oc.Result) -> str:
             ["root seed", m.get("root_seed", "")], ["engine", m.get("engine", "")],
             ["negsim version", m.get("negsim_version", "")], ["numpy version", m.get("numpy_version", "")],
             ["reproduce", m.get("reproduce", "")]]
+    counts = oc.scenario_of(r.meta).provenance_counts()
+    prov.append(["numbers by provenance", ", ".join(f"{k} {v}" for k, v in counts.items())
+                 + " (docs/sources.md: record, literature, elicitation, judgement)"])
     parts.append("<p><b>Provenance</b></p>" + kv_table(prov))
     ag = doc.get("agenda") or {}
     proto = doc.get("protocol") or {}
@@ -398,7 +401,34 @@ def _assumptions(r: oc.Result) -> str:
 # ------------------------------------------------------------------ the report
 
 
-def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION) -> str:
+EXPLAIN_LABELS = {"agreement_by_day_69": "P(agreement by day 69)", "walkout_by_day_69": "P(walkout by day 69)",
+                  "agreement_by_horizon": "P(agreement by the horizon)",
+                  "walkout_by_horizon": "P(walkout by the horizon)"}
+
+
+def _explain_section(explain: pd.DataFrame, label: str) -> str:
+    """'What would change the outcome': each demand conceded alone and its Shapley value
+    (`negsim explain`), per metric, largest effect first."""
+    parts = ["<h2 id='explain'>What would change the outcome</h2>",
+             f"<p class='note'>{esc(label)}: every coalition of the demands that say what conceding them means was "
+             "played on the same runs (common random numbers). 'Alone' is the effect of conceding that demand "
+             "only; the Shapley value averages its effect over every order of concessions, and the values add "
+             "up to the effect of conceding all of them. 95% intervals over runs (paired); Monte Carlo noise "
+             "only. This, not the walkers' shortfalls of section 4, answers which concession would change the "
+             "outcome.</p>"]
+    for metric, name in EXPLAIN_LABELS.items():
+        sub = explain[explain["metric"] == metric].sort_values("shapley", key=abs, ascending=False)
+        if sub.empty:
+            continue
+        rows = [[x["player"], est(x["alone"], x["alone_low"], x["alone_high"], signed=True),
+                 est(x["shapley"], x["shapley_low"], x["shapley_high"], signed=True)] for _, x in sub.iterrows()]
+        parts.append(f"<p><b>{esc(name)}</b></p>" + table(["conceded", "alone [95%]", "Shapley value [95%]"], rows,
+                                                          [False, True, True]))
+    return "".join(parts)
+
+
+def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION,
+           explain: tuple[pd.DataFrame, str] | None = None) -> str:
     """The report as one HTML string."""
     import sim
 
@@ -414,6 +444,8 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
            ("trajectories", "Positions over rounds")]
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))
+    if explain is not None:
+        toc.append(("explain", "What would change the outcome"))
     toc.append(("assumptions", "Assumptions and provenance"))
     body = [f"<h1>negsim report: {esc(title)}</h1>",
             f"<p class='question'>{esc(question)}</p>"]
@@ -433,7 +465,9 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     body.append(_trajectory_section(results))
     if diffs is not None:
         body.append(_difference_section(results, diffs, seed))
-    body.append("<h2 id='assumptions'>7. Assumptions and provenance</h2>")
+    if explain is not None:
+        body.append(_explain_section(*explain))
+    body.append("<h2 id='assumptions'>Assumptions and provenance</h2>")
     body.extend(_assumptions(r) for r in results)
     body.append(f"<hr><p class='note'>Written by negsim {esc(sim.__version__)} "
                 f"(analysis/report.py); bootstrap seed {seed}. Model: docs/model.md (ODD protocol).</p>")

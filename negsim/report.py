@@ -60,6 +60,8 @@ def register(sub) -> None:
                    help="runs files or folders, one per scenario (e.g. the two files of a compare, A first)")
     r.add_argument("--out", type=Path, help="output HTML file (default: report.html beside the first results file)")
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    r.add_argument("--explain", type=Path, metavar="FOLDER",
+                   help="a `negsim explain` output folder: adds the section 'What would change the outcome'")
     r.set_defaults(func=cmd_report)
 
 
@@ -262,13 +264,36 @@ def cmd_report(args) -> int:
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out {term_line(out)}: the report is an .html file")
     results = _load(args.results, trace=None)
-    text = report.render(results, args.seed)
+    explain = _explain(args.explain) if args.explain else None
+    text = report.render(results, args.seed, explain=explain)
     write_atomic(out, text)
     traced = sum(r.trace is not None for r in results)
     print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
           f"({term_line(', '.join(r.label for r in results), 400)}); "
           f"{traced} with a trace; {len(text.encode()) / 1024:,.0f} kB, self-contained")
     return 0
+
+
+def _explain(folder: Path):
+    """The explain table of a `negsim explain` folder (its manifest says what was explained)."""
+    import json
+
+    import pandas as pd
+
+    from sim.outdir import term_line
+
+    manifest, table = folder / "manifest.json", folder / "explain.parquet"
+    try:
+        meta = json.loads(manifest.read_text()).get("identity") or {}
+        explain = pd.read_parquet(table)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--explain {term_line(folder)}: not a negsim explain folder ({exc})") from None
+    need = {"metric", "player", "alone", "alone_low", "alone_high", "shapley", "shapley_low", "shapley_high"}
+    if not need <= set(explain.columns) or meta.get("command") != "explain":
+        raise ValueError(f"--explain {term_line(folder)}: explain.parquet lacks {sorted(need - set(explain.columns))} "
+                         "or the folder was not written by negsim explain")
+    names = " and ".join(x.get("name", "?") for x in meta.get("scenarios", []))
+    return explain, f"{names}, {meta.get('runs', '?'):,} runs per coalition, seed {meta.get('seed', '?')}"
 
 
 def build_parser() -> argparse.ArgumentParser:
