@@ -67,3 +67,15 @@ def test_explain_two_scenarios_attributes_the_difference_to_their_one_edit(tmp_p
     table = pd.read_parquet(out / "explain.parquet")
     # one player: its Shapley value is its effect alone, which is B - A
     assert np.allclose(table["shapley"], table["alone"]) and set(table["player"]) == {"agenda.off"}
+
+
+def test_the_report_section_ranks_concessions_by_their_shapley_value():
+    from analysis.report import _explain_section
+
+    rows = [{"metric": "agreement_by_horizon", "player": p, "alone": v, "alone_low": v - 0.01, "alone_high": v + 0.01,
+             "shapley": v, "shapley_low": v - 0.01, "shapley_high": v + 0.01} for p, v in
+            (("small", 0.01), ("large", -0.2), ("middle", 0.05))]
+    html = _explain_section(pd.DataFrame(rows), "toy, 100 runs")
+    assert "What would change the outcome" in html and "P(agreement by the horizon)" in html
+    assert html.index("large") < html.index("middle") < html.index("small")  # by |Shapley value|
+    assert "-20.0% [-21.0, -19.0]" in html
