@@ -78,4 +78,4 @@ def test_the_report_section_ranks_concessions_by_their_shapley_value():
     html = _explain_section(pd.DataFrame(rows), "toy, 100 runs")
     assert "What would change the outcome" in html and "P(agreement by the horizon)" in html
     assert html.index("large") < html.index("middle") < html.index("small")  # by |Shapley value|
-    assert "-20.0% [-21.0, -19.0]" in html
+    assert "-20.0 pp [-21.0, -19.0]" in html
