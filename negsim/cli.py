@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import discover, explain, explore, report, solve, sweep, validate  # light: nothing heavy until a command runs
+    from . import discover, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
 
     solve.register(sub)
+    robust.register(sub)
     discover.register(sub)
     explain.register(sub)
     explore.register(sub)

@@ -38,6 +38,13 @@ def _check(path: Path, provenance: bool) -> str:
     from sim.scenario import file_kind, load_catalogue, load_scenario
 
     kind = file_kind(path)
+    if kind == "variants":
+        from sim.scenario import SHIPPED
+        from sim.variants import check, load_variants
+
+        variants = load_variants(path)
+        check(variants, [load_scenario(SHIPPED / "base.toml")], path)
+        return f"{path}: OK: {len(variants)} structural variants, each applies to the shipped base scenario"
     if kind == "catalogue":
         return f"{path}: OK: source catalogue of {len(load_catalogue(path))} entries (docs/sources.md says them in words)"
     if kind == "sweep":

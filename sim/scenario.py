@@ -201,22 +201,26 @@ class Scenario:
 
 # ---------------------------------------------------------------- loading
 def file_kind(path: str | Path) -> str:
-    """What a .toml file is: "sweep" (a [sweep] table), "catalogue" (the source catalogue) or
-    "scenario"; a file that cannot be read safely counts as a scenario (loading it says why)."""
+    """What a .toml file is: "sweep" (a [sweep] table), "variants" ([variants.*] tables),
+    "catalogue" (the source catalogue) or "scenario"; a file that cannot be read safely counts as
+    a scenario (loading it says why)."""
     path = Path(path)
     if path.name == CATALOGUE:
         return "catalogue"
     try:
         st = path.stat()
-        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES and "sweep" in tomllib.loads(path.read_text("utf-8")):
-            return "sweep"
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES:
+            top = tomllib.loads(path.read_text("utf-8"))
+            for kind in ("sweep", "variants"):
+                if kind in top:
+                    return kind
     except (OSError, ValueError, RecursionError):
         pass
     return "scenario"
 
 
 def scenario_files(folder: str | Path) -> list[Path]:
-    """The scenario files of a folder: every .toml except the source catalogue and sweep files."""
+    """The scenario files of a folder: every .toml except the source catalogue, sweep and variants files."""
     return [f for f in sorted(Path(folder).glob("*.toml")) if file_kind(f) == "scenario"]
 
 
