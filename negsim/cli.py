@@ -63,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(r)
     r.set_defaults(func=cmd_run)
 
-    c = sub.add_parser("compare", help="two scenarios side by side with differences and intervals")
-    c.add_argument("a", type=Path, metavar="A")
-    c.add_argument("b", type=Path, metavar="B")
+    c = sub.add_parser("compare", help="two or more scenarios side by side, each against the first, with intervals")
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
+                   help="A B [C ...]: differences are taken against A (the first)")
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
@@ -194,48 +194,56 @@ def cmd_compare(args) -> int:
     from sim.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
+    if len(args.scenarios) < 2:
+        raise UsageError("compare needs two or more scenarios (differences are taken against the first)")
     _check_batch_args(args)
-    sa, sb = load_scenario(args.a), load_scenario(args.b)
-    if sa.name == sb.name:
-        raise UsageError(f"{term_line(args.a)} and {term_line(args.b)} are both named {term_line(sa.name, 200)!r}; "
-                         "compare needs two scenarios")
-    fa, fb = safe_name(sa.name), safe_name(sb.name)
-    if fa == fb:
-        raise UsageError(f"{term_line(args.a)} and {term_line(args.b)}: the names {term_line(sa.name, 80)!r} and "
-                         f"{term_line(sb.name, 80)!r} give the same file name {fa!r}; rename one (meta.name)")
-    out = args.out or Path("results") / safe_name(f"{fa}_vs_{fb}", 160)
+    scs = [load_scenario(p) for p in args.scenarios]
+    files = [safe_name(sc.name) for sc in scs]
+    for k in range(len(scs)):
+        for j in range(k):
+            if scs[k].name == scs[j].name or files[k] == files[j]:
+                raise UsageError(f"{term_line(args.scenarios[j])} and {term_line(args.scenarios[k])} give the same "
+                                 f"name {term_line(files[k], 80)!r}; compare needs scenarios with different names "
+                                 "(meta.name)")
+    out = args.out or Path("results") / safe_name("_vs_".join(files), 160)
     from analysis import plots, stats
 
-    with Output(out, identity("compare", [sa, sb], args.seed, args.runs), force=args.force) as o:
-        lay_a, runs_a = _simulate(sa, args, o.stage, f"runs_{fa}.parquet")
-        lay_b, runs_b = _simulate(sb, args, o.stage, f"runs_{fb}.parquet")
-        metrics = list(dict.fromkeys(_metrics(lay_a) + _metrics(lay_b)))
+    with Output(out, identity("compare", scs, args.seed, args.runs), force=args.force) as o:
+        sims = [_simulate(sc, args, o.stage, f"runs_{f}.parquet") for sc, f in zip(scs, files)]
+        layouts, runs = [x[0] for x in sims], [x[1] for x in sims]
+        metrics = list(dict.fromkeys(m for lay in layouts for m in _metrics(lay)))
         actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
-        sum_a, sum_b = stats.summarise(runs_a, actors), stats.summarise(runs_b, actors)
-        diff = stats.compare(runs_a, runs_b, actors, args.seed)
-        fig = plots.compare_figure({sa.name: runs_a, sb.name: runs_b}, {sa.name: sum_a, sb.name: sum_b},
-                                   metrics, max(lay_a.horizon, lay_b.horizon), lay_a.round_days)
+        sums = [stats.summarise(r, actors) for r in runs]
+        fig = plots.compare_figure({sc.name: r for sc, r in zip(scs, runs)}, {sc.name: s for sc, s in zip(scs, sums)},
+                                   metrics, max(lay.horizon for lay in layouts), layouts[0].round_days)
         plots.save(fig, o.stage / "compare.png")
-        o.commit(runs=[f"runs_{fa}.parquet", f"runs_{fb}.parquet"])
+        o.commit(runs=[f"runs_{f}.parquet" for f in files])
 
-    na, nb = term_line(sa.name, 200), term_line(sb.name, 200)
+    names = [term_line(sc.name, 200) for sc in scs]
     print(QUESTION)
-    print(f"{len(runs_a):,} runs per scenario, seed {args.seed}; 95% intervals (shares: Wilson; "
-          "differences: Newcombe; medians: order statistics, difference: bootstrap)\n")
-    w = 27
-    print(f"  {'':<30} {na:<{w}} {nb:<{w}} {'difference (B - A)':<{w}}")
-    for m in metrics + ["median rounds"]:
-        d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
-        print(f"  {term_line(_label(m)):<30} {_fmt(m, sum_a[m]):<{w}} {_fmt(m, sum_b[m]):<{w}} {d}")
-    horizon = max(sa.protocol.horizon_days, sb.protocol.horizon_days)
-    print(f"  (shares above are by the horizon, day {horizon:g}; median rounds are meetings held)")
-    _print_over_time(stats, runs_a, runs_b, (RECORD_DAY, 182, horizon))
-    _print_blocking(stats, {sa.name: runs_a, sb.name: runs_b})
-    _print_conditions(sb.name, runs_b)
-    print()
-    print(_answer(na, nb, runs_a, runs_b, horizon))
-    traces = f", trace_{fa}.parquet, trace_{fb}.parquet" if args.trace else ""
-    print(f"\nwrote {term_line(out)}/: runs_{fa}.parquet, runs_{fb}.parquet{traces}, compare.png, manifest.json")
+    print(f"{len(runs[0]):,} runs per scenario, seed {args.seed} (the same runs in every scenario); 95% intervals "
+          "(shares: Wilson; differences against the first scenario: Newcombe; medians: order statistics, "
+          "difference: bootstrap)\n")
+    horizon = max(sc.protocol.horizon_days for sc in scs)
+    for k in range(1, len(scs)):
+        if k > 1:
+            print()
+        diff = stats.compare(runs[0], runs[k], actors, args.seed)
+        w = 27
+        print(f"  {'':<30} {names[0]:<{w}} {names[k]:<{w}} {'difference (B - A)':<{w}}")
+        for m in metrics + ["median rounds"]:
+            d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
+            print(f"  {term_line(_label(m)):<30} {_fmt(m, sums[0][m]):<{w}} {_fmt(m, sums[k][m]):<{w}} {d}")
+        print(f"  (shares above are by the horizon, day {horizon:g}; median rounds are meetings held)")
+        _print_over_time(stats, runs[0], runs[k], (RECORD_DAY, 182, horizon))
+    _print_blocking(stats, {sc.name: r for sc, r in zip(scs, runs)})
+    _print_conditions(scs[-1].name, runs[-1])
+    for k in range(1, len(scs)):
+        print()
+        print(_answer(names[0], names[k], runs[0], runs[k], horizon))
+    traces = "".join(f", trace_{f}.parquet" for f in files) if args.trace else ""
+    print(f"\nwrote {term_line(out)}/: {', '.join(f'runs_{f}.parquet' for f in files)}{traces}, compare.png, "
+          "manifest.json")
     return 0
 
 

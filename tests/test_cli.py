@@ -105,3 +105,15 @@ def test_discover_names_the_inputs_where_deals_concentrate(tmp_path, capsys):
     # Russia's outside option drives the answer (Sobol ST 0.88): a deal concentrates where it is low
     assert "agreement by day 182" in text and "russia's outside option" in text and "is under" in text
     assert (tmp_path / "box_agreement_by_day_182.csv").exists()
+
+
+def test_compare_takes_three_scenarios_each_against_the_first(tmp_path, capsys):
+    args = ["compare", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_excluded.toml"),
+            str(SCEN / "accession_moratorium.toml"), "-n", "300", "--out", str(tmp_path / "c3"), "--quiet"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert text.count("difference (B - A)") == 2 and text.count("Answer (by day 364") == 2
+    assert "with accession_moratorium" in text and "against" in text
+    assert {p.name for p in (tmp_path / "c3").glob("runs_*.parquet")} == {
+        "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "runs_accession_moratorium.parquet"}
+    assert main(["compare", str(SCEN / "full_agenda.toml")]) == 2  # one scenario is refused
