@@ -265,6 +265,32 @@ def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
 # ================================================================== figures from run tables
 
 
+def difference_figure(a, b) -> Figure:
+    """B - A over days: the difference in the share of runs ended in agreement, and in walkout,
+    by each day, with Newcombe 95% bands (Monte Carlo noise only); the record's dates marked."""
+    horizon = max(a.runs["days"].max(), b.runs["days"].max())
+    days = np.unique(np.concatenate([a.runs["days"].unique(), b.runs["days"].unique(), [0.0]]))
+    table = survival.difference_by_day(a.runs, b.runs, days[days <= horizon])
+    fig, ax = new_figure(figsize=(9, 3.6), layout="constrained")
+    for what in ("agreement", "walkout"):
+        t = table[table["quantity"] == what]
+        colour = OUTCOME_COLOURS[what]
+        ax.step(t["day"], 100 * t["difference"], where="post", color=colour, label=f"{what} by day", gid=f"diff|{what}")
+        ax.fill_between(t["day"], 100 * t["low"], 100 * t["high"], step="post", color=colour, alpha=0.2,
+                        gid=f"band|{what}")
+    ax.axhline(0, color="black", lw=0.8)
+    for day, what in RECORD.items():
+        ax.axvline(day, color="grey", lw=0.6, ls=":")
+        ax.annotate(what, (day, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, va="top",
+                    ha="right", color="grey")
+    ax.set_xlabel("days after 17 Dec 2021 (the record's dates are references, not targets)")
+    ax.set_ylabel("percentage points")
+    ax.set_title(f"{short(b.name)} - {short(a.name)}: difference in the share of runs ended by each day "
+                 "(95% bands, Monte Carlo noise only)", fontsize=9, loc="left")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
 def run_figure(name: str, runs: pd.DataFrame, summary: dict[str, Estimate], metrics: list[str],
                horizon: int) -> Figure:
     fig, (a1, a2) = new_figure(1, 2, figsize=(12, 4.5), layout="constrained")

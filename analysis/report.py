@@ -451,6 +451,10 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
             f"<p class='question'>{esc(question)}</p>"]
     if len(results) > 1:
         body.append(f"<p class='answer'><b>Answer.</b> {esc(_answer(results[0], results[1], seed))}</p>")
+        body.append(figure_html(plots.difference_figure(results[0], results[1]),
+                                "Difference between the scenarios in agreement and walkout by each day",
+                                "B - A by each day after 17 Dec 2021: the sign of the answer can change with the "
+                                "horizon, so every share in this report names its day."))
     body.append("<p class='note'>" + esc(
         "Outcome distributions over Monte Carlo runs of an agent-based bargaining model; every uncertain "
         "calibration number is drawn afresh per run. A tool for comparing scenarios, not a forecast. "

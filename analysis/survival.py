@@ -98,3 +98,19 @@ def incidence_difference(a: pd.DataFrame, b: pd.DataFrame, horizon: int, rounds)
             rows.append({"round": r, "quantity": what, "a": ka / len(a), "b": kb / len(b),
                          "difference": d.value, "low": d.low, "high": d.high})
     return pd.DataFrame(rows)
+
+
+def difference_by_day(a: pd.DataFrame, b: pd.DataFrame, days) -> pd.DataFrame:
+    """B - A in the share of runs that ended in agreement, and in walkout, on or before each day
+    (days after 17 Dec 2021), with Newcombe's interval.  Columns: day, quantity, a, b,
+    difference, low, high."""
+    rows = []
+    oa, da = a["outcome"].astype(str).to_numpy(), a["days"].to_numpy()
+    ob, db = b["outcome"].astype(str).to_numpy(), b["days"].to_numpy()
+    for day in np.asarray(days, dtype=float):
+        for what in ("agreement", "walkout"):
+            ka, kb = int(((oa == what) & (da <= day)).sum()), int(((ob == what) & (db <= day)).sum())
+            d = proportion_difference(ka, len(a), kb, len(b))
+            rows.append({"day": day, "quantity": what, "a": ka / len(a), "b": kb / len(b),
+                         "difference": d.value, "low": d.low, "high": d.high})
+    return pd.DataFrame(rows)

@@ -66,3 +66,18 @@ def test_closed_form_wilson_matches_scipy(k, extra):
     ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     low, high = wilson(k, n)
     assert (float(low), float(high)) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_difference_by_day_counts_what_ended_by_each_day():
+    import pandas as pd
+
+    from analysis.survival import difference_by_day
+
+    a = pd.DataFrame({"outcome": ["agreement", "walkout", "walkout", "ongoing"], "days": [7.0, 14.0, 70.0, 364.0]})
+    b = pd.DataFrame({"outcome": ["agreement", "agreement", "walkout", "ongoing"], "days": [7.0, 70.0, 7.0, 364.0]})
+    t = difference_by_day(a, b, [7, 69, 364]).set_index(["day", "quantity"])
+    # by day 7: agreement 1/4 vs 1/4, walkout 0/4 vs 1/4; by day 69: walkout 1/4 vs 1/4; by 364: agreement 1/4 vs 2/4
+    assert t.loc[(7.0, "walkout"), "difference"] == pytest.approx(0.25)
+    assert t.loc[(7.0, "agreement"), "difference"] == 0.0 and t.loc[(69.0, "walkout"), "difference"] == 0.0
+    assert t.loc[(364.0, "agreement"), ["a", "b"]].tolist() == [0.25, 0.5]
+    assert (t["low"] <= t["difference"]).all() and (t["difference"] <= t["high"]).all()
