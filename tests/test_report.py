@@ -21,7 +21,7 @@ from negsim.report import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
-N_FIGURES = 7
+N_FIGURES = 8  # with two scenarios the report opens with their difference over days
 
 
 def run_cmd(argv):
