@@ -324,10 +324,27 @@ def _parse(path: Path, data: bytes, via: tuple[str, ...]) -> dict:
     except RecursionError:
         raise ScenarioError(where, "", f"values nested more deeply than a scenario allows (at most {MAX_DEPTH} levels "
                             "of tables and arrays)") from None
-    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: e.g. an integer of over 4,300 digits
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        huge = _huge_integer(data)
+        if huge is not None:  # Python refuses to read integers of over 4,300 digits
+            line, key, digits = huge
+            raise ScenarioError(where, key, f"line {line}: an integer of {digits:,} digits; allowed: a number in the "
+                                "key's range (docs/fields.md)") from None
         raise ScenarioError(where, "", f"not valid TOML ({exc})") from None
     _check_depth(where, doc)
     return doc
+
+
+def _huge_integer(data: bytes) -> tuple[int, str, int] | None:
+    """(line, the key it is set on, digits) of the first integer too long for Python to read."""
+    text = data.decode("utf-8", "replace")
+    m = re.search(r"[-+]?\d[\d_]{4299,}", text)
+    if m is None:
+        return None
+    line = text.count("\n", 0, m.start()) + 1
+    start = text.rfind("\n", 0, m.start()) + 1
+    key = text[start:m.start()].split("=")[0].strip().strip("{[ ,") or "(a value)"
+    return line, key[:80], sum(ch.isdigit() for ch in m.group())
 
 
 def _check_depth(where: str, doc: dict) -> None:
