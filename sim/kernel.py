@@ -41,15 +41,17 @@ from . import codes
 # Numba compiles these into the machine code, and its cache only notices edits to this file:
 # so the codes are written here, and codes.py (for the Python side) must agree, which is checked.
 ONGOING, AGREEMENT, WALKOUT = 0, 1, 2
-TIME_DEPENDENT, RESPONSIVE = 1, 2
+TIME_DEPENDENT, RESPONSIVE, EQUILIBRIUM = 1, 2, 3
 OUTSIDE_OPTION, IMPATIENCE = 1, 2
-BETA, KAPPA, GAMMA = 0, 1, 2  # columns of an actor's strategy parameter row (codes.STRATEGY_PARAMS)
+BETA, KAPPA, GAMMA, PARTNER = 0, 1, 2, 3  # columns of an actor's strategy parameter row (codes.STRATEGY_PARAMS)
+if codes.EQUILIBRIUM != EQUILIBRIUM:
+    raise ImportError("sim/codes.py and sim/kernel.py disagree on the equilibrium strategy's code")
 if (codes.ONGOING, codes.AGREEMENT, codes.WALKOUT, codes.TIME_DEPENDENT, codes.RESPONSIVE, codes.OUTSIDE_OPTION,
         codes.IMPATIENCE) != (ONGOING, AGREEMENT, WALKOUT, TIME_DEPENDENT, RESPONSIVE, OUTSIDE_OPTION, IMPATIENCE):
     raise ImportError("sim/codes.py and sim/kernel.py disagree on an outcome, strategy or rule code; "
                       "change both together")
-if tuple(codes.STRATEGY_PARAMS) != ("beta", "kappa", "gamma") or len(codes.STRATEGY_PARAMS) != 3:
-    raise ImportError("sim/codes.py STRATEGY_PARAMS and the columns BETA, KAPPA, GAMMA of sim/kernel.py "
+if tuple(codes.STRATEGY_PARAMS) != ("beta", "kappa", "gamma", "partner_patience"):
+    raise ImportError("sim/codes.py STRATEGY_PARAMS and the columns BETA, KAPPA, GAMMA, PARTNER of sim/kernel.py "
                       "disagree; change both together")
 
 NEG_INF = -np.inf
@@ -159,6 +161,8 @@ Look = namedtuple("Look", [  # one actor's situation on a meeting day (the compi
     "pace_prior",  # expected pace, utility per 7 days, and its weight in days of observation
     "prior_days",
     "conceded_to_me",  # largest rise, first to best offer, of any single other party (0 for rules)
+    "proposing",  # it proposes now (strategies whose ask depends on the role read it)
+    "interval",  # days to the next meeting (the time a refusal costs)
 ])
 
 
@@ -206,10 +210,29 @@ def aspiration(code, lk, theta):
         return time_dependent(lk, theta)
     if code == RESPONSIVE:
         return responsive(lk, theta)
+    if code == EQUILIBRIUM:
+        return equilibrium(lk, theta)
     return np.nan  # layout.py only hands over known codes
 
 
-STRATEGY_FUNCTIONS = {TIME_DEPENDENT: time_dependent, RESPONSIVE: responsive}  # what `aspiration` reaches
+@_helper
+def equilibrium(lk, theta):
+    """Rubinstein (1982): two parties splitting the way from the outside option to the best
+    package, alternating offers a meeting apart, each knowing the other's discount factor
+    (theta[PARTNER], per 7 days).  The proposer asks the subgame-perfect share
+    (1 - d_o) / (1 - d_s d_o) of that way; a responder asks what it would get as the next
+    proposer, discounted by one meeting: d_s (1 - d_o) / (1 - d_s d_o)."""
+    top, reservation = lk.best_possible, lk.reservation
+    d_s = math.exp(math.log(min(lk.patience, 1.0 - 1e-12)) * lk.interval / 7.0)
+    d_o = math.exp(math.log(min(theta[PARTNER], 1.0 - 1e-12)) * lk.interval / 7.0)
+    share = (1.0 - d_o) / (1.0 - d_s * d_o)
+    if not lk.proposing:
+        share = d_s * share
+    return max(reservation, reservation + share * (top - reservation))
+
+
+STRATEGY_FUNCTIONS = {TIME_DEPENDENT: time_dependent, RESPONSIVE: responsive,
+                      EQUILIBRIUM: equilibrium}  # what `aspiration` reaches
 
 
 # ---------------------------------------------------------------- walkout rules
@@ -396,7 +419,7 @@ def reservation(rv, a, day):
 
 
 @_helper
-def _look(t, a, ar, rv, rec, conceded, looking_back):
+def _look(t, a, ar, rv, rec, conceded, looking_back, proposing=False):
     """Actor a's situation at meeting t (0-based): on its day, what it holds after the meetings
     before it and, for walkout rules after meeting t (`looking_back`), where its pace is
     measured from: what it held at the start of its memory window, or at its first offer it
@@ -415,8 +438,10 @@ def _look(t, a, ar, rv, rec, conceded, looking_back):
             earlier, span = h, day - days[j]
             if days[j] <= cut:
                 break
+    n = days.shape[0]
+    interval = days[t + 1] - day if t + 1 < n else (day - days[t - 1] if t > 0 else 7.0)
     return Look(day, rv.best_possible[a], reservation(rv, a, day), rv.deadline[a], rv.patience[a], held, earlier,
-                span, day - days[0], rv.pace_prior[a], ar.prior_days[a], conceded)
+                span, day - days[0], rv.pace_prior[a], ar.prior_days[a], conceded, proposing, interval)
 
 
 @_helper
@@ -598,7 +623,7 @@ def play_rounds(L, P, S, T, t_stop):
     n_on = 0
     for c in range(n_c):
         n_on += on_table[c]
-    every_party = L.every_party
+    every_party, role_aware = L.every_party, L.role_aware
     n_proposals = rotation.shape[0] if every_party else 1
 
     for r in range(n_r):
@@ -649,6 +674,8 @@ def play_rounds(L, P, S, T, t_stop):
                     ally = carrier[q, c]
                     if ally >= 0 and not locks[c]:
                         fixed[c], fixed_values[c] = True, last_offer[ally, c]
+                if role_aware[q]:  # its ask as the proposer (it answered the others' offers as a responder)
+                    asp[q] = aspiration(ar.strategy[q], _look(t, q, ar, rv, rec, 0.0, False, True), theta_all[r, q])
                 _build_offer(q, best_possible[q] - asp[q], pf, pp, plan, ow)
                 _copy(x, last_offer[q])
                 # 3-4. votes

@@ -104,6 +104,7 @@ class RunParams:
     beta: np.ndarray
     kappa: np.ndarray
     gamma: np.ndarray
+    partner_patience: np.ndarray  # (R, A) equilibrium strategy: the other party's discount factor per 7 days
     belief_noise: np.ndarray
     breakdown: np.ndarray  # (R, A) utility when another party walks out; NaN: its outside option then
     pace_prior: np.ndarray  # (R, A) impatience rule's expected pace, utility per 7 days

@@ -39,6 +39,7 @@ KernelRules = namedtuple("KernelRules", [
     "recognition_cum", "recognition_ids",  # random recognition (both empty under rotation)
     "strategy",  # (A,) strategy code
     "reacts",  # (A,) bool: its strategy reads the others' concessions (classifier "reacts_to_others")
+    "role_aware",  # (A,) bool: its strategy asks differently as proposer (classifier "role_aware")
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
     "linkage", "joint", "belief_update", "member", "signs", "live",
     "every_party",  # bool: every party at the table proposes at every meeting (protocol.proposer = "all")
@@ -134,6 +135,7 @@ def kernel_rules(lay: Layout) -> KernelRules:
             rotation=_c_order(lay.rotation, i64), recognition_cum=_c_order(cum, float),
             recognition_ids=_c_order(ids, i64), strategy=_c_order([st.code for st in lay.strategies], i64),
             reacts=_c_order([st.classifier["reacts_to_others"] for st in lay.strategies], bool),
+            role_aware=_c_order([st.classifier.get("role_aware", False) for st in lay.strategies], bool),
             rules=rules, linkage=_c_order(lay.linkage, bool), memory=_c_order(lay.memory, float),
             prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
             demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),

@@ -102,6 +102,7 @@ class Strategy:
     beta: Param = Fixed(1.0)
     kappa: Param = Fixed(0.0)
     gamma: Param = Fixed(1.0)
+    partner_patience: Param = Fixed(1.0)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ FIELDS: tuple[Field, ...] = (
           "share", 0.0, 0.0, 1.0),
     Field("actors.*.strategy.gamma", "drawn", "responsive: utility conceded per unit the others conceded to it", "",
           1.0, 0.0, 10.0),
+    Field("actors.*.strategy.partner_patience", "drawn", "equilibrium: the other party's discount factor per week, "
+          "known under complete information", "factor per 7 days", 1.0, 1e-6, 1.0),
     Field("actors.*.strategy.source", "source", SOURCE_DOC),
     Field("actors.*.offer", "choice", "linkage: concede first where it cares least; uniform: everywhere alike",
           default="linkage", choices=("linkage", "uniform")),

@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from .codes import RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT
+from .codes import EQUILIBRIUM, RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,12 @@ class ActorView:
     pace_prior: np.ndarray  # the pace it expects before seeing any, utility per 7 days
     prior_days: np.ndarray  # weight of that expectation, in days of observation
     conceded_to_me: np.ndarray  # largest rise, first to best offer, of any single other party (0 if none)
+    proposing: np.ndarray  # it proposes now
+    interval: np.ndarray  # days to the next meeting
     beta: np.ndarray
     kappa: np.ndarray
     gamma: np.ndarray
+    partner_patience: np.ndarray
 
 
 def faratin_alpha(t, deadline, beta, kappa) -> np.ndarray:
@@ -113,4 +116,19 @@ class Responsive:
         return _aspirations(self.code, view)
 
 
-STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive)}
+class Equilibrium:
+    """Rubinstein's subgame-perfect strategy for two parties with complete information: as
+    proposer ask (1 - d_o) / (1 - d_s d_o) of the way from the outside option to the best package,
+    as responder d_s times that; d_s its own and d_o the other's discount factor over one meeting
+    interval (`partner_patience`, per 7 days).  A reference for the docking tests, not a
+    description of how these parties bargained."""
+
+    name = "equilibrium"
+    code = EQUILIBRIUM
+    classifier = {"reacts_to_others": False, "role_aware": True, "parameters": ("partner_patience",)}
+
+    def aspiration(self, view: ActorView) -> np.ndarray:
+        return _aspirations(self.code, view)
+
+
+STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive, Equilibrium)}

@@ -33,9 +33,12 @@ def views(draw, day=None):
         pace_prior=draw(vec(0.0, 0.2)),
         prior_days=draw(vec(0.0, 60.0)),
         conceded_to_me=draw(vec(0.0, 1.0)),
+        proposing=draw(arrays(np.bool_, R)),
+        interval=draw(vec(1.0, 30.0)),
         beta=draw(vec(0.05, 10.0)),
         kappa=draw(vec(0.0, 1.0)),
         gamma=draw(vec(0.0, 3.0)),
+        partner_patience=draw(vec(0.5, 1.0)),
     )
 
 
@@ -102,7 +105,8 @@ def _view(**kw):
     base = dict(day=70.0, best_possible=np.array([0.9]), reservation=np.array([0.5]), deadline=np.array([105.0]),
                 patience=np.ones(1), held=np.array([0.3]), held_earlier=np.array([0.3]), span=np.array([21.0]),
                 elapsed=np.array([70.0]), pace_prior=np.zeros(1), prior_days=np.zeros(1), conceded_to_me=np.zeros(1),
-                beta=np.ones(1), kappa=np.zeros(1), gamma=np.ones(1))
+                proposing=np.zeros(1, dtype=bool), interval=np.array([7.0]), beta=np.ones(1), kappa=np.zeros(1),
+                gamma=np.ones(1), partner_patience=np.ones(1))
     base.update(kw)
     return ActorView(**base)
 

@@ -85,20 +85,20 @@ def test_no_compiled_function_takes_more_than_8_parameters():
 
 
 def look(day=5.0, best_possible=0.9, reservation=0.3, deadline=10.0, patience=1.0, held=0.0, held_earlier=0.0,
-         span=0.0, elapsed=5.0, pace_prior=0.0, prior_days=0.0, conceded_to_me=0.0):
+         span=0.0, elapsed=5.0, pace_prior=0.0, prior_days=0.0, conceded_to_me=0.0, proposing=False, interval=7.0):
     return kernel.Look(float(day), best_possible, reservation, deadline, patience, held, held_earlier, span, elapsed,
-                       pace_prior, prior_days, conceded_to_me)
+                       pace_prior, prior_days, conceded_to_me, proposing, interval)
 
 
-def row(beta=1.0, kappa=0.0, gamma=1.0):
+def row(beta=1.0, kappa=0.0, gamma=1.0, partner_patience=1.0):
     """An actor's strategy parameter row, columns as in codes.STRATEGY_PARAMS."""
-    values = {"beta": beta, "kappa": kappa, "gamma": gamma}
+    values = {"beta": beta, "kappa": kappa, "gamma": gamma, "partner_patience": partner_patience}
     return np.array([values[name] for name in STRATEGY_PARAMS])
 
 
 def test_parameter_row_columns_are_the_registry_order():
-    assert (STRATEGY_PARAMS[kernel.BETA], STRATEGY_PARAMS[kernel.KAPPA], STRATEGY_PARAMS[kernel.GAMMA]) == (
-        "beta", "kappa", "gamma")
+    assert (STRATEGY_PARAMS[kernel.BETA], STRATEGY_PARAMS[kernel.KAPPA], STRATEGY_PARAMS[kernel.GAMMA],
+            STRATEGY_PARAMS[kernel.PARTNER]) == ("beta", "kappa", "gamma", "partner_patience")
     comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
     p = params_for_runs(comp, 3, 0, 50)
     theta = kernel_params(p).strategy_params
