@@ -90,7 +90,7 @@ def test_failure_while_writing_leaves_nothing_half_written(tmp_path, monkeypatch
 @pytest.mark.parametrize("argv,needle", [
     (["run", "nope.toml"], "nope.toml: file not found"),
     (["run", str(SCEN / "base.toml"), "-n", "0"], "-n/--runs must be at least 1"),
-    (["compare", str(SCEN / "base.toml"), str(SCEN / "base.toml"), "-n", "5"], "compare needs two scenarios"),
+    (["compare", str(SCEN / "base.toml"), str(SCEN / "base.toml"), "-n", "5"], "compare needs scenarios with different names"),
 ])
 def test_usage_errors(argv, needle, capsys):
     assert main(argv) == 2
