@@ -129,6 +129,11 @@ def _print(result, what, outcomes, players, args, ends) -> None:
         print(f"\n{label}: {100 * base:.1f}% {ends[0]}, {100 * top:.1f}% {ends[1]} "
               f"({100 * (top - base):+.1f} pp, the sum of the Shapley values)")
         sub = result[result["metric"] == m].sort_values("shapley", key=abs, ascending=False)
+        lead = sub.iloc[0]
+        print(term_line(f"  In words: conceding {lead['player']} matters most for {label}: alone it moves it by "
+                        f"{100 * lead['alone']:+.1f} pp [{100 * lead['alone_low']:+.1f}, {100 * lead['alone_high']:+.1f}], "
+                        f"and it carries {100 * lead['shapley']:+.1f} pp of the {100 * (top - base):+.1f} pp that "
+                        "conceding everything would move it.", 600))
         for _, r in sub.iterrows():
             print(term_line(f"  {str(r['player']):<28} alone {100 * r['alone']:+6.1f} pp [{100 * r['alone_low']:+.1f}, "
                             f"{100 * r['alone_high']:+.1f}]   Shapley {100 * r['shapley']:+6.1f} pp "
