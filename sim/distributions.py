@@ -134,7 +134,8 @@ class ParamError(ValueError):
 def make_param(dist: str, fields: dict[str, float]) -> Param:
     """Build a distribution from its name and fields, checking the fields make sense."""
     if dist not in _DIST_CLASSES:
-        raise ParamError(f"unknown distribution {dist!r}; allowed: fixed number, {', '.join(DIST_FIELDS)}")
+        shown = repr(dist) if len(repr(dist)) <= 40 else repr(dist)[:37] + "...'"
+        raise ParamError(f"unknown distribution {shown}; allowed: fixed number, {', '.join(DIST_FIELDS)}")
     names = DIST_FIELDS[dist]
     values = {**_OPTIONAL.get(dist, {}), **fields}
     missing = [n for n in names if n not in values]
@@ -142,8 +143,10 @@ def make_param(dist: str, fields: dict[str, float]) -> Param:
         raise ParamError(f"{dist} needs {', '.join(names)}; missing {', '.join(missing)}")
     for n in names:
         v = values[n]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ParamError(f"{dist} field {n!r} must be a finite number, got {v!r}")
+        finite = isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1e300 and math.isfinite(v)
+        if not finite:  # (a huge integer would overflow the float conversion below)
+            shown = repr(v) if len(repr(v)) < 40 else repr(v)[:20] + "..."
+            raise ParamError(f"{dist} field {n!r} must be a finite number, got {shown}")
     p = _DIST_CLASSES[dist](*(float(values[n]) for n in names))
     _check_shape(p)
     return p

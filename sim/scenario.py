@@ -235,7 +235,7 @@ def load_scenario(path: str | Path, roots: tuple[Path, ...] = ()) -> Scenario:
     for f in chain:
         digest.update(f.sha256.encode())
     catalogue = _catalogue(path)
-    return _Builder(path, doc, origin, catalogue, removed).build(digest.hexdigest(), provenance)
+    return _Builder(path, doc, origin, catalogue, removed, chain[-1].label).build(digest.hexdigest(), provenance)
 
 
 def scenario_from_document(doc: dict, label: str) -> Scenario:
@@ -343,8 +343,10 @@ def _huge_integer(data: bytes) -> tuple[int, str, int] | None:
     if m is None:
         return None
     line = text.count("\n", 0, m.start()) + 1
-    start = text.rfind("\n", 0, m.start()) + 1
-    key = text[start:m.start()].split("=")[0].strip().strip("{[ ,") or "(a value)"
+    before = text[:m.start()].splitlines() or [""]
+    # the key it is set on: on its own line, or the last `key =` above it (inside a multi-line array)
+    keys = [k for k in (re.match(r'\s*([\w".-]+)\s*=', ln) for ln in reversed(before)) if k]
+    key = keys[0].group(1).strip('"') if keys else "(a value)"
     return line, key[:80], sum(ch.isdigit() for ch in m.group())
 
 
@@ -697,9 +699,10 @@ class _Builder:
     red lines against ideals, who sits at the table), naming the file that set the key."""
 
     def __init__(self, path: Path, doc: dict, origin: dict[tuple, str], catalogue: frozenset[str],
-                 removed: dict[tuple, str] | None = None):
+                 removed: dict[tuple, str] | None = None, root: str | None = None):
         self.path, self.doc, self.origin, self.catalogue = path, doc, origin, catalogue
         self.removed = removed or {}
+        self.root = root or str(path)  # the file the chain starts from: where a key none of them sets belongs
 
     def err(self, key: tuple, message: str) -> ScenarioError:
         for cut in range(len(key), 0, -1):  # a key a `remove` dropped: blame the file that removed it
@@ -709,7 +712,7 @@ class _Builder:
         probe = key
         while probe and probe not in self.origin:
             probe = probe[:-1]
-        return ScenarioError(self.origin.get(probe, str(self.path)), display(key), message)
+        return ScenarioError(self.origin.get(probe, self.root), display(key), message)
 
     def get(self, table: dict, key: tuple, pattern: str) -> Any:
         """The value at `key` (its last part in `table`), or the schema's default."""

@@ -147,3 +147,8 @@ def test_a_source_that_does_not_follow_the_grammar(tmp_path):
     refused(write(tmp_path, doc), "actors.a.source", "<class> [<id>, ...]: <note>")
     doc["actors"]["a"]["source"] = "record [no-such-document]: the text"
     refused(write(tmp_path, doc), "actors.a.source", "unknown source id 'no-such-document'")
+
+
+def test_a_huge_integer_inside_a_distribution(tmp_path):
+    doc = two_party({"x": pref({"dist": "uniform", "low": 0, "high": 10 ** 3000})}, {"x": pref(0.0)}, clauses=("x",))
+    refused(write(tmp_path, doc), "actors.a.clauses.x.ideal", "must be a finite number")
