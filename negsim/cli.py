@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sim.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION
 
+MIN_PARALLEL_RUNS = 50_000  # sim.parallel.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
+
 from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, silence_stdout
 
 
@@ -45,11 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     def batch_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("-n", "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs per scenario (default {DEFAULT_RUNS:,})")
         sp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-        sp.add_argument("--out", type=Path, help="output folder for the per-run table(s) and figure")
+        sp.add_argument("--out", type=Path, help="output folder for the per-run table(s), figure and manifest "
+                        "(default results/<scenario name>/, or results/<A>_vs_<B>/ for compare)")
         sp.add_argument("--engine", choices=("batch", "mesa"), default="batch",
                         help="batch: all runs at once through the array rules (default); mesa: one Mesa model per run (slow)")
         sp.add_argument("--workers", type=int, default=None,
-                        help="worker processes (default: all cores; batches under 30,000 runs use one process)")
+                        help=f"worker processes (default: all cores; batches under {MIN_PARALLEL_RUNS:,} runs use one "
+                        "process, since starting workers costs more than they save)")
         sp.add_argument("--chunk-size", type=int, default=None, help="runs per task (default 2048)")
         sp.add_argument("--csv", action="store_true", help="also write the per-run table as CSV")
         sp.add_argument("--trace", action="store_true",
@@ -220,7 +224,7 @@ def cmd_compare(args) -> int:
         o.commit(runs=[f"runs_{f}.parquet" for f in files])
 
     names = [term_line(sc.name, 200) for sc in scs]
-    print(QUESTION)
+    print(_question(scs, names))
     print(f"{len(runs[0]):,} runs per scenario, seed {args.seed} (the same runs in every scenario); 95% intervals "
           "(shares: Wilson; differences against the first scenario: Newcombe; medians: order statistics, "
           "difference: bootstrap)\n")
@@ -253,9 +257,23 @@ def _print_blocking(stats, runs_by_name) -> None:
     for name, runs in runs_by_name.items():
         top = stats.shortfalls(runs).head(3)
         if len(top):
-            parts = ", ".join(f"{term_line(k, 200)} ({100 * v:.0f}%)" for k, v in top.items())
+            parts = ", ".join(f"{term_line(k, 200)} ({_share(v)})" for k, v in top.items())
             print(f"  walkouts in {term_line(name, 200)}, by who left and the demand on which what it held fell "
                   f"furthest short (a description, not a cause): {parts}")
+
+
+def _question(scs, names) -> str:
+    """The study's question when the comparison takes accession off the table; else what is compared."""
+    accession = ("us.4a", "nato.6")
+    a_on = all(scs[0].on_table(c) for c in accession if c in scs[0].clause_ids)
+    if a_on and any(all(not sc.on_table(c) for c in accession if c in sc.clause_ids) for sc in scs[1:]):
+        return QUESTION
+    return f"How do {', '.join(names[1:])} differ from {names[0]}?"
+
+
+def _share(v: float) -> str:
+    """A share for a sentence: a share that rounds to 0% or 100% is not printed as one."""
+    return "<1%" if 0 < v < 0.005 else ">99%" if 0.995 < v < 1 else f"{100 * v:.0f}%"
 
 
 def _print_conditions(name: str, runs) -> None:

@@ -189,6 +189,9 @@ def _sweep_figure(args):
         path = path / want
     table, meta = read_table(path)
     if args.kind == "sensitivity":
+        if not {"metric", "parameter", "index", "value"} <= set(table.columns):
+            raise ValueError(f"{path}: --kind sensitivity needs the indices.parquet of a Sobol or Morris sweep; this "
+                             "table holds no sensitivity indices (an LHS or grid sweep has none: try --kind lines or map)")
         metrics = list(dict.fromkeys(table["metric"])) if "metric" in table else []
         metric = args.metric or ("p_persist" if "p_persist" in metrics else (metrics[0] if metrics else ""))
         fig = plots.sensitivity_bars(table, metric)

@@ -125,7 +125,11 @@ def _report(spec, table, indices) -> None:
         print("Rank correlation of each parameter with P(talks persist) (Spearman, 95% interval by Fisher z):")
         n = len(table)
         for p in spec.params:
-            rho = stats.spearmanr(table[p.path], table[m]).statistic if table[p.path].nunique() > 1 else float("nan")
+            if table[p.path].nunique() < 2 or table[m].nunique() < 2:
+                what = "the parameter" if table[p.path].nunique() < 2 else "P(talks persist)"
+                print(f"  {term_line(p.path, 200):<42} rho undefined: {what} does not vary across the sweep")
+                continue
+            rho = stats.spearmanr(table[p.path], table[m]).statistic
             half = 1.96 / np.sqrt(max(n - 3, 1))
             lo, hi = np.tanh(np.arctanh(np.clip(rho, -0.999999, 0.999999)) + np.array([-half, half]))
             print(f"  {term_line(p.path, 200):<42} rho {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]")

@@ -302,7 +302,11 @@ def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(where, "", "file not found") from None
+        try:
+            near = schema.closest(path.name, sorted(p.name for p in path.parent.glob("*.toml")))
+        except OSError:
+            near = ""
+        raise ScenarioError(where, "", f"file not found{near}") from None
     except OSError as exc:
         raise ScenarioError(where, "", f"cannot read ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):

@@ -117,3 +117,20 @@ def test_compare_takes_three_scenarios_each_against_the_first(tmp_path, capsys):
     assert {p.name for p in (tmp_path / "c3").glob("runs_*.parquet")} == {
         "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "runs_accession_moratorium.parquet"}
     assert main(["compare", str(SCEN / "full_agenda.toml")]) == 2  # one scenario is refused
+
+
+def test_small_cli_messages_say_what_they_mean(tmp_path, capsys):
+    from negsim import cli
+    from sim.parallel import MIN_PARALLEL_RUNS
+
+    assert cli.MIN_PARALLEL_RUNS == MIN_PARALLEL_RUNS  # the --workers help states the threshold the code uses
+    assert cli._share(0.001) == "<1%" and cli._share(0.999) == ">99%" and cli._share(0.8) == "80%"
+    assert main(["run", str(SCEN / "acession_excluded.toml")]) == 2
+    assert "did you mean 'accession_excluded.toml'" in capsys.readouterr().err
+
+
+def test_compare_asks_the_study_question_only_when_accession_leaves_the_table(tmp_path, capsys):
+    assert main(["compare", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_moratorium.toml"), "-n", "50",
+                 "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("How do accession_moratorium differ from full_agenda?")
