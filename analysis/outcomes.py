@@ -298,8 +298,8 @@ def concessions(runs: pd.DataFrame, meta: Mapping, actors: Sequence[str] | None 
     interval, quartiles, mean, the median signed concession `toward_others` (see the module
     doc), and the share of agreements in which the actor gave no ground (agreed value at its
     ideal or beyond it away from the others).  One extra row per actor, clause "all (weighted)",
-    is the salience-weighted sum over its clauses (central saliences normalised to 1), i.e.
-    1 - its utility of the agreement at the central calibration."""
+    is the salience-weighted sum over its clauses (central saliences normalised to 1).  Clauses
+    off the table are left out of both: nobody conceded them, the agenda held them at 0."""
     actors = list(actors) if actors is not None else table_actors(runs)
     clauses = clauses_of(runs)
     prefs = preferences(meta)
@@ -315,7 +315,7 @@ def concessions(runs: pd.DataFrame, meta: Mapping, actors: Sequence[str] | None 
         sal = mine["salience"].fillna(0.0)
         sal = sal / sal.sum() if sal.sum() > 0 else sal
         weighted = np.zeros(len(agreed))
-        for c in [c for c in clauses if c in mine.index]:
+        for c in [c for c in clauses if c in mine.index and upper.get(c, 1.0) > 0]:
             p = float(mine.at[c, "ideal"])
             x = agreed[f"value.{c}"].to_numpy(dtype=float)
             others = prefs[(prefs["clause"] == c) & (prefs["actor"] != a) & prefs["actor"].isin(at_table)]

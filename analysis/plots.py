@@ -108,11 +108,11 @@ def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
                      record: Mapping[float, str] | None = None) -> None:
     """Cumulative incidence of each cause and the share still talking, for several scenarios
     on one axes: colour = scenario, line style = quantity, shaded = Wilson 95% band.  x is days
-    (round x round_days), y percent of runs.  `tables` are `survival.competing_risks` tables."""
+    (the day of the round's meeting), y percent of runs.  `tables` are `survival.competing_risks` tables."""
     styles = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
     for k, (name, tab) in enumerate(tables.items()):
         qs = list(quantities) if quantities is not None else survival.causes_of(tab) + ["still talking"]
-        x = tab["round"].to_numpy() * round_days
+        x = survival.meeting_day(tab["round"].to_numpy(), round_days)
         for j, q in enumerate(qs):
             col = "still_talking" if q == "still talking" else f"cif_{q}"
             style = QUANTITY_STYLES.get(q, styles[j % len(styles)])
@@ -123,7 +123,9 @@ def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
                                 step="post", color=_colour(k), alpha=0.18, linewidth=0, gid=f"band|{name}|{q}")
     for day, what in (record or {}).items():
         ax.axvline(day, color="0.45", linewidth=0.8, linestyle=(0, (1, 2)), gid=f"record|{day}")
-        ax.text(day, 99, f" {what} (day {day})", rotation=90, va="top", ha="right", fontsize=7, color="0.35")
+        # above the plotting area, where no curve runs
+        ax.annotate(f"{what} (day {day})", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                    textcoords="offset points", rotation=60, va="bottom", ha="left", fontsize=7, color="0.35")
     ax.set_xlabel("days since the drafts were published (2021-12-17)")
     ax.set_ylabel("share of runs (%), 95% band")
     ax.set_ylim(0, 100)
@@ -221,7 +223,7 @@ def concession_dots(ax, conc: pd.DataFrame, actors: Sequence[str] | None = None)
     labels = [c if agenda is None or agenda.get(c, "") in ("", "open") else f"{c} ({agenda[c]})" for c in clauses]
     ax.set_yticks(np.arange(len(clauses)), labels, fontsize=8)
     ax.set_ylim(len(clauses) - 0.5, -0.5)
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.03, 1.03)  # a concession of exactly 0 or 1 shows its whole marker
     ax.set_xlabel("|agreed value - actor's ideal| (median, quartile range across agreements)")
     ax.set_ylabel("clause")
     ax.grid(axis="x", alpha=0.3)
@@ -281,8 +283,8 @@ def difference_figure(a, b) -> Figure:
     ax.axhline(0, color="black", lw=0.8)
     for day, what in RECORD.items():
         ax.axvline(day, color="grey", lw=0.6, ls=":")
-        ax.annotate(what, (day, 1.0), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, va="top",
-                    ha="right", color="grey")
+        ax.annotate(f"{what} (day {day})", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                    textcoords="offset points", rotation=60, va="bottom", ha="left", fontsize=7, color="grey")
     ax.set_xlabel("days after 17 Dec 2021 (the record's dates are references, not targets)")
     ax.set_ylabel("percentage points")
     ax.set_title(f"{short(b.name)} - {short(a.name)}: difference in the share of runs ended by each day "

@@ -179,7 +179,7 @@ def _course_section(results: list[oc.Result]) -> str:
         a, b = results[0], results[1]
         rd = a.round_days
         d = survival.incidence_difference(a.runs, b.runs, max(a.horizon, b.horizon),
-                                          [int(day // rd) for day in DAYS])
+                                          [int(survival.meetings_by(day, rd)) for day in DAYS])
         d["day"] = np.repeat(list(DAYS), 3)
         wide = []
         for day, g in d.groupby("day", sort=False):
@@ -250,10 +250,9 @@ def _clause_section(results: list[oc.Result], diffs_all: pd.DataFrame | None) ->
                              "Share of agreements with each clause's value in each tenth of the scale; markers: "
                              "each party's central ideal point."))
     parts.append("<h3>How far each party conceded</h3>"
-                 "<p class='note'>|agreed value - the party's central ideal|, over agreements; 'toward others' is "
-                 "the signed median (positive: the agreement lies on the other parties' side of the ideal); 'all "
-                 "(weighted)' weighs each clause by the party's central salience, i.e. 1 - its utility of the "
-                 "agreement at the central calibration.</p>")
+                 "<p class='note'>Median |agreed value - the party's central ideal| over agreements; 'all "
+                 "(weighted)' weighs each clause by the party's central salience. Clauses off the table are left "
+                 "out: nobody conceded them.</p>")
     for r in results:
         conc = oc.concessions(r.runs, r.meta)
         if conc.empty or conc["agreements"].max() == 0:

@@ -70,11 +70,22 @@ def causes_of(table: pd.DataFrame) -> list[str]:
     return [c.removeprefix("events_") for c in table.columns if c.startswith("events_")]
 
 
+def meeting_day(rounds, round_days: float):
+    """The day (after 17 Dec 2021) of the last of `rounds` meetings held: meetings fall on days
+    0, round_days, 2 round_days, ... (docs/model.md 1.2); no meeting held counts as day 0."""
+    return np.maximum(np.asarray(rounds) - 1, 0) * round_days
+
+
+def meetings_by(day, round_days: float):
+    """How many meetings have been held by the end of `day`: those on days 0 .. day."""
+    return np.floor(np.asarray(day, dtype=float) / round_days + 1e-9).astype(int) + 1
+
+
 def at_days(table: pd.DataFrame, days, round_days: float) -> pd.DataFrame:
     """Rows of a `competing_risks` table at the end of the round that covers each calendar day
-    (round = floor(day / round_days), capped at the horizon), with a `day` column."""
+    (the meetings held by that day, capped at the horizon), with a `day` column."""
     horizon = int(table["round"].max())
-    r = np.minimum(np.floor(np.asarray(days, dtype=float) / round_days).astype(int), horizon)
+    r = np.minimum(meetings_by(days, round_days), horizon)
     out = table.set_index("round").loc[r].reset_index()
     out.insert(0, "day", np.asarray(days))
     return out

@@ -124,8 +124,10 @@ def test_competing_risks_known_values():
     split = survival.competing_risks(toy_runs(), horizon=5, by_actor=True)
     assert split["cif_walkout:r"].iloc[-1] == pytest.approx(0.3) and split["cif_walkout:u"].iloc[-1] == pytest.approx(0.1)
     assert survival.causes_of(split) == ["agreement", "walkout:r", "walkout:u"]
+    # meetings on days 0, 7, 14, 21, ...: by day 0 one meeting was held, by day 20 three (0, 7, 14),
+    # by day 21 four, by day 100 all five of the horizon
     day = survival.at_days(t, [0, 20, 21, 100], 7)
-    assert day["round"].tolist() == [0, 2, 3, 5]
+    assert day["round"].tolist() == [1, 3, 4, 5]
     with pytest.raises(ValueError, match="horizon"):
         survival.competing_risks(toy_runs(), horizon=4)
 
@@ -223,7 +225,7 @@ def test_incidence_curves_are_the_competing_risks_table(results):
     ax = fig.axes[0]
     for r in results:
         tab = survival.competing_risks(r.runs, r.horizon)
-        x = tab["round"].to_numpy() * r.round_days
+        x = np.maximum(tab["round"].to_numpy() - 1, 0) * r.round_days  # the day of the round's meeting
         for q, col in (("agreement", "cif_agreement"), ("walkout", "cif_walkout"), ("still talking", "still_talking")):
             (line,) = by_gid(ax, f"{r.name}|{q}")
             assert line.get_xdata() == pytest.approx(x)
