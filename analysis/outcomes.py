@@ -65,8 +65,8 @@ class Result:
 
     @property
     def horizon(self) -> int:
-        h = self.protocol.get("horizon")
-        return int(h) if h is not None else int(self.runs["rounds"].max())
+        """Meetings up to the horizon, as the run counted them (the stored scenario, rebuilt)."""
+        return scenario_of(self.meta).protocol.horizon
 
     @property
     def round_days(self) -> float:
