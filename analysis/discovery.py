@@ -501,3 +501,44 @@ def describe(discovery: Discovery, outcome_label: str, labels: Mapping[str, str]
     return (f"{outcome_label} in {_pct(d.density)} of runs where {_join(parts)}; these runs hold "
             f"{_pct(d.coverage)} of all {cases} (runs in the box: {_pct(d.mass)} of all; "
             f"rate over all runs: {_pct(d.base_rate)})")
+
+
+def input_labels(columns) -> dict[str, str]:
+    """'input.actors.russia.outside_option' -> "russia's outside_option (utility of walking out ...)",
+    from the schema's one line of documentation for the field."""
+    from sim import schema
+
+    out = {}
+    for col in columns:
+        parts = col.removeprefix("input.").split(".")
+        actor, rest = parts[1], parts[2:]
+        if rest[:1] == ["clauses"] or rest[:1] == ["demands"]:
+            kind = rest[0]
+            field = ".".join(rest[2:]) if kind == "demands" else rest[-1] if rest[-2] != "red_line" else "red_line." + rest[-1]
+            thing = ".".join(rest[1:-1]) if kind == "demands" or rest[-2] != "red_line" else ".".join(rest[1:-2])
+            pattern = f"actors.*.{kind}.*.{field}"
+            where = f" on {thing}"
+        else:
+            field, pattern, where = ".".join(rest), "actors.*." + ".".join(rest), ""
+        doc = schema.BY_PATH[pattern].doc if pattern in schema.BY_PATH else ""
+        out[col] = f"{actor}'s {field.replace('_', ' ')}{where}" + (f" ({doc.split(';')[0]})" if doc else "")
+    return out
+
+
+def conditions_in_words(runs: pd.DataFrame, outcome: str = "agreement", max_rows: int = 100_000) -> str | None:
+    """'Under what conditions', in words: the PRIM box of drawn inputs (`input.*` columns) where
+    `outcome` (agreement, walkout or persist, by the horizon) concentrates; None if the table keeps
+    no drawn inputs or the outcome does not vary.  Above max_rows a fixed, evenly spaced subset."""
+    inputs = [c for c in runs.columns if c.startswith("input.")]
+    if not inputs:
+        return None
+    if len(runs) > max_rows:
+        runs = runs.iloc[np.linspace(0, len(runs) - 1, max_rows).astype(int)]
+    o = runs["outcome"].astype(str).to_numpy()
+    y = {"agreement": o == "agreement", "walkout": o == "walkout", "persist": o != "walkout"}[outcome]
+    if y.all() or not y.any():
+        return None
+    labels = input_labels(inputs)
+    found = discover(runs[inputs], y, labels=labels)
+    what = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}[outcome]
+    return describe(found, what, labels, cases=f"runs where {what}")

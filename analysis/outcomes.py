@@ -413,35 +413,6 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main_walker(runs: pd.DataFrame) -> str | None:
-    """The party that walks out most often among those whose outside option the table records."""
-    walkers = runs.loc[runs["outcome"].astype(str) == "walkout", "walkout_by"].astype(str).value_counts()
-    return next((a for a in walkers.index if f"outside_option.{a}" in runs.columns), None)
-
-
-def conditions(runs: pd.DataFrame, actor: str | None = None, groups: int = 3) -> pd.DataFrame | None:
-    """P(agreement) and P(talks persist) with Wilson intervals by equal-count groups (thirds by
-    default) of `actor`'s drawn outside option at round 0 (by default the party that walks out
-    most: the condition the answer hinges on); None if there is no such draw or it does not vary."""
-    actor = actor or main_walker(runs)
-    if actor is None:
-        return None
-    col = f"outside_option.{actor}"
-    if col not in runs or runs[col].nunique() < groups:
-        return None
-    labels = ["low", "middle", "high"] if groups == 3 else [f"group {i + 1}" for i in range(groups)]
-    cut = pd.qcut(runs[col], groups, labels=labels, duplicates="drop")
-    rows = []
-    for label, g in runs.groupby(cut, observed=True):
-        o = g["outcome"].astype(str)
-        a = stats.proportion(int((o == "agreement").sum()), len(g))
-        p = stats.proportion(int((o != "walkout").sum()), len(g))
-        rows.append({"actor": actor, "third": str(label), "low_value": float(g[col].min()), "high_value": float(g[col].max()),
-                     "runs": len(g), "agreement": a.value, "agreement_low": a.low, "agreement_high": a.high,
-                     "persist": p.value, "persist_low": p.low, "persist_high": p.high})
-    return pd.DataFrame(rows)
-
-
 # ------------------------------------------------------------------ trajectories
 
 

@@ -7,7 +7,7 @@ scenario is escaped with html.escape.
 
 Contents: the question and a one-paragraph answer (first two scenarios), outcome shares with
 Wilson intervals and their differences; how long the talks lasted and how they ended (competing
-risks at chosen days, the ending rules, P by thirds of Russia's outside option); which clauses
+risks at chosen days, the ending rules, where deals concentrate over the drawn inputs); which clauses
 were agreed at what values and how far each actor conceded; who walked out over what; the
 actors' positions over rounds (when a trace file sits beside the runs file); every difference
 B - A with its interval; and per scenario its assumptions (agenda, protocol, actors, preferences,
@@ -202,17 +202,15 @@ def _course_section(results: list[oc.Result]) -> str:
                             for _, x in e.iterrows()], [False, True, True]))
     parts.append(figure_html(plots.rounds_figure(results), "Histogram of the number of rounds played, by outcome",
                              "Runs by the number of rounds played, stacked by outcome."))
-    cond = [(r, oc.conditions(r.runs)) for r in results]
-    cond = [(r, c) for r, c in cond if c is not None]
-    if cond:
-        actors = ", ".join(dict.fromkeys(esc(c["actor"].iloc[0]) for _, c in cond))
-        parts.append(f"<h3>Under what conditions: by {actors}'s drawn outside option (thirds of the draws)</h3>")
-        rows = [[r.name, x["third"], f"{x['low_value']:.2f}-{x['high_value']:.2f}", num(int(x["runs"])),
-                 est(x["agreement"], x["agreement_low"], x["agreement_high"]),
-                 est(x["persist"], x["persist_low"], x["persist_high"])]
-                for r, c in cond for _, x in c.iterrows()]
-        parts.append(table(["scenario", "third", "outside option", "runs", "P(agreement)", "P(talks persist)"],
-                           rows, [False, False, True, True, True, True]))
+    from .discovery import conditions_in_words
+
+    words = [(r, conditions_in_words(r.runs)) for r in results]
+    words = [(r, w) for r, w in words if w]
+    if words:
+        parts.append("<h3>Under what conditions a deal forms</h3><p class='note'>The box of drawn inputs where deals "
+                     "concentrate, found by PRIM (peeling and pasting; EMA workbench) over every parameter a run drew "
+                     "from a distribution; `negsim discover` gives the trajectory and the box.</p>")
+        parts.append("<ul>" + "".join(f"<li><b>{esc(r.name)}</b>: {esc(w)}</li>" for r, w in words) + "</ul>")
     return "".join(parts)
 
 

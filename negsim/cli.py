@@ -105,6 +105,7 @@ def _check_batch_args(args) -> None:
 
 
 SUMMARY_COLUMNS = ["outcome", "rounds", "days", "walkout_by", "shortfall"]
+CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the PRIM sentence
 RECORD_DAY = 69  # the invasion, days after 17 Dec 2021 (sim.study.RECORD): a reference, not a target
 
 
@@ -134,6 +135,8 @@ def _simulate(sc, args, stage: Path, filename: str):
             writer.write(b)
             cols = batch_columns(b, sc.name)
             keep = SUMMARY_COLUMNS + [c for c in cols if c.startswith("outside_option.")]
+            if sum(map(len, slim)) < CONDITION_RUNS:  # the drawn inputs of the first runs, for "under what conditions"
+                keep += [c for c in cols if c.startswith("input.")]
             slim.append(pd.DataFrame({k: cols[k] for k in keep}))
             layout = b.layout
             bar.update(len(b))
@@ -241,7 +244,8 @@ def cmd_compare(args) -> int:
         print(f"  (shares above are by the horizon, day {horizon:g}; median rounds are meetings held)")
         _print_over_time(stats, runs[0], runs[k], (RECORD_DAY, 182, horizon))
     _print_blocking(stats, {sc.name: r for sc, r in zip(scs, runs)})
-    _print_conditions(scs[-1].name, runs[-1])
+    for sc, r in zip(scs, runs):
+        _print_conditions(sc.name, r)
     for k in range(1, len(scs)):
         print()
         print(_answer(names[0], names[k], runs[0], runs[k], horizon))
@@ -277,21 +281,18 @@ def _share(v: float) -> str:
 
 
 def _print_conditions(name: str, runs) -> None:
-    """The answer by thirds of the outside option of the party that walks out most."""
-    from analysis.outcomes import conditions
-
+    """Under what conditions a deal forms: the PRIM box over the drawn inputs, in words."""
+    from analysis.discovery import conditions_in_words
     from sim.outdir import term_line
 
-    table = conditions(runs)
-    if table is None:
+    inputs = [c for c in runs.columns if c.startswith("input.")]
+    runs = runs.dropna(subset=inputs)  # the first CONDITION_RUNS runs keep their drawn inputs
+    words = conditions_in_words(runs) if inputs else None
+    if words is None:
         return
-    print(f"\n  Under what conditions, in {term_line(name, 200)}: by {term_line(table['actor'].iloc[0], 200)}'s "
-          "outside option on day 0 (thirds of the draws; every share by the horizon)")
-    for _, x in table.iterrows():
-        agree = _est(x["agreement"], x["agreement_low"], x["agreement_high"])
-        persist = _est(x["persist"], x["persist_low"], x["persist_high"])
-        print(f"    {x['third']:<7} ({x['low_value']:.2f}-{x['high_value']:.2f}): P(agreement) {agree:<22} "
-              f"P(talks persist) {persist}")
+    print()
+    print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {len(runs):,} runs; "
+                    f"`negsim discover` for more): {words}", 2000))
 
 
 def _est(value: float, low: float, high: float) -> str:

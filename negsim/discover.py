@@ -27,32 +27,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_discover)
 
 
-def labels_for(columns) -> dict[str, str]:
-    """'input.actors.russia.outside_option' -> "russia's outside_option (utility of walking out ...)",
-    from the schema's one line of documentation for the field."""
-    from sim import schema
-
-    out = {}
-    for col in columns:
-        parts = col.removeprefix("input.").split(".")
-        actor, rest = parts[1], parts[2:]
-        if rest[:1] == ["clauses"] or rest[:1] == ["demands"]:
-            kind = rest[0]
-            field = ".".join(rest[2:]) if kind == "demands" else rest[-1] if rest[-2] != "red_line" else "red_line." + rest[-1]
-            thing = ".".join(rest[1:-1]) if kind == "demands" or rest[-2] != "red_line" else ".".join(rest[1:-2])
-            pattern = f"actors.*.{kind}.*.{field}"
-            where = f" on {thing}"
-        else:
-            field, pattern, where = ".".join(rest), "actors.*." + ".".join(rest), ""
-        doc = schema.BY_PATH[pattern].doc if pattern in schema.BY_PATH else ""
-        out[col] = f"{actor}'s {field.replace('_', ' ')}{where}" + (f" ({doc.split(';')[0]})" if doc else "")
-    return out
-
-
 def cmd_discover(args) -> int:
     import numpy as np
 
-    from analysis.discovery import describe, discover
+    from analysis.discovery import describe, discover, input_labels
     from analysis.discovery_plots import box_figure, trajectory_figure
     from analysis.outcomes import load
     from sim.atomic import write_atomic
@@ -68,7 +46,7 @@ def cmd_discover(args) -> int:
     o, d = runs["outcome"].astype(str).to_numpy(), runs["days"].to_numpy()
     y = {"agreement": (o == "agreement") & (d <= day), "walkout": (o == "walkout") & (d <= day),
          "persist": ~((o == "walkout") & (d <= day))}[args.outcome]
-    labels = labels_for(inputs)
+    labels = input_labels(inputs)
     found = discover(runs[inputs], np.asarray(y), labels=labels)
     words = describe(found, OUTCOMES[args.outcome], labels, cases=f"runs where {OUTCOMES[args.outcome]}")
     out = args.out or Path(args.results).parent

@@ -59,7 +59,7 @@ def test_compare_prints_the_answer(tmp_path, capsys):
     for day in (69, 182, 364):  # every horizon-based share names its day
         assert f"P(agreement by day {day})" in text and f"P(walkout by day {day})" in text
     assert "(a description, not a cause)" in text
-    assert "Under what conditions, in accession_excluded: by russia's outside option" in text
+    assert "Under what conditions, in accession_excluded (PRIM" in text and "russia's outside option" in text
     assert {p.name for p in (tmp_path / "cmp").iterdir()} == {
         "runs_full_agenda.parquet", "runs_accession_excluded.parquet", "compare.png", "manifest.json"}
 
