@@ -18,7 +18,7 @@ LABELS = {"agreement_by_day_69": "P(agreement by day 69)", "walkout_by_day_69": 
 
 
 def register(sub) -> None:
-    from sim.study import DEFAULT_SEED
+    from .common import study_options
 
     p = sub.add_parser("explain", help="which concession would most change the outcome: each demand conceded "
                        "alone and its Shapley value (or: the edits between two scenarios)",
@@ -28,11 +28,7 @@ def register(sub) -> None:
                        "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
                        "and explain.png.")
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="one scenario, or two (A B)")
-    p.add_argument("-n", "--runs", type=int, default=2000, help="runs per coalition (default 2,000)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=Path, help="output folder (default results/explain_<name>)")
-    p.add_argument("--force", action="store_true", help="reuse --out even if it holds another command's results")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    study_options(p, 2000, "coalition", "results/explain_<name>")
     p.set_defaults(func=cmd_explain)
 
 

@@ -16,7 +16,7 @@ WHAT = {"agreement": "P(agreement by day D)", "walkout": "P(walkout by day D)", 
 
 
 def register(sub) -> None:
-    from sim.study import DEFAULT_SEED
+    from .common import study_options
 
     p = sub.add_parser("robust", help="the answer A vs B under structural variants (proposer rule, packages, "
                        "strategies, walkout rules, ...), with a pooled interval that covers their spread",
@@ -25,11 +25,7 @@ def register(sub) -> None:
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     p.add_argument("--variants", type=Path, help="variants file (default: scenarios/variants.toml)")
-    p.add_argument("-n", "--runs", type=int, default=10_000, help="runs per scenario and variant (default 10,000)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=Path, help="output folder (default results/robust_<A>_vs_<B>)")
-    p.add_argument("--force", action="store_true", help="reuse --out even if it holds another command's results")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    study_options(p, 10_000, "scenario and variant", "results/robust_<A>_vs_<B>")
     p.set_defaults(func=cmd_robust)
 
 
