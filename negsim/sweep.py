@@ -12,8 +12,9 @@ def register(sub) -> None:
     p = sub.add_parser("sweep", help="parameter sweep / sensitivity analysis (grid, lhs, sobol, morris); resumable")
     p.add_argument("file", type=Path, metavar="SWEEP_OR_SCENARIO",
                    help="a sweep file ([sweep] table), or a scenario file with --param options")
-    p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH",
-                   help="parameter to vary, e.g. actors.russia.outside_option=0.1:0.6 (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH|PATH=A,B",
+                   help="parameter to vary, e.g. actors.russia.outside_option=0.1:0.6, or a structural choice over "
+                   "its levels, e.g. protocol.proposer=rotation,random (repeatable)")
     p.add_argument("--sampler", choices=("grid", "lhs", "sobol", "morris"), help="default lhs")
     p.add_argument("--points", type=int, help="grid: levels per parameter; lhs: points; sobol: base N (power of 2); "
                    "morris: trajectories")
@@ -32,7 +33,7 @@ def _spec(args):
     import tomllib
     from dataclasses import replace
 
-    from sim.sweep import SweepError, SweepSpec, load_sweep, parse_param_option, validate
+    from sim.sweep import Factor, SweepError, SweepSpec, load_sweep, parse_param_option, validate
 
     try:
         is_sweep = "sweep" in tomllib.loads(args.file.read_text())
@@ -45,7 +46,9 @@ def _spec(args):
     else:
         if not args.param:
             raise SweepError(f"{args.file}: not a sweep file; give parameters with --param PATH=LOW:HIGH")
-        spec = SweepSpec(scenario=str(args.file), params=tuple(parse_param_option(t) for t in args.param))
+        parsed = [parse_param_option(t) for t in args.param]
+        spec = SweepSpec(scenario=str(args.file), params=tuple(p for p in parsed if not isinstance(p, Factor)),
+                         factors=tuple(p for p in parsed if isinstance(p, Factor)))
     given = {k: getattr(args, k) for k in ("sampler", "points", "runs", "seed") if getattr(args, k) is not None}
     spec = replace(spec, **given)
     validate(spec)
@@ -86,7 +89,8 @@ def cmd_sweep(args) -> int:
     where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
     ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
     with Output(out, ident, force=args.force) as o:
-        _say(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {points:,} points x {spec.runs} runs "
+        _say(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {len(spec.factors)} structural choices, "
+             f"{points:,} points x {spec.runs} runs "
              f"= {points * spec.runs:,} runs, seed {spec.seed}, on {where}")
         show = not args.quiet and sys.stderr.isatty()
         with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
@@ -101,12 +105,28 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _horizon_words(spec) -> str:
+    """The horizon the headline probability is read at: the scenario's, unless the sweep varies it."""
+    from sim.scenario import load_scenario
+
+    if any(p.path == "protocol.horizon_days" for p in (*spec.params, *spec.factors)):
+        return "each point's horizon"
+    return f"day {load_scenario(spec.scenario).protocol.horizon_days:g}, the scenario's horizon"
+
+
 def _report(spec, table, indices) -> None:
     from sim.outdir import term_line
 
     m = HEADLINE_METRIC
-    print(f"\nP(talks persist) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
+    print(f"\nP(talks persist to {_horizon_words(spec)}) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
           f"max {table[m].max():.1%}")
+    for f in spec.factors:  # structural choices: the mean over the rest of the design, level by level
+        means = table.groupby(f.path, sort=False)[m].mean()
+        print(term_line(f"  by {f.path}: " + ", ".join(f"{k} {v:.1%}" for k, v in means.items()), 2000))
+    if indices is not None and "choices" in indices:
+        indices = indices[indices["choices"] == indices["choices"].iloc[0]]
+        print(term_line(f"(indices below: {indices['choices'].iloc[0]}; indices.parquet has every combination)",
+                        2000))
     if indices is not None:
         kind = ("ST", "S1") if spec.sampler == "sobol" else ("mu_star", "sigma")
         sub = indices[indices["metric"] == m]
@@ -124,6 +144,8 @@ def _report(spec, table, indices) -> None:
 
         print("Rank correlation of each parameter with P(talks persist) (Spearman, 95% interval by Fisher z):")
         n = len(table)
+        if not spec.params:
+            return
         for p in spec.params:
             if table[p.path].nunique() < 2 or table[m].nunique() < 2:
                 what = "the parameter" if table[p.path].nunique() < 2 else "P(talks persist)"

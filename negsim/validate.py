@@ -52,6 +52,7 @@ def _check(path: Path, provenance: bool) -> str:
 
         spec = load_sweep(path)
         return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "
+                f"{len(spec.factors)} structural choices, "
                 f"{n_points(spec):,} points x {spec.runs} runs")
     sc = load_scenario(path)
     lay = build_layout(sc)

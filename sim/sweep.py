@@ -30,6 +30,8 @@ from .overrides import Target, fix, resolve
 from .params import RunParams, draw_params
 from .scenario import ScenarioError, load_scenario, scenario_from_document
 from .seeding import run_uniforms
+from .variants import apply
+from . import schema
 
 from .intervals import wilson
 
@@ -53,6 +55,21 @@ class ParamRange:
 
 
 @dataclass(frozen=True)
+class Factor:
+    """A structural choice swept over its levels (any scenario key that is not drawn per run, e.g.
+    protocol.proposer, actors.russia.walkout, protocol.round_days): every level is applied
+    through the loader (sim/variants.py) and crossed with the numeric design."""
+
+    path: str
+    levels: tuple  # values as a scenario file would hold them (text, numbers, lists)
+
+
+def level_label(value) -> str:
+    """A factor level as a table cell: text as is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@dataclass(frozen=True)
 class SweepSpec:
     scenario: str  # path of the base scenario
     params: tuple[ParamRange, ...]
@@ -64,6 +81,11 @@ class SweepSpec:
     second_order: bool = False  # Sobol S2 indices (N * (2D + 2) points instead of N * (D + 2))
     morris_levels: int = 4
     origin: str = "command line"
+    factors: tuple[Factor, ...] = ()  # structural choices, crossed with the numeric design
+
+    def combinations(self) -> list[tuple]:
+        """Every combination of the factors' levels (one empty combination without factors)."""
+        return list(itertools.product(*(f.levels for f in self.factors)))
 
     def fingerprint(self) -> str:
         """Identifies the sweep's results: the spec, the base scenario's files, the version and
@@ -90,10 +112,16 @@ def load_sweep(path: str | Path) -> SweepSpec:
     _check_keys(path, sw, SWEEP_KEYS, "sweep")
     if "scenario" not in sw:
         raise SweepError(f"{path}: sweep.scenario: required (the base scenario file, relative to this file)")
-    params = []
+    params, factors = [], []
     for p, table in doc.get("parameters", {}).items():
         _check_keys(path, table, PARAM_KEYS, f"parameters.{p}")
         levels = tuple(table.get("levels", ()))
+        if not _drawn_path(p):  # a structural choice: swept over its levels through the loader
+            if not levels or "low" in table or "high" in table:
+                raise SweepError(f"{path}: parameters.{p}: a structural choice is swept over `levels` "
+                                 "(e.g. levels = [\"rotation\", \"random\"]), not low/high")
+            factors.append(Factor(p, levels))
+            continue
         low = table.get("low", min(levels) if levels else None)
         high = table.get("high", max(levels) if levels else None)
         if low is None or high is None:
@@ -104,6 +132,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         sampler=sw.get("sampler", "lhs"), points=sw.get("points", 64), runs=sw.get("runs", 200),
         seed=sw.get("seed", 20211217), metrics=tuple(sw.get("metrics", ())),
         second_order=bool(sw.get("second_order", False)), morris_levels=sw.get("levels", 4), origin=str(path),
+        factors=tuple(factors),
     )
     validate(spec)
     return spec
@@ -119,9 +148,34 @@ def _check_keys(path: Path, table, allowed: set[str], where: str) -> None:
             raise SweepError(f"{path}: {where + '.' if where else ''}{k}: unknown key{hint} Allowed: {', '.join(sorted(allowed))}")
 
 
-def parse_param_option(text: str) -> ParamRange:
-    """--param PATH=LOW:HIGH"""
+def _drawn_path(path: str) -> bool:
+    """A path a sweep fixes per run (a drawn field or an agenda cap), as opposed to a structural
+    choice; decided by the schema pattern it follows, whatever the ids."""
+    parts = path.split(".")
+    if parts[:2] == ["agenda", "caps"]:
+        return True
+    last = parts[-1]
+    return parts[0] == "actors" and any(f.key == last for f in schema.FIELDS if f.drawn)
+
+
+def _level(text: str):
+    """A --param level: a TOML value if it reads as one (a number, true/false, [a list]), else text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, ValueError):
+        return text.strip()
+
+
+def parse_param_option(text: str) -> ParamRange | Factor:
+    """--param PATH=LOW:HIGH (a drawn parameter) or --param PATH=A,B,... (a structural choice;
+    levels split at ';' if any, else at ',')."""
     path, eq, rng = text.partition("=")
+    if eq and not _drawn_path(path.strip()):
+        parts = rng.split(";") if ";" in rng else rng.split(",")
+        levels = tuple(_level(x) for x in parts if x.strip())
+        if not levels:
+            raise SweepError(f"--param {text!r}: expected PATH=A,B,..., e.g. protocol.proposer=rotation,random")
+        return Factor(path.strip(), levels)
     low, colon, high = rng.partition(":")
     try:
         if not (eq and colon):
@@ -147,12 +201,20 @@ def validate(spec: SweepSpec) -> tuple[Compiled, list[Target]]:
                          f"try {2 ** round(math.log2(spec.points))}")
     if spec.sampler == "morris" and spec.morris_levels < 2:
         raise SweepError(f"{where}: Morris needs levels >= 2")
-    if not spec.params:
+    if not spec.params and not spec.factors:
         raise SweepError(f"{where}: no parameters to sweep (add [parameters.\"PATH\"] tables or --param PATH=LOW:HIGH)")
     try:
         sc = load_scenario(spec.scenario)
     except ScenarioError as exc:
         raise SweepError(str(exc)) from None
+    if len({f.path for f in spec.factors}) < len(spec.factors):
+        raise SweepError(f"{where}: a structural choice is listed twice")
+    for combo in spec.combinations():  # every level, and every combination, must make a scenario
+        try:
+            apply(sc, dict(zip((f.path for f in spec.factors), combo)), "sweep point")
+        except ScenarioError as exc:
+            raise SweepError(f"{where}: structural choice {', '.join(f.path for f in spec.factors)} = "
+                             f"{', '.join(level_label(v) for v in combo)}: {exc}") from None
     comp = Compiled.from_scenario(sc)
     targets = []
     for pr in spec.params:
@@ -183,8 +245,15 @@ def problem(spec: SweepSpec) -> dict:
 
 
 def n_points(spec: SweepSpec) -> int:
-    """Size of the design, without building it (SALib's formulas)."""
+    """Size of the design, without building it (SALib's formulas), times the combinations of the
+    structural choices."""
+    return _numeric_points(spec) * math.prod(len(f.levels) for f in spec.factors)
+
+
+def _numeric_points(spec: SweepSpec) -> int:
     d = len(spec.params)
+    if d == 0:
+        return 1
     if spec.sampler == "grid":
         return math.prod(len(p.levels) or spec.points for p in spec.params)
     if spec.sampler == "sobol":
@@ -195,7 +264,10 @@ def n_points(spec: SweepSpec) -> int:
 
 
 def sample(spec: SweepSpec) -> np.ndarray:
-    """The design: (points, parameters)."""
+    """The numeric design: (points, parameters); one empty point without numeric parameters.
+    Each combination of structural choices runs the whole of it."""
+    if not spec.params:
+        return np.zeros((1, 0))
     prob = problem(spec)
     if spec.sampler == "grid":
         axes = [p.levels or tuple(np.linspace(p.low, p.high, spec.points)) for p in spec.params]
@@ -288,7 +360,13 @@ def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int
 
 
 def tasks_for(spec: SweepSpec, design: np.ndarray, comp: Compiled, key: str) -> list[Task]:
+    """Tasks over every combination of structural choices (each with its own scenario document)
+    times the numeric design; point ids run combination by combination."""
     per = max(1, RUNS_PER_TASK // spec.runs)
-    doc = comp.layout.scenario.resolved
-    return [Task(i, spec, tuple(range(a, min(a + per, len(design)))), design[a:a + per], doc, key)
-            for i, a in enumerate(range(0, len(design), per))]
+    sc, tasks = comp.layout.scenario, []
+    for k, combo in enumerate(spec.combinations()):
+        doc = apply(sc, dict(zip((f.path for f in spec.factors), combo)), "sweep point").resolved if combo else sc.resolved
+        for a in range(0, len(design), per):
+            ids = tuple(k * len(design) + i for i in range(a, min(a + per, len(design))))
+            tasks.append(Task(len(tasks), spec, ids, design[a:a + per], doc, f"{key}:{k}"))
+    return tasks

@@ -26,7 +26,8 @@ import sim
 from sim.atomic import atomic_path, write_atomic
 from sim.procs import die_with_parent, forkserver_context
 
-from .sweep import FORMAT, SweepError, SweepSpec, Task, evaluate, metric_names, problem, sample, tasks_for, validate
+from .sweep import (FORMAT, SweepError, SweepSpec, Task, evaluate, level_label, metric_names, n_points, problem,
+                    sample, tasks_for, validate)
 
 META_KEY = b"negsim"
 
@@ -123,13 +124,14 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
     both tables."""
     comp, _ = validate(spec)
     design = sample(spec)
-    key = spec.fingerprint()
-    tasks = tasks_for(spec, design, comp, key)
-    ck = Checkpoint(out, key)
+    fingerprint = spec.fingerprint()
+    tasks = tasks_for(spec, design, comp, fingerprint)
+    ck = Checkpoint(out, fingerprint)
     done = ck.open()
     already = sum(len(t.point_ids) for t in tasks if t.task_id in done)
+    total = n_points(spec)
     if already:
-        on_resume(already, len(design))
+        on_resume(already, total)
     progress(already)
     for task_id, metrics in executor.run([t for t in tasks if t.task_id not in done]):
         ck.save(task_id, metrics)
@@ -137,16 +139,29 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
     parts = [ck.load(t.task_id) for t in tasks]
     names = metric_names(comp)
     chosen = [m for m in names if not spec.metrics or m in spec.metrics]
-    table = pd.DataFrame({"point": np.arange(len(design))})
+    combos = spec.combinations()
+    table = pd.DataFrame({"point": np.arange(total)})
+    for i, f in enumerate(spec.factors):  # structural choices: their level, combination by combination
+        table[f.path] = np.repeat([level_label(c[i]) for c in combos], len(design))
     for j, p in enumerate(spec.params):
-        table[p.path] = design[:, j]
+        table[p.path] = np.tile(design[:, j], len(combos))
     for m in chosen:
         for suffix in ("", "_low", "_high"):
             key = m + suffix
             if key in parts[0]:
                 table[key] = np.concatenate([part[key] for part in parts])
-    indices = sensitivity(spec, design, table, chosen) if spec.sampler in ("sobol", "morris") else None
-    meta = sweep_metadata(spec, comp, len(design), key)
+    indices = None
+    if spec.sampler in ("sobol", "morris") and spec.params:  # per combination of structural choices
+        parts_idx = []
+        for k, combo in enumerate(combos):
+            sub = table.iloc[k * len(design):(k + 1) * len(design)].reset_index(drop=True)
+            idx = sensitivity(spec, design, sub, chosen)
+            idx.insert(0, "choices", ", ".join(f"{f.path}={level_label(v)}" for f, v in zip(spec.factors, combo)))
+            parts_idx.append(idx)
+        indices = pd.concat(parts_idx, ignore_index=True)
+        if not spec.factors:
+            indices = indices.drop(columns="choices")
+    meta = sweep_metadata(spec, comp, total, fingerprint)
     dest = stage or out
     _write_table(dest / "sweep.parquet", table, meta)
     if indices is not None:
@@ -185,6 +200,11 @@ def sensitivity(spec: SweepSpec, design: np.ndarray, table: pd.DataFrame, metric
     rows = []
     for m in metrics:
         y = table[m].to_numpy(dtype=float)
+        if np.ptp(y) == 0:
+            # A constant output has no variance to apportion: the indices are undefined, not 0.
+            kinds = ("S1", "ST") if spec.sampler == "sobol" else ("mu_star", "sigma")
+            rows += [(m, name, k, np.nan, np.nan) for name in prob["names"] for k in kinds]
+            continue
         if spec.sampler == "sobol":
             from SALib.analyze import sobol
 
