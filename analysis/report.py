@@ -398,9 +398,7 @@ def _assumptions(r: oc.Result) -> str:
 # ------------------------------------------------------------------ the report
 
 
-EXPLAIN_LABELS = {"agreement_by_day_69": "P(agreement by day 69)", "walkout_by_day_69": "P(walkout by day 69)",
-                  "agreement_by_horizon": "P(agreement by the horizon)",
-                  "walkout_by_horizon": "P(walkout by the horizon)"}
+
 
 
 def _explain_section(explain: pd.DataFrame, label: str) -> str:
@@ -413,10 +411,13 @@ def _explain_section(explain: pd.DataFrame, label: str) -> str:
              "up to the effect of conceding all of them. 95% intervals over runs (paired); Monte Carlo noise "
              "only. This, not the walkers' shortfalls of section 4, answers which concession would change the "
              "outcome.</p>"]
-    for metric, name in EXPLAIN_LABELS.items():
+    from sim.counterfactual import METRICS, metric_label
+
+    for metric in METRICS:
         sub = explain[explain["metric"] == metric].sort_values("shapley", key=abs, ascending=False)
         if sub.empty:
             continue
+        name = sub["label"].iloc[0] if "label" in sub else metric_label(metric, None)
         rows = [[x["player"], est(x["alone"], x["alone_low"], x["alone_high"], signed=True),
                  est(x["shapley"], x["shapley_low"], x["shapley_high"], signed=True)] for _, x in sub.iterrows()]
         parts.append(f"<p><b>{esc(name)}</b></p>" + table(["conceded", "alone [95%]", "Shapley value [95%]"], rows,

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-LABELS = {"agreement_by_day_69": "P(agreement by day 69)", "walkout_by_day_69": "P(walkout by day 69)",
-          "agreement_by_horizon": "P(agreement by the horizon)", "walkout_by_horizon": "P(walkout by the horizon)"}
+
 
 
 def register(sub) -> None:
@@ -61,7 +60,7 @@ def cmd_explain(args) -> int:
     from tqdm import tqdm
 
     from analysis.attribution import coalitions, paired_mean, shapley_exact
-    from sim.counterfactual import METRICS, concedable, run_coalitions
+    from sim.counterfactual import METRICS, concedable, metric_label, run_coalitions
     from sim.engine import Compiled
     from sim.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
@@ -92,6 +91,8 @@ def cmd_explain(args) -> int:
             players, outcomes = _outcomes_of_edits(scs[0], scs[1], args.runs, args.seed, bar)
         name, what = f"{scs[0].name}_vs_{scs[1].name}", f"each edit from {scs[0].name} to {scs[1].name}"
         ends = (f"with {scs[0].name}", f"with {scs[1].name}")
+    horizons = {sc.protocol.horizon_days for sc in scs}
+    horizon = horizons.pop() if len(horizons) == 1 else None
     rows = []
     none = frozenset()
     for m in METRICS:
@@ -99,7 +100,8 @@ def cmd_explain(args) -> int:
         table = shapley_exact(players, per)
         for _, t in table.iterrows():
             alone = paired_mean(per[frozenset([t["player"]])].astype(float) - per[none].astype(float))
-            rows.append({"metric": m, "player": t["player"], "alone": alone.value, "alone_low": alone.low,
+            rows.append({"metric": m, "label": metric_label(m, horizon), "player": t["player"],
+                         "alone": alone.value, "alone_low": alone.low,
                          "alone_high": alone.high, "shapley": t["value"], "shapley_low": t["low"],
                          "shapley_high": t["high"], "share": t["share"]})
     result = pd.DataFrame(rows)
@@ -115,12 +117,14 @@ def cmd_explain(args) -> int:
 
 
 def _print(result, what, outcomes, players, args, ends) -> None:
+    from sim.counterfactual import METRICS
     from sim.outdir import term_line
 
     none, every = frozenset(), frozenset(players)
     print(term_line(f"{what}: {len(outcomes)} coalitions x {args.runs:,} runs, seed {args.seed}, common random "
                     "numbers; 95% intervals over runs (paired), Monte Carlo noise only", 2000))
-    for m, label in LABELS.items():
+    for m in METRICS:
+        label = result.loc[result["metric"] == m, "label"].iloc[0]
         base, top = outcomes[none][m].mean(), outcomes[every][m].mean()
         print(f"\n{label}: {100 * base:.1f}% {ends[0]}, {100 * top:.1f}% {ends[1]} "
               f"({100 * (top - base):+.1f} pp, the sum of the Shapley values)")
@@ -149,6 +153,6 @@ def _figure(result, title):
         ax.barh(list(y), v, xerr=err, color="#0072B2", gid=f"{m}|shapley")
         ax.set_yticks(list(y), [str(p) for p in sub["player"]], fontsize=8)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel(f"Shapley value, pp of {LABELS[m]}")
+        ax.set_xlabel(f"Shapley value, pp of {sub['label'].iloc[0]}")
     axes[0].set_title(title, fontsize=9, loc="left")
     return fig

@@ -49,6 +49,16 @@ METRICS = ("agreement_by_day_69", "walkout_by_day_69", "agreement_by_horizon", "
 RECORD_DAY = 69  # the invasion (sim.study.RECORD): a reference day, not a target
 
 
+def metric_label(metric: str, horizon_days: float | None) -> str:
+    """Words for one of METRICS, naming its day: 'P(agreement by day 364, the horizon)'.
+    horizon_days None: the scenarios compared have different horizons."""
+    kind, _, when = metric.partition("_by_")
+    if when != "horizon":
+        return f"P({kind} by day {RECORD_DAY})"
+    return f"P({kind} by day {horizon_days:g}, the horizon)" if horizon_days is not None \
+        else f"P({kind} by each scenario's horizon)"
+
+
 def run_metrics(comp: Compiled, out: dict) -> dict[str, np.ndarray]:
     """Per-run 0/1 outcomes of one batch (engine.play's outcome arrays), by day 69 and by the horizon."""
     days = comp.layout.days[np.maximum(out["rounds"], 1) - 1]

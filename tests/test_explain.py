@@ -72,10 +72,26 @@ def test_explain_two_scenarios_attributes_the_difference_to_their_one_edit(tmp_p
 def test_the_report_section_ranks_concessions_by_their_shapley_value():
     from analysis.report import _explain_section
 
-    rows = [{"metric": "agreement_by_horizon", "player": p, "alone": v, "alone_low": v - 0.01, "alone_high": v + 0.01,
+    rows = [{"metric": "agreement_by_horizon", "label": "P(agreement by day 364, the horizon)", "player": p, "alone": v, "alone_low": v - 0.01, "alone_high": v + 0.01,
              "shapley": v, "shapley_low": v - 0.01, "shapley_high": v + 0.01} for p, v in
             (("small", 0.01), ("large", -0.2), ("middle", 0.05))]
     html = _explain_section(pd.DataFrame(rows), "toy, 100 runs")
-    assert "What would change the outcome" in html and "P(agreement by the horizon)" in html
+    assert "What would change the outcome" in html and "P(agreement by day 364, the horizon)" in html
     assert html.index("large") < html.index("middle") < html.index("small")  # by |Shapley value|
     assert "-20.0 pp [-21.0, -19.0]" in html
+
+
+def test_every_explained_share_names_its_day():
+    from sim.counterfactual import metric_label
+
+    assert metric_label("walkout_by_day_69", 364.0) == "P(walkout by day 69)"
+    assert metric_label("agreement_by_horizon", 182.0) == "P(agreement by day 182, the horizon)"
+    assert metric_label("agreement_by_horizon", None) == "P(agreement by each scenario's horizon)"
+
+
+def test_explain_table_names_the_horizon_of_the_scenario(tmp_path):
+    out = tmp_path / "ex"
+    assert main(["explain", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_excluded.toml"), "-n", "50",
+                 "--out", str(out), "--quiet"]) == 0
+    labels = set(pd.read_parquet(out / "explain.parquet")["label"])
+    assert "P(walkout by day 364, the horizon)" in labels and "P(agreement by day 69)" in labels
