@@ -13,7 +13,8 @@ Kinds:
     drawn    a number, or a distribution table {dist = ..., ...} or {value = N}, drawn per run;
              its whole support must lie in [low, high]
     choice   one of `choices`;  choices: a list of them
-    text     free text (one line, no control characters);  name: a short identifier-like text
+    text     free text (tabs and new lines allowed, no other control characters);  name: a short
+             identifier-like text
     ids      a list of ids of the kind `ids` names
     weights  a table id -> number in [low, high] (may carry its own `source`)
     scale    a table position in [0, 1] -> text
