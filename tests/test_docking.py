@@ -37,3 +37,46 @@ def test_the_equilibrium_strategy_asks_its_share_as_proposer_and_its_discounted_
     responder = proposer._replace(proposing=False)
     assert kernel.equilibrium(proposer, theta) == pytest.approx(0.2 / 0.28)  # (1 - 0.8) / (1 - 0.72) = 0.714
     assert kernel.equilibrium(responder, theta) == pytest.approx(0.9 * 0.2 / 0.28)
+
+
+def zone_game(tmp_path):
+    """Two parties, two clauses, complete information, linear concession, no walkout rule:
+    ideals, saliences, red lines and outside options drawn per run."""
+    def u(lo, hi):
+        return {"dist": "uniform", "low": lo, "high": hi}
+
+    a = {"x": pref(u(0.6, 1.0), u(0.3, 1.0), below=u(0.0, 0.3)), "y": pref(u(0.0, 0.4), u(0.3, 1.0))}
+    b = {"x": pref(u(0.0, 0.4), u(0.3, 1.0), above=u(0.7, 1.0)), "y": pref(u(0.6, 1.0), u(0.3, 1.0), below=u(0.0, 0.3))}
+    doc = two_party(a, b, clauses=("x", "y"), horizon=40)
+    for me in ("a", "b"):
+        doc["actors"][me].update(outside_option=u(0.2, 0.9), walkout=[], belief_noise=0.0,
+                                 strategy={"kind": "time_dependent", "beta": 1.0})
+    return load(tmp_path, doc)
+
+
+def test_with_complete_information_every_agreement_lies_in_the_zone_of_agreement(tmp_path):
+    from analysis.theory import Problem, zone_of_agreement
+    from sim.engine import Compiled, params_for_runs
+
+    sc = zone_game(tmp_path)
+    comp = Compiled.from_scenario(sc)
+    n = 400
+    b = simulate(sc, n, root_seed=7, chunk_size=n)[0]
+    p = params_for_runs(comp, 7, 0, n)
+    lay = comp.layout
+    agreed = b.outcome == AGREEMENT
+    assert 0.2 * n < agreed.sum() < 0.95 * n  # both kinds of run occur: the test is not vacuous
+    no_zone = 0
+    for r in range(n):
+        pr = Problem(actors=lay.actors, clauses=lay.clauses, ideal=p.ideal[r], salience=p.salience[r],
+                     mixing=lay.mixing, below=p.below[r], above=p.above[r], upper=lay.upper,
+                     required=lay.required, disagreement=p.outside_option[r])
+        zone = zone_of_agreement(pr)
+        no_zone += not zone.exists
+        if not agreed[r]:
+            continue
+        x = b.agreed[r]
+        assert zone.exists, (r, zone.verdict)
+        assert np.all(x >= zone.low - 1e-9) and np.all(x <= zone.high + 1e-9), r  # red lines and agenda
+        assert np.all(pr.utilities(x) >= pr.disagreement - 1e-9), r  # each at least its outside option
+    assert no_zone > 0.05 * n  # runs without a zone occur, and none of them agreed
