@@ -296,9 +296,9 @@ def test_comparison_with_simulated_runs():
 
 # --------------------------------------------------------------------------- the command line
 def test_cli_solve_accession_excluded(capsys):
-    assert main(["solve", str(SCEN / "accession_excluded.toml")]) == 0
+    assert main(["solve", str(SCEN / "accession_excluded.toml"), "--draws", "20"]) == 0
     out = capsys.readouterr().out
-    assert "Zone of agreement: EXISTS" in out
+    assert "Zone of agreement: EXISTS" in out and "across 20 drawn calibrations" in out
     th = solve_scenario(SCEN / "accession_excluded.toml")
     for c in th.problem.clauses:
         assert f"\n  {c} " in out
@@ -307,14 +307,14 @@ def test_cli_solve_accession_excluded(capsys):
 
 
 def test_cli_solve_names_what_closes_the_zone(capsys):
-    assert main(["solve", str(SCEN / "accession_only.toml")]) == 0
+    assert main(["solve", str(SCEN / "accession_only.toml"), "--draws", "0"]) == 0
     out = capsys.readouterr().out
     assert "Zone of agreement: NONE" in out and "Closed by: actor russia; clause" in out
 
 
 def test_cli_solve_compare_runs_writes_figure(tmp_path, capsys):
     out_dir = tmp_path / "theory"
-    assert main(["solve", str(SCEN / "accession_excluded.toml"), "--compare-runs", "300", "--seed", "2",
+    assert main(["solve", str(SCEN / "accession_excluded.toml"), "--compare-runs", "300", "--seed", "2", "--draws", "0",
                  "--out", str(out_dir), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "Simulated agreements vs theory: 300 runs" in text and "accession_excluded" in text
@@ -329,3 +329,27 @@ def test_cli_solve_errors_are_one_line(capsys):
     assert err.startswith("negsim: error: --compare-runs") and len(err.strip().splitlines()) == 1
     assert main(["solve", "no/such/file.toml"]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_zone_across_draws_and_its_closing_day_match_hand_calculation(tmp_path):
+    """One clause split between a (wants 1) and b (wants 0) with linear utilities: a zone exists
+    iff d_a + d_b <= 1. d_a ~ U(0.2, 0.8) and d_b = 0.3: a zone on day 0 with probability 5/6.
+    a's outside option grows 0.06 a week: the zone is gone on the first weekly meeting day t with
+    d_a + 0.3 + 0.06 t/7 > 1."""
+    from analysis.theory import zones_over_draws
+    from sim.engine import Compiled, params_for_runs
+    from tests.factory import load, pref, two_party
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), horizon=30)
+    doc["actors"]["a"].update(outside_option={"dist": "uniform", "low": 0.2, "high": 0.8}, outside_option_growth=0.06)
+    doc["actors"]["b"].update(outside_option=0.3)
+    sc = load(tmp_path, doc)
+    n = 600
+    z = zones_over_draws(sc, n, root_seed=3)
+    d_a = params_for_runs(Compiled.from_scenario(sc), 3, 0, n).outside_option[:, 0]
+    assert np.array_equal(z.exists, d_a + 0.3 <= 1.0)
+    assert abs(z.exists.mean() - 5 / 6) < 4 * np.sqrt(5 / 36 / n)  # 4 standard errors
+    weeks = np.floor((0.7 - d_a) / 0.06) + 1  # first whole week with d_a + 0.3 + 0.06 w > 1
+    expected = np.where(z.exists & (7 * weeks <= z.last_meeting_day), 7 * weeks, np.nan)
+    assert np.allclose(z.close_day, expected, equal_nan=True)
+    assert z.last_meeting_day == 7 * 30
