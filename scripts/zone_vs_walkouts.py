@@ -1,0 +1,34 @@
+"""Where simulation and theory part (docs/model.md, section 4): on the same draws, is a run's
+zone of agreement still open on the day it ends in a walkout, and which rule fired?
+
+    .venv/bin/python scripts/zone_vs_walkouts.py [N_RUNS]
+"""
+
+import sys
+
+import numpy as np
+
+from analysis.theory import zones_over_draws
+from sim.codes import IMPATIENCE
+from sim.engine import Compiled, simulate
+from sim.protocol import WALKOUT
+from sim.scenario import load_scenario
+from sim.study import DEFAULT_SEED
+
+
+def main(n: int) -> None:
+    for name in ("full_agenda", "accession_excluded"):
+        sc = load_scenario(f"scenarios/{name}.toml")
+        b = simulate(sc, n, root_seed=DEFAULT_SEED, chunk_size=n)[0]
+        z = zones_over_draws(sc, n, DEFAULT_SEED)
+        day = Compiled.from_scenario(sc).layout.days[np.maximum(b.rounds, 1) - 1]
+        w = b.outcome == WALKOUT
+        open_zone = w & z.exists & (np.isnan(z.close_day) | (day < z.close_day))
+        closed = w & z.exists & (day >= z.close_day)
+        print(f"{name}, runs 0-{n - 1} of seed {DEFAULT_SEED}: {w.sum()} walkouts; {open_zone.sum()} with the run's "
+              f"zone still open that day, {(w & ~z.exists).sum()} with no zone on day 0, {closed.sum()} after it "
+              f"closed; {(b.walkout_rule[w] == IMPATIENCE).sum()} by the impatience rule")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
