@@ -33,7 +33,7 @@ def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
     out = _away_from_table(sc, lay) + _agenda(sc)
     status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
     # highest outside option over the horizon (growth may be negative: then the first round's)
-    o_max = np.maximum(p.reservation(0), p.reservation(lay.horizon))
+    o_max = np.maximum(p.reservation(0), p.reservation(lay.days[-1]))  # by the last meeting (a day)
     for a, actor in enumerate(sc.actors):
         if lay.required[a]:
             out += _walkouts(actor, a, lay, p, status_quo[:, a], o_max[:, a], n_draws)
@@ -84,6 +84,13 @@ def _walkouts(actor, a: int, lay: Layout, p, status_quo, o_max, n: int) -> list[
     elif not can.all():
         lines.append(f"{actor.id} can walk out in {_fmt_share(int(can.sum()), n)} of {n:,} draws; in the others its "
                      "outside option never beats the status quo or its best package")
+    if can.any() and {"outside_option", "impatience"} <= rules:
+        # the outside-option rule is checked first but needs the whole agenda to be worth less than leaving
+        fires = p.best_possible[:, a] < o_max
+        if not fires.all():
+            lines.append(f"{actor.id}'s outside-option rule can fire by the last meeting in "
+                         f"{_fmt_share(int(fires.sum()), n)} of {n:,} draws (its best package on the table beats its "
+                         f"outside option in the others); any other walkout of {actor.id} is by impatience")
     return lines
 
 

@@ -168,3 +168,21 @@ def test_a_less_patient_russia_walks_out_earlier(tmp_path):
         mean_day[patience] = (walked.mean(), rounds[walked].mean())
     assert mean_day[0.6][0] >= mean_day[0.99][0]  # leaves at least as often
     assert mean_day[0.6][1] < mean_day[0.99][1]  # and earlier
+
+
+def test_when_the_whole_agenda_beats_leaving_every_walkout_is_by_impatience_and_the_diagnostic_says_so(tmp_path):
+    """a's best package is worth 1.0 and its outside option is 0.3 (no growth): the outside-option
+    rule (walk out if the best package is worth less than leaving) cannot fire, though the status
+    quo (worth 0 to a) is below 0.3, so a can leave, and only through impatience."""
+    from sim.codes import IMPATIENCE
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0, above=0.2)}, clauses=("x",), horizon=30)
+    doc["actors"]["a"].update(outside_option=0.3, walkout=["outside_option", "impatience"])
+    doc["actors"]["b"].update(walkout=[])
+    sc = load(tmp_path, doc)
+    lines = diagnose(sc, 200)
+    assert any(line.startswith("a's outside-option rule can fire by the last meeting in none of 200 draws")
+               for line in lines)
+    batches = simulate(sc, 200, root_seed=5)
+    outcome, rule = _collect(batches, "outcome"), _collect(batches, "walkout_rule")
+    assert (outcome == WALKOUT).sum() > 0 and (rule[outcome == WALKOUT] == IMPATIENCE).all()
