@@ -395,6 +395,44 @@ def _assumptions(r: oc.Result) -> str:
     return "".join(parts)
 
 
+THEORY_DRAWS = 200  # draws the report tests for a zone of agreement (about 2 s per 100)
+
+
+def _theory_section(results: Sequence[oc.Result]) -> str:
+    """Theory across draws against the simulation on the same draws (runs 0..k-1 of each file's
+    root seed): where a zone of agreement existed, and on which side of it the runs ended."""
+    from .theory import zones_against_runs, zones_over_draws
+
+    rows = []
+    for r in results:
+        runs = r.runs.sort_values("run")
+        k = min(THEORY_DRAWS, int((runs["run"].to_numpy() == np.arange(len(runs))).cumprod().sum()))
+        if k == 0:
+            continue
+        z = zones_over_draws(oc.scenario_of(r.meta), k, int(r.meta["root_seed"]))
+        head = runs.iloc[:k]
+        c = zones_against_runs(z, head["outcome"].astype(str), head["days"])
+        closes = z.close_day[z.exists]
+        rows.append([r.name, f"{c['with_zone']} of {k}", pct((closes <= 69).mean() if closes.size else np.nan, 0),
+                     pct((closes <= z.last_meeting_day).mean() if closes.size else np.nan, 0),
+                     f"{c['deals_with_zone']} / {c['deals_without_zone']}",
+                     f"{c['walkouts_zone_open']} / {c['walkouts_no_zone']} / {c['walkouts_zone_closed']}"])
+    if not rows:
+        return ""
+    return ("<h2 id='theory'>Theory across draws, against the runs</h2>"
+            "<p class='note'>For the first runs of each file, the zone of agreement of that run's own draws "
+            "(no belief errors): does a package exist that respects every red line and gives every party at the "
+            "table at least its outside option, on day 0 and at each meeting as outside options grow "
+            "(negsim solve --draws). Then how the same runs ended: deals with and without a zone; walkouts while "
+            "the run's zone was still open, with no zone on day 0, and after it closed. Counts, not estimates; "
+            "theory has no clock, so a walkout with the zone still open is the model's impatience, not a lack "
+            "of possible deals.</p>"
+            + table(["scenario", "draws with a zone on day 0", "of those, zone closed by day 69",
+                     "of those, zone closed by the last meeting", "deals: with zone / without",
+                     "walkouts: zone open / no zone / after it closed"], rows,
+                    [False, True, True, True, True, True]))
+
+
 # ------------------------------------------------------------------ the report
 
 
@@ -442,6 +480,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
            ("trajectories", "Positions over rounds")]
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))
+    toc.append(("theory", "Theory across draws, against the runs"))
     if explain is not None:
         toc.append(("explain", "What would change the outcome"))
     toc.append(("assumptions", "Assumptions and provenance"))
@@ -467,6 +506,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     body.append(_trajectory_section(results))
     if diffs is not None:
         body.append(_difference_section(results, diffs, seed))
+    body.append(_theory_section(results))
     if explain is not None:
         body.append(_explain_section(*explain))
     body.append("<h2 id='assumptions'>Assumptions and provenance</h2>")

@@ -734,6 +734,19 @@ def zones_over_draws(scenario, n_draws: int, root_seed: int) -> DrawnZones:
     return DrawnZones(exists, close, float(lay.days[-1]))
 
 
+def zones_against_runs(z: DrawnZones, outcome, day) -> dict[str, int]:
+    """Simulated endings of the same draws set against their zones: deals with and without a zone
+    on day 0, and walkouts while the run's zone was still open, with no zone, or after it closed.
+    outcome: each run's ending ('agreement', 'walkout', 'ongoing'); day: the day it ended."""
+    outcome, day = np.asarray(outcome).astype(str), np.asarray(day, dtype=float)
+    deal, walk, zone = outcome == "agreement", outcome == "walkout", z.exists
+    still_open = zone & (np.isnan(z.close_day) | (day < z.close_day))
+    return {"draws": len(zone), "with_zone": int(zone.sum()), "deals_with_zone": int((deal & zone).sum()),
+            "deals_without_zone": int((deal & ~zone).sum()), "walkouts": int(walk.sum()),
+            "walkouts_zone_open": int((walk & still_open).sum()), "walkouts_no_zone": int((walk & ~zone).sum()),
+            "walkouts_zone_closed": int((walk & zone & ~still_open).sum())}
+
+
 # --------------------------------------------------------------------------- simulation vs theory
 def _package_series(package, clauses):
     import pandas as pd

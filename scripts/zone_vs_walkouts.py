@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 
-from analysis.theory import zones_over_draws
+from analysis.theory import zones_against_runs, zones_over_draws
 from sim.codes import IMPATIENCE
 from sim.engine import Compiled, simulate
-from sim.protocol import WALKOUT
+from sim.protocol import AGREEMENT, WALKOUT
 from sim.scenario import load_scenario
 from sim.study import DEFAULT_SEED
 
@@ -22,13 +22,12 @@ def main(n: int) -> None:
         b = simulate(sc, n, root_seed=DEFAULT_SEED, chunk_size=n)[0]
         z = zones_over_draws(sc, n, DEFAULT_SEED)
         day = Compiled.from_scenario(sc).layout.days[np.maximum(b.rounds, 1) - 1]
-        w = b.outcome == WALKOUT
-        open_zone = w & z.exists & (np.isnan(z.close_day) | (day < z.close_day))
-        closed = w & z.exists & (day >= z.close_day)
-        print(f"{name}, runs 0-{n - 1} of seed {DEFAULT_SEED}: {w.sum()} walkouts; {open_zone.sum()} with the run's "
-              f"zone still open that day, {(w & ~z.exists).sum()} with no zone on day 0, {closed.sum()} after it "
-              f"closed; {(b.walkout_rule[w] == IMPATIENCE).sum()} by the impatience rule")
-
+        outcome = np.where(b.outcome == AGREEMENT, "agreement", np.where(b.outcome == WALKOUT, "walkout", "ongoing"))
+        c = zones_against_runs(z, outcome, day)
+        impatience = (b.walkout_rule[b.outcome == WALKOUT] == IMPATIENCE).sum()
+        print(f"{name}, runs 0-{n - 1} of seed {DEFAULT_SEED}: {c['walkouts']} walkouts; {c['walkouts_zone_open']} "
+              f"with the run's zone still open that day, {c['walkouts_no_zone']} with no zone on day 0, "
+              f"{c['walkouts_zone_closed']} after it closed; {impatience} by the impatience rule")
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)

@@ -12,6 +12,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 
 from analysis import outcomes as oc
@@ -212,3 +214,31 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         report.write_atomic(out, "new")
     assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_theory_section_sets_each_runs_ending_against_its_own_zone(built):
+    """The counts partition the same runs: deals and walkouts add up to the runs' own endings, and
+    a walkout is counted once, as zone open, no zone or after it closed."""
+    _, text, results = built
+    assert "Theory across draws, against the runs" in text
+    for r in results:
+        head = r.runs.sort_values("run").iloc[:report.THEORY_DRAWS]
+        row = re.search(rf"<tr><td>{r.name}</td><td class=\"num\">(\d+) of (\d+)</td>.*?"
+                        r"<td class=\"num\">(\d+) / (\d+)</td><td class=\"num\">(\d+) / (\d+) / (\d+)</td></tr>", text)
+        assert row, r.name
+        with_zone, draws, deal_z, deal_nz, w_open, w_none, w_closed = map(int, row.groups())
+        assert draws == len(head) and with_zone <= draws
+        assert deal_z + deal_nz == (head["outcome"].astype(str) == "agreement").sum()
+        assert w_open + w_none + w_closed == (head["outcome"].astype(str) == "walkout").sum()
+        assert w_none <= draws - with_zone
+
+
+def test_zones_against_runs_counts_by_hand():
+    from analysis.theory import DrawnZones, zones_against_runs
+
+    z = DrawnZones(exists=np.array([True, True, True, False, True]),
+                   close_day=np.array([np.nan, 70.0, 70.0, np.nan, 14.0]), last_meeting_day=364.0)
+    c = zones_against_runs(z, ["walkout", "walkout", "walkout", "walkout", "agreement"], [30, 63, 70, 7, 7])
+    # run 0: zone never closes -> open; run 1: day 63 < 70 -> open; run 2: day 70 -> closed; run 3: no zone
+    assert (c["walkouts_zone_open"], c["walkouts_zone_closed"], c["walkouts_no_zone"]) == (2, 1, 1)
+    assert (c["deals_with_zone"], c["deals_without_zone"], c["with_zone"], c["draws"]) == (1, 0, 4, 5)
