@@ -543,19 +543,24 @@ def gen_unknown_key(ctx: Ctx) -> Mutation | None:
                        f"{fmt_path(path + (bad,))} added (misspelt {model!r})", path + (bad,), key_hints=(bad,))
 
 
-def gen_deleted_required(ctx: Ctx) -> Mutation | None:
+def _delete_one(ctx: Ctx, cls: str, verdict: str, candidates) -> Mutation | None:
+    """Delete one key, chosen from `candidates(name)`, in the first file (random order) that has any."""
     names = ctx.s.names[:]
     ctx.rng.shuffle(names)
     for name in names:
-        inherited = ctx.s.inherited[name]
-        cands = [p for p in required_paths(ctx.s.docs[name]) if not _has(inherited, p)]
+        cands = candidates(name)
         if cands:
             path = ctx.rng.choice(cands)
             doc = ctx.doc(name)
             _del(doc, path)
-            return ctx.in_file("deleted-required", "key", "refuse", name, doc, f"{fmt_path(path)} deleted", path,
+            return ctx.in_file(cls, "key", verdict, name, doc, f"{fmt_path(path)} deleted", path,
                                key_hints=_hints(path))
     return None
+
+
+def gen_deleted_required(ctx: Ctx) -> Mutation | None:
+    return _delete_one(ctx, "deleted-required", "refuse", lambda name: [
+        p for p in required_paths(ctx.s.docs[name]) if not _has(ctx.s.inherited[name], p)])
 
 
 def gen_deleted_salience(ctx: Ctx) -> Mutation | None:
@@ -947,17 +952,7 @@ def gen_dist_override(ctx: Ctx) -> Mutation | None:
 
 
 def gen_deleted_optional(ctx: Ctx) -> Mutation | None:
-    names = ctx.s.names[:]
-    ctx.rng.shuffle(names)
-    for name in names:
-        cands = optional_paths(ctx.s.docs[name])
-        if cands:
-            path = ctx.rng.choice(cands)
-            doc = ctx.doc(name)
-            _del(doc, path)
-            return ctx.in_file("deleted-optional", "key", "either", name, doc, f"{fmt_path(path)} deleted", path,
-                               key_hints=_hints(path))
-    return None
+    return _delete_one(ctx, "deleted-optional", "either", lambda name: optional_paths(ctx.s.docs[name]))
 
 
 def gen_identity(ctx: Ctx) -> Mutation | None:
