@@ -401,7 +401,7 @@ THEORY_DRAWS = 200  # draws the report tests for a zone of agreement (about 2 s 
 def _theory_section(results: Sequence[oc.Result]) -> str:
     """Theory across draws against the simulation on the same draws (runs 0..k-1 of each file's
     root seed): where a zone of agreement existed, and on which side of it the runs ended."""
-    from .theory import zones_against_runs, zones_over_draws
+    from .theory_draws import zones_against_runs, zones_over_draws
 
     rows = []
     for r in results:

@@ -684,69 +684,6 @@ def solve_scenario(scenario) -> ScenarioTheory:
     )
 
 
-# --------------------------------------------------------------------------- theory across draws
-@dataclass(frozen=True, eq=False)
-class DrawnZones:
-    """The zone of agreement over drawn calibrations (runs 0..n-1 of a root seed)."""
-
-    exists: np.ndarray  # (n,) a zone exists on day 0
-    close_day: np.ndarray  # (n,) first meeting day without a zone as outside options grow
-    #                        (NaN: it lasts to the last meeting, or there was none on day 0)
-    last_meeting_day: float
-
-
-def _run_problem(lay, p, r: int, day: float) -> Problem:
-    return Problem(actors=lay.actors, clauses=lay.clauses, ideal=p.ideal[r], salience=p.salience[r],
-                   mixing=lay.mixing, below=p.below[r], above=p.above[r], upper=p.upper[r],
-                   required=lay.required, disagreement=p.reservation(day)[r])
-
-
-def _closing_day(lay, p, r: int) -> float:
-    """First meeting day on which run r's zone is gone, NaN if it lasts to the last meeting.
-    Bisection over the meetings: valid because, with growth >= 0, outside options only rise and a
-    zone that is gone stays gone; with a falling outside option every meeting is checked."""
-    days = lay.days
-    if (p.outside_option_growth[r] < 0).any():
-        gone = [d for d in days if not zone_of_agreement(_run_problem(lay, p, r, d)).exists]
-        return float(gone[0]) if gone else np.nan
-    if zone_of_agreement(_run_problem(lay, p, r, days[-1])).exists:
-        return np.nan
-    lo, hi = 0, len(days) - 1  # zone at days[lo], none at days[hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if zone_of_agreement(_run_problem(lay, p, r, days[mid])).exists:
-            lo = mid
-        else:
-            hi = mid
-    return float(days[hi])
-
-
-def zones_over_draws(scenario, n_draws: int, root_seed: int) -> DrawnZones:
-    """Does a zone of agreement exist on day 0 in each drawn calibration (the runs' own draws,
-    no belief errors), and on which meeting day does it close as outside options grow?"""
-    from sim.engine import Compiled, params_for_runs
-
-    comp = Compiled.from_scenario(scenario)
-    lay = comp.layout
-    p = params_for_runs(comp, root_seed, 0, n_draws)
-    exists = np.array([zone_of_agreement(_run_problem(lay, p, r, 0.0)).exists for r in range(n_draws)])
-    close = np.array([_closing_day(lay, p, r) if exists[r] else np.nan for r in range(n_draws)])
-    return DrawnZones(exists, close, float(lay.days[-1]))
-
-
-def zones_against_runs(z: DrawnZones, outcome, day) -> dict[str, int]:
-    """Simulated endings of the same draws set against their zones: deals with and without a zone
-    on day 0, and walkouts while the run's zone was still open, with no zone, or after it closed.
-    outcome: each run's ending ('agreement', 'walkout', 'ongoing'); day: the day it ended."""
-    outcome, day = np.asarray(outcome).astype(str), np.asarray(day, dtype=float)
-    deal, walk, zone = outcome == "agreement", outcome == "walkout", z.exists
-    still_open = zone & (np.isnan(z.close_day) | (day < z.close_day))
-    return {"draws": len(zone), "with_zone": int(zone.sum()), "deals_with_zone": int((deal & zone).sum()),
-            "deals_without_zone": int((deal & ~zone).sum()), "walkouts": int(walk.sum()),
-            "walkouts_zone_open": int((walk & still_open).sum()), "walkouts_no_zone": int((walk & ~zone).sum()),
-            "walkouts_zone_closed": int((walk & zone & ~still_open).sum())}
-
-
 # --------------------------------------------------------------------------- simulation vs theory
 def _package_series(package, clauses):
     import pandas as pd

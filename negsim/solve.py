@@ -234,7 +234,7 @@ def cmd_solve(args) -> int:
     for st in theories:
         print(_wrap(_answer(st), ""))
     if args.draws:
-        from analysis.theory import zones_over_draws
+        from analysis.theory_draws import zones_over_draws
 
         print()
         for sc in scenarios:

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from analysis.theory import zones_against_runs, zones_over_draws
+from analysis.theory_draws import zones_against_runs, zones_over_draws
 from sim.codes import IMPATIENCE
 from sim.engine import Compiled, simulate
 from sim.protocol import AGREEMENT, WALKOUT

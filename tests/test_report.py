@@ -234,7 +234,7 @@ def test_theory_section_sets_each_runs_ending_against_its_own_zone(built):
 
 
 def test_zones_against_runs_counts_by_hand():
-    from analysis.theory import DrawnZones, zones_against_runs
+    from analysis.theory_draws import DrawnZones, zones_against_runs
 
     z = DrawnZones(exists=np.array([True, True, True, False, True]),
                    close_day=np.array([np.nan, 70.0, 70.0, np.nan, 14.0]), last_meeting_day=364.0)

@@ -336,7 +336,7 @@ def test_zone_across_draws_and_its_closing_day_match_hand_calculation(tmp_path):
     iff d_a + d_b <= 1. d_a ~ U(0.2, 0.8) and d_b = 0.3: a zone on day 0 with probability 5/6.
     a's outside option grows 0.06 a week: the zone is gone on the first weekly meeting day t with
     d_a + 0.3 + 0.06 t/7 > 1."""
-    from analysis.theory import zones_over_draws
+    from analysis.theory_draws import zones_over_draws
     from sim.engine import Compiled, params_for_runs
     from tests.factory import load, pref, two_party
 
