@@ -412,9 +412,8 @@ def _theory_section(results: Sequence[oc.Result]) -> str:
         z = zones_over_draws(oc.scenario_of(r.meta), k, int(r.meta["root_seed"]))
         head = runs.iloc[:k]
         c = zones_against_runs(z, head["outcome"].astype(str), head["days"])
-        closes = z.close_day[z.exists]
-        rows.append([r.name, f"{c['with_zone']} of {k}", pct((closes <= 69).mean() if closes.size else np.nan, 0),
-                     pct((closes <= z.last_meeting_day).mean() if closes.size else np.nan, 0),
+        rows.append([r.name, f"{c['with_zone']} of {k}", pct(z.share_closed_by(69), 0),
+                     pct(z.share_closed_by(z.last_meeting_day), 0),
                      f"{c['deals_with_zone']} / {c['deals_without_zone']}",
                      f"{c['walkouts_zone_open']} / {c['walkouts_no_zone']} / {c['walkouts_zone_closed']}"])
     if not rows:

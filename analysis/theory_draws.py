@@ -19,6 +19,11 @@ class DrawnZones:
     #                        (NaN: it lasts to the last meeting, or there was none on day 0)
     last_meeting_day: float
 
+    def share_closed_by(self, day: float) -> float:
+        """Of the draws with a zone on day 0, the share whose zone has closed by `day` (NaN if none has one)."""
+        closes = self.close_day[self.exists]
+        return float((closes <= day).mean()) if closes.size else float("nan")
+
 
 def _run_problem(lay, p, r: int, day: float) -> Problem:
     return Problem(actors=lay.actors, clauses=lay.clauses, ideal=p.ideal[r], salience=p.salience[r],

@@ -194,10 +194,9 @@ def _drawn_zones(name: str, z, seed: int) -> str:
             f"agreement exists on day 0 in {k / n:.0%} [{float(lo):.0%}, {float(hi):.0%}] (95% Wilson, Monte Carlo "
             "noise only).")
     if k:
-        closes = [(d, int((z.close_day <= d).sum())) for d in (69, 182, z.last_meeting_day)]
         text += " As outside options grow, it closes " + ", ".join(
-            f"by day {d:g}{' (the last meeting)' if d == z.last_meeting_day else ''} in {c / k:.0%}"
-            for d, c in closes) + " of the draws that have one"
+            f"by day {d:g}{' (the last meeting)' if d == z.last_meeting_day else ''} in {z.share_closed_by(d):.0%}"
+            for d in (69, 182, z.last_meeting_day)) + " of the draws that have one"
         closed = z.close_day[~np.isnan(z.close_day)]
         text += f" (median closing day {np.median(closed):g})." if closed.size else "."
     return text
