@@ -17,9 +17,9 @@ def register(sub) -> None:
     p = sub.add_parser("discover", help="scenario discovery (PRIM): the drawn inputs under which an outcome "
                        "concentrates, in plain words",
                        description="Find the box of drawn inputs where an outcome concentrates (PRIM with peeling "
-                       "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`. Writes "
+                       "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`, or a sweep's runs.parquet (`sweep --keep-runs`). Writes "
                        "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
-    p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet)")
+    p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet, or a sweep's runs.parquet from --keep-runs)")
     p.add_argument("--outcome", required=True, choices=list(OUTCOMES))
     p.add_argument("--by-day", type=float, metavar="D",
                    help="count the outcome only if it happened by day D (days after 17 Dec 2021; default: the horizon)")

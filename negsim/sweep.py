@@ -23,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, help="output folder (default results/sweep_<name>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--keep-runs", action="store_true", default=None,
+                   help="also write runs.parquet, one row per run of every point with its drawn and swept inputs "
+                   "(for `negsim discover`); a sweep file may say keep_runs = true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="use --out even if it holds another command's results or checkpoints (clears them first)")
@@ -49,7 +52,8 @@ def _spec(args):
         parsed = [parse_param_option(t) for t in args.param]
         spec = SweepSpec(scenario=str(args.file), params=tuple(p for p in parsed if not isinstance(p, Factor)),
                          factors=tuple(p for p in parsed if isinstance(p, Factor)))
-    given = {k: getattr(args, k) for k in ("sampler", "points", "runs", "seed") if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("sampler", "points", "runs", "seed", "keep_runs")
+             if getattr(args, k) is not None}
     spec = replace(spec, **given)
     validate(spec)
     return spec
@@ -101,7 +105,8 @@ def cmd_sweep(args) -> int:
     _report(spec, table, indices)
     shown = term_line(out)
     print(f"wrote {shown}/sweep.parquet (one row per point)" + (f", {shown}/indices.parquet" if indices is not None else "")
-          + f" and {shown}/manifest.json")
+          + (f", {shown}/runs.parquet (one row per run; `negsim discover {shown}/runs.parquet --outcome agreement`)"
+             if spec.keep_runs else "") + f" and {shown}/manifest.json")
     return 0
 
 

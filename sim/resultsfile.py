@@ -114,7 +114,7 @@ def _feed(hs: list, chunk: pa.Array) -> None:
         hs[0].update(np.ascontiguousarray(chunk.to_numpy(zero_copy_only=False)).tobytes())
 
 
-class _StreamedTable:
+class StreamedTable:
     """One Parquet (and optionally CSV) file written chunk by chunk under a temporary name."""
 
     def __init__(self, path: Path, meta: dict[str, Any], csv: bool):
@@ -156,8 +156,8 @@ class RunsWriter:
     def __init__(self, path: Path, meta: dict[str, Any], csv: bool = False):
         path = Path(path)
         self.meta = meta
-        self.runs = _StreamedTable(path, meta, csv)
-        self.trace = _StreamedTable(path.with_name(path.stem.replace("runs", "trace", 1) + path.suffix),
+        self.runs = StreamedTable(path, meta, csv)
+        self.trace = StreamedTable(path.with_name(path.stem.replace("runs", "trace", 1) + path.suffix),
                                     {**meta, "format": TRACE_FORMAT}, csv)
         self.rows = 0
 

@@ -36,7 +36,9 @@ from . import schema
 from .intervals import wilson
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
-SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source"}
+SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source",
+              "keep_runs"}
+MAX_KEPT_RUNS = 5_000_000  # --keep-runs: about 160 bytes a run on disk, so at most about 1 GB
 PARAM_KEYS = {"low", "high", "levels", "source"}
 FORMAT = "negsim-sweep/1"
 RUNS_PER_TASK = 4096  # a task carries about a second of work: Dask costs ~ms per task
@@ -82,6 +84,7 @@ class SweepSpec:
     morris_levels: int = 4
     origin: str = "command line"
     factors: tuple[Factor, ...] = ()  # structural choices, crossed with the numeric design
+    keep_runs: bool = False  # also write runs.parquet: one row per run of every point (for discovery)
 
     def combinations(self) -> list[tuple]:
         """Every combination of the factors' levels (one empty combination without factors)."""
@@ -132,7 +135,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         sampler=sw.get("sampler", "lhs"), points=sw.get("points", 64), runs=sw.get("runs", 200),
         seed=sw.get("seed", 20211217), metrics=tuple(sw.get("metrics", ())),
         second_order=bool(sw.get("second_order", False)), morris_levels=sw.get("levels", 4), origin=str(path),
-        factors=tuple(factors),
+        factors=tuple(factors), keep_runs=sw.get("keep_runs", False),
     )
     validate(spec)
     return spec
@@ -199,6 +202,11 @@ def validate(spec: SweepSpec) -> tuple[Compiled, list[Target]]:
     if spec.sampler == "sobol" and spec.points & (spec.points - 1):
         raise SweepError(f"{where}: the Sobol sampler needs points = a power of two (its base N), got {spec.points}; "
                          f"try {2 ** round(math.log2(spec.points))}")
+    if not isinstance(spec.keep_runs, bool):
+        raise SweepError(f"{where}: keep_runs must be true or false, got {spec.keep_runs!r}")
+    if spec.keep_runs and n_points(spec) * spec.runs > MAX_KEPT_RUNS:
+        raise SweepError(f"{where}: keep_runs: {n_points(spec) * spec.runs:,} runs (points x runs) is above the "
+                         f"{MAX_KEPT_RUNS:,} a kept run table may hold; use fewer points or runs")
     if spec.sampler == "morris" and spec.morris_levels < 2:
         raise SweepError(f"{where}: Morris needs levels >= 2")
     if not spec.params and not spec.factors:
@@ -329,9 +337,15 @@ def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
     comp, targets = _prepare(task)
     r = task.spec.runs
     u = run_uniforms(task.spec.seed, 0, r, comp.plan.n_uniforms)  # the same runs at every point
-    batch = _concat([draw_params(fix(comp.plan, targets, row), u) for row in task.design])
+    plans = [fix(comp.plan, targets, row) for row in task.design]
+    batch = _concat([draw_params(plan, u) for plan in plans])
     out, utility, _ = play(comp.layout, batch)
-    return task.task_id, point_metrics(comp, out, utility, len(task.design), r)
+    metrics = point_metrics(comp, out, utility, len(task.design), r)
+    if task.spec.keep_runs:
+        from .sweep_keep import kept_arrays
+
+        metrics.update(kept_arrays(plans[0], u, out, utility, batch))
+    return task.task_id, metrics
 
 
 def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int) -> dict[str, np.ndarray]:

@@ -164,11 +164,44 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
     meta = sweep_metadata(spec, comp, total, fingerprint)
     dest = stage or out
     _write_table(dest / "sweep.parquet", table, meta)
+    if spec.keep_runs:
+        write_kept_runs(dest, spec, tasks, design, ck)
     if indices is not None:
         _write_table(dest / "indices.parquet", indices, {**meta, "format": FORMAT + "-indices"})
     if stage is None:
         ck.remove()  # with a stage, the caller removes the checkpoints once the tables are moved in
     return table, indices
+
+
+def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.ndarray, ck: Checkpoint) -> None:
+    """runs.parquet: every run of every point, task by task from the checkpoints (sim.sweep_keep)."""
+    from .resultsfile import StreamedTable, run_metadata
+    from .sweep import _prepare
+    from .overrides import fix
+    from .seeding import run_uniforms
+    from .sweep_keep import common_inputs, kept_metadata, runs_path, task_columns
+
+    firsts = {t.key: t for t in reversed(tasks)}  # one task per combination of structural choices
+    prepared = {key: _prepare(t) for key, t in firsts.items()}
+    u = run_uniforms(spec.seed, 0, 1, next(iter(prepared.values()))[0].plan.n_uniforms)
+    inputs, left_out = common_inputs([fix(c.plan, tg, design[0]) for c, tg in prepared.values()], u)
+    base = prepared[tasks[0].key][0].layout.scenario
+    meta = kept_metadata({**run_metadata(base, spec.seed, 1, "batch"), "sweep_fingerprint": spec.fingerprint()},
+                         spec, n_points(spec) * spec.runs, left_out)
+    combos, n_numeric = spec.combinations(), len(design)
+    writer = StreamedTable(runs_path(dest), meta, csv=False)
+    try:
+        for t in tasks:
+            comp, _ = prepared[t.key]
+            combo = combos[t.point_ids[0] // n_numeric]
+            writer.write(task_columns(
+                comp, ck.load(t.task_id), root_seed=spec.seed, scenario=base.name, point_ids=t.point_ids,
+                runs=spec.runs, swept={p.path: t.design[:, j] for j, p in enumerate(spec.params)},
+                choices={f.path: level_label(v) for f, v in zip(spec.factors, combo)}, inputs=inputs))
+    except BaseException:
+        writer.close(keep=False)
+        raise
+    writer.close(keep=True)
 
 
 def sweep_metadata(spec: SweepSpec, comp, n_points: int, fingerprint: str) -> dict:

@@ -201,3 +201,63 @@ def test_sobol_indices_come_per_combination_of_structural_choices(tmp_path):
     table, idx = run_sweep(spec, tmp_path, LocalExecutor(1))
     assert set(idx["choices"]) == {"protocol.package=joint", "protocol.package=separate"}
     assert set(table["protocol.package"]) == {"joint", "separate"}
+
+
+# ------------------------------------------------------------------ kept runs (--keep-runs)
+def test_kept_runs_are_the_plain_batches_of_each_structural_choice(tmp_path):
+    # Only a structural choice: each level's rows must be exactly the plain batch of that level's
+    # scenario (same seed, same runs: common random numbers), in run order.
+    from sim.sweep import Factor
+    from sim.resultsfile import read_runs
+    from sim.variants import apply
+
+    spec = small_spec(params=(), sampler="grid", runs=150, keep_runs=True,
+                      factors=(Factor("protocol.proposer", ("rotation", "random")),))
+    table, _ = run_sweep(spec, tmp_path, LocalExecutor(1))
+    runs, meta = read_runs(tmp_path / "runs.parquet")
+    assert len(runs) == 2 * 150 and meta["n_runs"] == 300 and runs["run"].is_unique
+    for point, level in enumerate(("rotation", "random")):
+        rows = runs[runs["point"] == point]
+        assert (rows["input.protocol.proposer"] == level).all()
+        assert rows["mc_run"].tolist() == list(range(150))
+        b = simulate(apply(load_scenario(EXCL), {"protocol.proposer": level}), 150, root_seed=3)[0]
+        assert rows["rounds"].tolist() == b.rounds.tolist()
+        assert (rows["outcome"] == "walkout").tolist() == (b.outcome == WALKOUT).tolist()
+        # the per-point share in sweep.parquet is the share of its rows
+        assert table.loc[point, "p_persist"] == pytest.approx((rows["outcome"] != "walkout").mean())
+
+
+def test_kept_runs_carry_the_swept_value_in_place_of_the_draw(tmp_path):
+    from sim.resultsfile import read_runs
+
+    spec = small_spec(points=5, runs=40, keep_runs=True)
+    table, _ = run_sweep(spec, tmp_path, LocalExecutor(2))
+    runs, _ = read_runs(tmp_path / "runs.parquet")
+    assert len(runs) == 5 * 40
+    per_point = runs.groupby("point")["input.actors.russia.outside_option"].agg(["min", "max"])
+    assert (per_point["min"] == per_point["max"]).all()  # fixed at the point, not drawn
+    assert per_point["min"].tolist() == table["actors.russia.outside_option"].tolist()
+    # every other drawn input is the same run at every point (common random numbers)
+    deadline = runs.pivot(index="mc_run", columns="point", values="input.actors.russia.deadline_days")
+    assert (deadline.nunique(axis=1) == 1).all()
+
+
+def test_discover_reads_a_sweeps_kept_runs(tmp_path):
+    out = tmp_path / "sw"
+    args = [sys.executable, "-m", "negsim", "sweep", EXCL, "--param", "actors.russia.outside_option=0.05:0.6",
+            "--points", "6", "--runs", "50", "--keep-runs", "--workers", "1", "--quiet", "--out", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "runs.parquet" in done.stdout
+    found = subprocess.run([sys.executable, "-m", "negsim", "discover", str(out / "runs.parquet"),
+                            "--outcome", "walkout"], capture_output=True, text=True, cwd=ROOT)
+    assert found.returncode == 0, found.stderr
+    assert "outside option" in found.stdout
+
+
+def test_keep_runs_must_be_a_boolean(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(f'[sweep]\nscenario = "{EXCL}"\nsampler = "grid"\nruns = 10\nkeep_runs = "yes"\n'
+                 '[parameters."actors.russia.outside_option"]\nlow = 0.1\nhigh = 0.5\n')
+    with pytest.raises(SweepError, match="keep_runs must be true or false, got 'yes'"):
+        load_sweep(f)
