@@ -73,6 +73,16 @@ class Result:
         return float(self.protocol.get("round_days", 7))
 
     @property
+    def calendar(self):
+        """The day of every meeting, as the run held them (Protocol.calendar)."""
+        return scenario_of(self.meta).protocol.calendar()
+
+    @property
+    def listed_meetings(self) -> bool:
+        """The scenario lists meeting days (a calendar of record) instead of a fixed interval."""
+        return bool(scenario_of(self.meta).protocol.meeting_days)
+
+    @property
     def label(self) -> str:
         """'<scenario> (<n> runs)', for titles."""
         return f"{self.name} ({self.n:,} runs)"

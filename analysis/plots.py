@@ -103,16 +103,17 @@ def outcome_bars(ax, summaries: dict[str, dict[str, Estimate]], metrics: list[st
     ax.set_title(title or "Outcome shares")
 
 
-def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
+def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], calendars: Mapping[str, np.ndarray],
                      quantities: Sequence[str] | None = None, bands: bool = True,
                      record: Mapping[float, str] | None = None) -> None:
     """Cumulative incidence of each cause and the share still talking, for several scenarios
     on one axes: colour = scenario, line style = quantity, shaded = Wilson 95% band.  x is days
-    (the day of the round's meeting), y percent of runs.  `tables` are `survival.competing_risks` tables."""
+    (the day of the round's meeting, from each scenario's meeting calendar), y percent of runs.
+    `tables` are `survival.competing_risks` tables."""
     styles = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
     for k, (name, tab) in enumerate(tables.items()):
         qs = list(quantities) if quantities is not None else survival.causes_of(tab) + ["still talking"]
-        x = survival.meeting_day(tab["round"].to_numpy(), round_days)
+        x = survival.meeting_day(tab["round"].to_numpy(), calendars[name])
         for j, q in enumerate(qs):
             col = "still_talking" if q == "still talking" else f"cif_{q}"
             style = QUANTITY_STYLES.get(q, styles[j % len(styles)])
@@ -133,10 +134,10 @@ def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], round_days: float,
     ax.legend(fontsize=7, loc="center right")
 
 
-def talks_over_time(ax, runs_by_name: dict[str, pd.DataFrame], horizon: int, round_days: float) -> None:
+def talks_over_time(ax, runs_by_name: dict[str, pd.DataFrame], calendars: Mapping[str, np.ndarray]) -> None:
     """Cumulative incidence of agreement (solid) and walkout (dashed) over the calendar."""
-    tables = {name: survival.competing_risks(runs, horizon) for name, runs in runs_by_name.items()}
-    incidence_curves(ax, tables, round_days, quantities=("agreement", "walkout"), bands=True)
+    tables = {name: survival.competing_risks(runs, len(calendars[name])) for name, runs in runs_by_name.items()}
+    incidence_curves(ax, tables, calendars, quantities=("agreement", "walkout"), bands=True)
     ax.set_title("How the talks ended, over time")
 
 
@@ -303,10 +304,10 @@ def run_figure(name: str, runs: pd.DataFrame, summary: dict[str, Estimate], metr
 
 
 def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, dict[str, Estimate]],
-                   metrics: list[str], horizon: int, round_days: float) -> Figure:
+                   metrics: list[str], calendars: Mapping[str, np.ndarray]) -> Figure:
     fig, (a1, a2) = new_figure(1, 2, figsize=(13, 4.8), layout="constrained")
     outcome_bars(a1, summaries, metrics)
-    talks_over_time(a2, runs_by_name, horizon, round_days)
+    talks_over_time(a2, runs_by_name, calendars)
     n = ", ".join(f"{short(k)} ({len(v):,} runs)" for k, v in runs_by_name.items())
     fig.suptitle(f"{n}")
     return fig
@@ -332,7 +333,7 @@ def outcomes_figure(results) -> Figure:
 def incidence_figure(results, by_actor: bool = False) -> Figure:
     fig, ax = new_figure(figsize=(10, 5), layout="constrained")
     tables = {r.name: survival.competing_risks(r.runs, r.horizon, by_actor=by_actor) for r in results}
-    incidence_curves(ax, tables, results[0].round_days, record=RECORD)
+    incidence_curves(ax, tables, {r.name: r.calendar for r in results}, record=RECORD)
     ax.set_title(f"Course of the talks (competing risks)\n{_names(results)}", fontsize=10)
     return fig
 
@@ -382,7 +383,8 @@ def trajectories_figure(results, value: str = "position") -> Figure:
         talking = r.trace.groupby("round")["run"].nunique()
         ax.step(talking.index, talking.to_numpy(), where="mid", color="0.3", gid=f"{r.name}|talking")
         ax.set_ylim(0, r.n * 1.05)
-        ax.set_xlabel(f"round (1 round = {r.round_days:g} days); rounds with fewer than {min_runs} runs left out")
+        every = "meetings on the scenario's calendar" if r.listed_meetings else f"1 round = {r.round_days:g} days"
+        ax.set_xlabel(f"round ({every}); rounds with fewer than {min_runs} runs left out")
         ax.set_ylabel("runs still\ntalking")
     fig.suptitle(f"Actors' {value.replace('_', ' ')} over rounds, across runs still talking\n{_names(results)}",
                  fontsize=11)

@@ -167,7 +167,7 @@ def _course_section(results: list[oc.Result]) -> str:
     rows = []
     for r in results:
         tab = survival.competing_risks(r.runs, r.horizon)
-        for _, row in survival.at_days(tab, DAYS, r.round_days).iterrows():
+        for _, row in survival.at_days(tab, DAYS, r.calendar).iterrows():
             rows.append([r.name, int(row["day"]), int(row["round"]),
                          est(row["cif_agreement"], row["cif_agreement_low"], row["cif_agreement_high"]),
                          est(row["cif_walkout"], row["cif_walkout_low"], row["cif_walkout_high"]),
@@ -177,9 +177,8 @@ def _course_section(results: list[oc.Result]) -> str:
                        [False, True, True, True, True, True]))
     if len(results) > 1:
         a, b = results[0], results[1]
-        rd = a.round_days
         d = survival.incidence_difference(a.runs, b.runs, max(a.horizon, b.horizon),
-                                          [int(survival.meetings_by(day, rd)) for day in DAYS])
+                                          [int(survival.meetings_by(day, a.calendar)) for day in DAYS])
         d["day"] = np.repeat(list(DAYS), 3)
         wide = []
         for day, g in d.groupby("day", sort=False):

@@ -70,22 +70,24 @@ def causes_of(table: pd.DataFrame) -> list[str]:
     return [c.removeprefix("events_") for c in table.columns if c.startswith("events_")]
 
 
-def meeting_day(rounds, round_days: float):
-    """The day (after 17 Dec 2021) of the last of `rounds` meetings held: meetings fall on days
-    0, round_days, 2 round_days, ... (docs/model.md 1.2); no meeting held counts as day 0."""
-    return np.maximum(np.asarray(rounds) - 1, 0) * round_days
+def meeting_day(rounds, calendar: np.ndarray):
+    """The day (after 17 Dec 2021) of the last of `rounds` meetings held, from the scenario's
+    meeting calendar (Protocol.calendar(): every round_days from day 0, or the days it lists);
+    no meeting held counts as day 0."""
+    rounds = np.asarray(rounds)
+    return np.where(rounds >= 1, np.asarray(calendar, dtype=float)[np.maximum(rounds - 1, 0)], 0.0)
 
 
-def meetings_by(day, round_days: float):
-    """How many meetings have been held by the end of `day`: those on days 0 .. day."""
-    return np.floor(np.asarray(day, dtype=float) / round_days + 1e-9).astype(int) + 1
+def meetings_by(day, calendar: np.ndarray):
+    """How many meetings of the calendar have been held by the end of `day`."""
+    return np.searchsorted(np.asarray(calendar, dtype=float), np.asarray(day, dtype=float) + 1e-9, side="right")
 
 
-def at_days(table: pd.DataFrame, days, round_days: float) -> pd.DataFrame:
+def at_days(table: pd.DataFrame, days, calendar: np.ndarray) -> pd.DataFrame:
     """Rows of a `competing_risks` table at the end of the round that covers each calendar day
     (the meetings held by that day, capped at the horizon), with a `day` column."""
     horizon = int(table["round"].max())
-    r = np.minimum(meetings_by(days, round_days), horizon)
+    r = np.minimum(meetings_by(days, calendar), horizon)
     out = table.set_index("round").loc[r].reset_index()
     out.insert(0, "day", np.asarray(days))
     return out

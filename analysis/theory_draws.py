@@ -28,7 +28,7 @@ class DrawnZones:
 def _run_problem(lay, p, r: int, day: float) -> Problem:
     return Problem(actors=lay.actors, clauses=lay.clauses, ideal=p.ideal[r], salience=p.salience[r],
                    mixing=lay.mixing, below=p.below[r], above=p.above[r], upper=p.upper[r],
-                   required=lay.required, disagreement=p.reservation(day)[r])
+                   required=lay.required, disagreement=p.reservation(day, lay.shift_on(day))[r])
 
 
 def _closing_day(lay, p, r: int) -> float:

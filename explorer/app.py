@@ -26,7 +26,7 @@ from mesa.visualization import SolaraViz  # noqa: E402
 
 from . import charts  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
-from .model import ExplorerModel  # noqa: E402
+from .model import ExplorerModel, meeting_day  # noqa: E402
 from .settings import (  # noqa: E402
     ACTOR_SLIDERS, CLAUSE_STATES, CONTROLS, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_SEED, RUSSIA_SLIDERS,
     SOURCE_TEMPLATE, Settings, central_value, control_path, describe_changes, describe_param, load_parent, lookup, parent_agenda, parse_int,
@@ -88,8 +88,9 @@ def run_summary_html(model: ExplorerModel) -> str:
     s = model.settings
     t = model.state.t
     head = (f"<b>{html.escape(model.scenario.name)}</b>: run {s.run} of root seed {s.seed}. "
-            f"Round <b class='negsim-round'>{t}</b> of {lay.horizon} (day {t * lay.round_days:g}, "
-            f"{lay.round_days:g} days a round).")
+            f"Round <b class='negsim-round'>{t}</b> of {lay.horizon} (day {meeting_day(lay, t):g}; "
+            + ("meetings on the scenario's calendar)." if model.scenario.protocol.meeting_days
+               else f"{lay.round_days:g} days a round)."))
     if not model.rounds_log:
         return head + "<p>Press <b>Step</b> or <b>&#9654;</b> (left) to play the talks round by round.</p>"
     r = model.rounds_log[-1]

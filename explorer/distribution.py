@@ -47,7 +47,7 @@ def distribution(sc, n_runs: int, seed: int) -> Distribution:
         if req:
             shares[f"walkout by {a}"] = proportion(int(((o == "walkout") & (runs["walkout_by"].to_numpy() == a)).sum()), n)
     cif = competing_risks(runs, lay.horizon)
-    cif.insert(0, "day", cif["round"] * lay.round_days)
+    cif.insert(0, "day", np.where(cif["round"] >= 1, lay.days[np.maximum(cif["round"] - 1, 0)], 0.0))
     return Distribution(sc.name, n, seed, shares, cif, lay.horizon, lay.round_days, time.perf_counter() - t0)
 
 

@@ -63,7 +63,7 @@ class ExplorerModel(NegotiationModel):
             })
         return {
             "round": t,
-            "day": t * lay.round_days,
+            "day": meeting_day(lay, t),
             "proposer": self.proposer,
             "offer": self.offer,
             "outcome": self.outcome,
@@ -86,8 +86,8 @@ class ExplorerModel(NegotiationModel):
         if self.outcome == "ongoing" and s.t < lay.horizon:
             return ""
         t = int(s.rounds[0])
-        day = t * lay.round_days
-        when = f"in round {t} (day {day:g})"
+        day = meeting_day(lay, t)
+        when = f"at meeting {t} (day {day:g})"
         if self.outcome == "agreement":
             agreed = {c: float(v) for c, v in zip(lay.clauses, s.agreed[0]) if self.scenario.on_table(c)}
             moved = ", ".join(f"{c} {v:.2f}" for c, v in agreed.items() if v > 0.005) or "every clause at the status quo"
@@ -99,7 +99,7 @@ class ExplorerModel(NegotiationModel):
             i = int(s.walkout_by[0])
             who = lay.actors[i]
             rule = RULE_NAMES.get(int(s.walkout_rule[0]), "?")
-            o = float(p.reservation(t)[0, i])
+            o = float(p.reservation(day, lay.shift_on(day))[0, i])
             umax = float(p.best_possible[0, i])
             best = float(s.best_offer[0, i])
             best_txt = f"{best:.2f}" if math.isfinite(best) else "none yet"
@@ -107,17 +107,22 @@ class ExplorerModel(NegotiationModel):
             if rule == "outside_option":
                 why = (f"even its best package on this agenda is worth {umax:.2f} to it, less than its outside "
                        f"option {o:.2f}: nothing the talks can give beats walking away")
-            elif rule == "impatience" and t >= float(p.deadline[0, i]):
-                why = (f"its deadline (round {float(p.deadline[0, i]):.0f}, day {float(p.deadline[0, i]) * lay.round_days:.0f}) "
+            elif rule == "impatience" and day >= float(p.deadline[0, i]):
+                why = (f"its deadline (day {float(p.deadline[0, i]):.0f}) "
                        f"had passed and no offer it held (best {best_txt}) beat its outside option {o:.2f}")
             elif rule == "impatience":
                 why = (f"projecting how fast the others concede (best offer so far {best_txt}) up to its deadline "
-                       f"(round {float(p.deadline[0, i]):.0f}, day {float(p.deadline[0, i]) * lay.round_days:.0f}), waiting "
+                       f"(day {float(p.deadline[0, i]):.0f}), waiting "
                        f"could not beat its outside option {o:.2f}")
             else:
                 why = f"its walkout rule {rule!r} fired (outside option {o:.2f}, best offer {best_txt})"
             return (f"Walkout {when}: {who} left the talks under the {rule} rule: {why}. "
                     f"Blocking clause: {clause} (the largest salience-weighted shortfall from its ideal "
                     f"in the best offer it had).")
-        return (f"Still talking at the horizon ({lay.horizon} rounds, day {lay.horizon * lay.round_days:g}): "
+        return (f"Still talking at the horizon ({lay.horizon} meetings, the last on day {lay.days[-1]:g}): "
                 "no package was accepted by all, and no party's walkout rule fired.")
+
+
+def meeting_day(lay, t: int) -> float:
+    """The day of the t-th meeting (1-based; 0 before any)."""
+    return float(lay.days[t - 1]) if t >= 1 else 0.0

@@ -73,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import discover, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
+    from . import backtest, discover, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
 
     solve.register(sub)
+    backtest.register(sub)
     robust.register(sub)
     discover.register(sub)
     explain.register(sub)
@@ -222,7 +223,7 @@ def cmd_compare(args) -> int:
         actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
         sums = [stats.summarise(r, actors) for r in runs]
         fig = plots.compare_figure({sc.name: r for sc, r in zip(scs, runs)}, {sc.name: s for sc, s in zip(scs, sums)},
-                                   metrics, max(lay.horizon for lay in layouts), layouts[0].round_days)
+                                   metrics, {sc.name: lay.days for sc, lay in zip(scs, layouts)})
         plots.save(fig, o.stage / "compare.png")
         o.commit(runs=[f"runs_{f}.parquet" for f in files])
 

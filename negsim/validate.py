@@ -40,11 +40,13 @@ def _check(path: Path, provenance: bool) -> str:
     kind = file_kind(path)
     if kind == "variants":
         from sim.scenario import SHIPPED
-        from sim.variants import check, load_variants
+        from sim.variants import applies_to, check, load_variants
 
         variants = load_variants(path)
-        check(variants, [load_scenario(SHIPPED / "base.toml")], path)
-        return f"{path}: OK: {len(variants)} structural variants, each applies to the shipped base scenario"
+        target = applies_to(path)
+        check(variants, [load_scenario(target or SHIPPED / "base.toml")], path)
+        return (f"{path}: OK: {len(variants)} variants, each applies to "
+                + (f"{target.name}" if target else "the shipped base scenario"))
     if kind == "catalogue":
         return f"{path}: OK: source catalogue of {len(load_catalogue(path))} entries (docs/sources.md says them in words)"
     if kind == "sweep":
@@ -60,8 +62,11 @@ def _check(path: Path, provenance: bool) -> str:
     on = sum(sc.on_table(c) for c in lay.clauses)
     line = (f"{path}: OK: scenario {sc.name!r}: {len(lay.actors)} actors ({len(at)} at the table: {', '.join(at)}), "
             f"{len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), {len(lay.instruments)} "
-            f"instruments, {sc.protocol.horizon} meetings {sc.protocol.round_days:g} days apart to day "
-            f"{sc.protocol.horizon_days:g}")
+            f"instruments, {sc.protocol.horizon} meetings " + (f"on days {', '.join(f'{d:g}' for d in sc.protocol.meeting_days)}, "
+                                                                  f"then every {sc.protocol.round_days:g} days"
+                                                                  if sc.protocol.meeting_days
+                                                                  else f"{sc.protocol.round_days:g} days apart")
+            + f" to day {sc.protocol.horizon_days:g}" + (f", {len(sc.events)} dated events" if sc.events else ""))
     if provenance:
         counts = sc.provenance_counts()
         line += (f"\n  provenance of its {sum(counts.values())} numbers: "

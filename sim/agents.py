@@ -51,4 +51,6 @@ class ActorAgent(mesa.Agent):
 
     @property
     def outside_option(self) -> float:
-        return float(self.model.params.reservation(self._state.t)[0, self.index])
+        lay = self.model.compiled.layout
+        day = float(lay.days[max(self._state.t - 1, 0)])  # the latest meeting's day
+        return float(self.model.params.reservation(day, lay.shift_on(day))[0, self.index])

@@ -32,8 +32,12 @@ def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
     p = draw_params(plan, run_uniforms(_SEED, 0, n_draws, plan.n_uniforms))
     out = _away_from_table(sc, lay) + _agenda(sc)
     status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
-    # highest outside option over the horizon (growth may be negative: then the first round's)
-    o_max = np.maximum(p.reservation(0), p.reservation(lay.days[-1]))  # by the last meeting (a day)
+    # highest outside option over the meetings: with linear growth, the first or the last
+    # meeting's; dated shifts add steps, so then every meeting is looked at
+    o_max = np.maximum(p.reservation(lay.days[0], lay.events.shift[0]), p.reservation(lay.days[-1], lay.events.shift[-1]))
+    if lay.events.shift.any():
+        for t, day in enumerate(lay.days):
+            np.maximum(o_max, p.reservation(day, lay.events.shift[t]), out=o_max)
     for a, actor in enumerate(sc.actors):
         if lay.required[a]:
             out += _walkouts(actor, a, lay, p, status_quo[:, a], o_max[:, a], n_draws)

@@ -82,6 +82,7 @@ Actors = namedtuple("Actors", [  # each actor's rules, and the calendar
     "prior_days",  # (A,) weight of its expected pace, in days of observed offers
     "days",  # (H,) the day of each meeting (days after 17 Dec 2021)
     "demand_of",  # (C,) each clause's demand (layout.demands)
+    "shift",  # (H, A) what dated events have added to each outside option by each meeting
 ])
 Instruments = namedtuple("Instruments", [
     "member",  # (I, C) clause belongs to instrument
@@ -141,6 +142,16 @@ Start = namedtuple("Start", [  # what a run starts from
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
     "upper",  # (C,) highest value per clause
     "belief_position", "belief_salience",  # (P, C) initial beliefs
+])
+Epochs = namedtuple("Epochs", [  # red lines, caps and best packages before and after dated changes (events.py)
+    "above", "below",  # (R, A, C) epoch 0
+    "upper",  # (R, C)
+    "best_package",  # (R, A, C)
+    "best_possible",  # (R, A)
+    "later_above", "later_below",  # (R, E - 1, A, C) epochs 1..E-1
+    "later_upper",  # (R, E - 1, C)
+    "later_best_package",  # (R, E - 1, A, C)
+    "later_best_possible",  # (R, E - 1, A)
 ])
 Locks = namedtuple("Locks", [  # separate packages
     "locked",  # (I,) instrument agreed
@@ -361,12 +372,13 @@ def _mixed_loss(pf, i, x, out):
 
 
 @_helper
-def _answers(pf, rl, q, z, asp, loss, u, yes):
-    """yes[a]: actor a accepts package z (no red line crossed and worth its aspiration); the
-    proposer accepts its own offer unless the agenda forced it across one of its red lines."""
+def _answers(pf, rl, tabling, z, asp, loss, u, yes):
+    """yes[a]: actor a accepts package z (no red line crossed and worth its aspiration); a party
+    tabling it (tabling[a]: the proposer, and any co-sponsor of a dated offer) accepts it unless
+    it crosses one of its red lines."""
     _utilities(pf, z, loss, u)
     for a in range(u.shape[0]):
-        yes[a] = _inside(rl, z, a) and (a == q or u[a] >= asp[a] - TOLERANCE)
+        yes[a] = _inside(rl, z, a) and (tabling[a] or u[a] >= asp[a] - TOLERANCE)
 
 
 # ---------------------------------------------------------------- what a run starts from
@@ -413,9 +425,10 @@ def _setup_run(pf, rl, pp, plan, start, key, fresh):
 # ---------------------------------------------------------------- one round of one run
 
 @_helper
-def reservation(rv, a, day):
-    """Actor a's outside option on `day`, kept in [0, 1] (params.RunParams.reservation)."""
-    return min(max(rv.outside_option[a] + rv.growth[a] * day / 7.0, 0.0), 1.0)
+def reservation(rv, a, day, shift):
+    """Actor a's outside option on `day`, plus the shift dated events have added by then, kept in
+    [0, 1] (params.RunParams.reservation)."""
+    return min(max(rv.outside_option[a] + rv.growth[a] * day / 7.0 + shift, 0.0), 1.0)
 
 
 @_helper
@@ -440,7 +453,7 @@ def _look(t, a, ar, rv, rec, conceded, looking_back, proposing=False):
                 break
     n = days.shape[0]
     interval = days[t + 1] - day if t + 1 < n else (day - days[t - 1] if t > 0 else 7.0)
-    return Look(day, rv.best_possible[a], reservation(rv, a, day), rv.deadline[a], rv.patience[a], held, earlier,
+    return Look(day, rv.best_possible[a], reservation(rv, a, day, ar.shift[t, a]), rv.deadline[a], rv.patience[a], held, earlier,
                 span, day - days[0], rv.pace_prior[a], ar.prior_days[a], conceded, proposing, interval)
 
 
@@ -520,7 +533,7 @@ def _build_offer(q, budget, pf, pp, plan, ow):
 
 
 @_helper
-def _vote_per_instrument(q, ins, pf, rl, x, asp, lk, vw):
+def _vote_per_instrument(tabling, ins, pf, rl, x, asp, lk, vw):
     """Separate packages: each live instrument still open is put to its own parties, the clauses
     of other instruments at their locked value (vw.fixed[c]: agreed when the round began) or the
     status quo 0.  All are voted against the locks as they stood when the round began, so the
@@ -538,7 +551,7 @@ def _vote_per_instrument(q, ins, pf, rl, x, asp, lk, vw):
             continue
         for c in range(n_c):
             z[c] = x[c] if member[i, c] else (values_before[c] if fixed[c] else 0.0)
-        _answers(pf, rl, q, z, asp, loss, uz, yes)
+        _answers(pf, rl, tabling, z, asp, loss, uz, yes)
         ok = not locked[i]  # only instrument i itself can lock it this round
         for a in range(n_a):
             if signs[i, a] and not yes[a]:
@@ -583,6 +596,16 @@ def _walkout(t, ar, pf, rv, rec, zero, tmp, per_demand):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FAST)
+def _epoch_views(ep, r, e):
+    """Run r's below, above, upper, best packages and their utilities in epoch e (views)."""
+    if e == 0:
+        return ep.below[r], ep.above[r], ep.upper[r], ep.best_package[r], ep.best_possible[r]
+    k = e - 1
+    return (ep.later_below[r, k], ep.later_above[r, k], ep.later_upper[r, k], ep.later_best_package[r, k],
+            ep.later_best_possible[r, k])
+
+
+@njit(cache=True, error_model="numpy", fastmath=FAST)
 def play_rounds(L, P, S, T, t_stop):
     """Play every run still going up to round t_stop (exclusive): propose, vote, learn, walk out.
 
@@ -595,11 +618,15 @@ def play_rounds(L, P, S, T, t_stop):
     """
     mixing, required, rotation, linkage, member = L.mixing, L.required, L.rotation, L.linkage, L.member
     on_table, rec_cum, rec_ids, joint, eta = L.on_table, L.recognition_cum, L.recognition_ids, L.joint, L.belief_update
-    ideal_all, salience_all, above_all, below_all, upper_all = P.ideal, P.salience, P.above, P.below, P.upper
+    ideal_all, salience_all = P.ideal, P.salience
+    ep = Epochs(P.above, P.below, P.upper, P.best_package, P.best_possible, P.later_above, P.later_below,
+                P.later_upper, P.later_best_package, P.later_best_possible)
+    epoch_of, offer_by, offer_package, offer_given = L.epoch_of, L.offer_by, L.offer_package, L.offer_given
+    offer_with = L.offer_with
     outside_all, growth_all, patience_all, deadline_all = P.outside_option, P.outside_option_growth, P.patience, P.deadline
     status_quo_all, pace_prior_all, carrier, last_offer_all = P.status_quo, P.pace_prior, L.carrier, S.last_offer
     theta_all, position0_all, salience0_all = P.strategy_params, P.belief_position, P.belief_salience
-    rec_u_all, best_package_all, best_possible_all = P.recognition_u, P.best_package, P.best_possible
+    rec_u_all = P.recognition_u
     outcome, rounds, walkout_by, walkout_rule, shortfall = S.outcome, S.rounds, S.walkout_by, S.walkout_rule, S.shortfall
     agreed_all, locked_all, locked_values_all, belief_all = S.agreed, S.locked, S.locked_values, S.belief_position
     best_offer_all, first_from_all, best_from_all, package_all = S.best_offer, S.first_from, S.best_from, S.best_offer_package
@@ -609,7 +636,7 @@ def play_rounds(L, P, S, T, t_stop):
 
     n_r, n_c = offer_all.shape
     n_a, n_i = mixing.shape[0], member.shape[0]
-    ar = Actors(required, L.strategy, L.reacts, L.rules, L.memory, L.prior_days, L.days, L.demand_of)
+    ar = Actors(required, L.strategy, L.reacts, L.rules, L.memory, L.prior_days, L.days, L.demand_of, L.shift)
     ins = Instruments(member, L.signs, L.live)
     plan = Plans(low=np.empty((n_a, n_c)), high=np.empty((n_a, n_c)), base_loss=np.empty((n_a, n_c)),
                  weight=np.empty((n_a, n_a, n_c)), total=np.empty((n_a, n_c)),
@@ -617,7 +644,7 @@ def play_rounds(L, P, S, T, t_stop):
     x, tmp, key, fixed, fixed_values = np.empty(n_c), np.empty(n_c), np.empty(n_c), np.zeros(n_c, dtype=np.bool_), np.zeros(n_c)
     zero, per_demand, locks = np.zeros(n_c), np.empty(n_c), np.zeros(n_c, dtype=np.bool_)
     asp, loss, u = np.empty(n_a), np.empty(n_a), np.empty(n_a)
-    yes = np.empty(n_a, dtype=np.bool_)
+    yes, tabling = np.empty(n_a, dtype=np.bool_), np.zeros(n_a, dtype=np.bool_)
     ow = OfferWork(fixed, fixed_values, x, np.empty(n_c), np.empty(n_c), np.empty(n_c), np.empty(n_c), tmp)
     vw = VoteWork(locks, np.empty(n_c), np.empty(n_c), loss, np.empty(n_a), yes)
     n_on = 0
@@ -630,29 +657,44 @@ def play_rounds(L, P, S, T, t_stop):
         t = rounds[r]
         if outcome[r] != ONGOING or t >= t_stop:
             continue
-        # one run's bundles: views made once per run
-        best_possible = best_possible_all[r]
+        # one run's bundles: views made once per run (and again when a dated change opens an epoch)
+        e = epoch_of[t]
+        below, above, upper, best_package, best_possible = _epoch_views(ep, r, e)
         belief, best_offer, first_from, best_from = belief_all[r], best_offer_all[r], first_from_all[r], best_from_all[r]
         package, history, locked, locked_values = package_all[r], history_all[r], locked_all[r], locked_values_all[r]
         agreed_r, accepts_r, offer_r, last_offer = agreed_all[r], accepts_all[r], offer_all[r], last_offer_all[r]
         pf = Prefs(mixing, salience_all[r], ideal_all[r])
-        rl = RedLines(below_all[r], above_all[r])
+        rl = RedLines(below, above)
         rv = RunView(outside_all[r], growth_all[r], patience_all[r], deadline_all[r], best_possible, status_quo_all[r],
                      pace_prior_all[r], theta_all[r])
         rec = Received(best_offer, first_from, best_from, package, history)
-        pp = Proposers(required, linkage, best_package_all[r], belief)
+        pp = Proposers(required, linkage, best_package, belief)
         lk = Locks(locked, locked_values, accepts_r)
-        _setup_run(pf, rl, pp, plan, Start(L.pairs, upper_all[r], position0_all[r], salience0_all[r]), key, t == 0)
+        _setup_run(pf, rl, pp, plan, Start(L.pairs, upper, position0_all[r], salience0_all[r]), key, t == 0)
         if t == 0:  # before anyone has proposed, each party stands at its best package
             for a in range(n_a):
                 _copy(pp.best_package[a], last_offer[a])
         while t < t_stop:
+            if epoch_of[t] != e:  # a cap or red line changed since the last meeting
+                e = epoch_of[t]
+                below, above, upper, best_package, best_possible = _epoch_views(ep, r, e)
+                rl = RedLines(below, above)
+                rv = RunView(outside_all[r], growth_all[r], patience_all[r], deadline_all[r], best_possible,
+                             status_quo_all[r], pace_prior_all[r], theta_all[r])
+                pp = Proposers(required, linkage, best_package, belief)
+                _setup_run(pf, rl, pp, plan, Start(L.pairs, upper, position0_all[r], salience0_all[r]), key, False)
             # 1. aspirations
             _aspirations(t, ar, rv, rec, asp)
             # 2. the proposers and their packages: one a meeting (in turn, or drawn), or every
-            #    party at the table in turn (protocol.proposer = "all"), until one is agreed
-            for k_prop in range(n_proposals):
-                if every_party:
+            #    party at the table in turn (protocol.proposer = "all"), until one is agreed;
+            #    at a meeting with dated offers, the parties that table them, in the listed order
+            n_forced = 0
+            for k in range(offer_by.shape[1]):
+                n_forced += offer_by[t, k] >= 0
+            for k_prop in range(n_forced if n_forced > 0 else n_proposals):
+                if n_forced > 0:
+                    q = offer_by[t, k_prop]
+                elif every_party:
                     q = rotation[k_prop]
                 elif rec_ids.shape[0] == 0:
                     q = rotation[t % rotation.shape[0]]
@@ -676,10 +718,16 @@ def play_rounds(L, P, S, T, t_stop):
                         fixed[c], fixed_values[c] = True, last_offer[ally, c]
                 if role_aware[q]:  # its ask as the proposer (it answered the others' offers as a responder)
                     asp[q] = aspiration(ar.strategy[q], _look(t, q, ar, rv, rec, 0.0, False, True), theta_all[r, q])
-                _build_offer(q, best_possible[q] - asp[q], pf, pp, plan, ow)
+                if n_forced > 0 and offer_given[t, k_prop]:  # the package of record
+                    for c in range(n_c):
+                        x[c] = offer_package[t, k_prop, c]
+                else:
+                    _build_offer(q, best_possible[q] - asp[q], pf, pp, plan, ow)
                 _copy(x, last_offer[q])
                 # 3-4. votes
-                _answers(pf, rl, q, x, asp, loss, u, yes)  # u: kept for learning
+                for a in range(n_a):  # who tables it: the proposer, and a dated offer's co-sponsors
+                    tabling[a] = a == q or (n_forced > 0 and offer_with[t, k_prop, a])
+                _answers(pf, rl, tabling, x, asp, loss, u, yes)  # u: kept for learning
                 if joint:
                     agreed = True
                     for a in range(n_a):
@@ -689,7 +737,7 @@ def play_rounds(L, P, S, T, t_stop):
                     if agreed:
                         _copy(x, agreed_r)
                 else:
-                    agreed = _vote_per_instrument(q, ins, pf, rl, x, asp, lk, vw)
+                    agreed = _vote_per_instrument(tabling, ins, pf, rl, x, asp, lk, vw)
                     if agreed:
                         _copy(locked_values, agreed_r)
                 # 5. what each party now holds: an offer counts only if it could have it by saying yes,

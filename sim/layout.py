@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .events import EventArrays, event_arrays
 from .scenario import Scenario
 from .strategies import STRATEGIES, Strategy
 from .walkout import WALKOUT_RULES, WalkoutRule
@@ -38,10 +39,17 @@ class Layout:
     prior_days: np.ndarray  # (A,) weight of its expected pace, in days of observation
     carrier: np.ndarray  # (A, C) ally whose latest position a proposer tables on a clause it does not sign, or -1
     days: np.ndarray  # (H,) day of each meeting (days after 17 Dec 2021)
+    events: EventArrays  # dated events over the meetings (events.py)
     horizon: int  # meetings
     round_days: float
     joint: bool
     belief_update: float
+
+    def shift_on(self, day) -> np.ndarray:
+        """(A,) or (..., A): what dated events have added to each outside option by `day` (the
+        last meeting on or before it)."""
+        t = np.searchsorted(self.days, np.asarray(day, dtype=float) + 1e-9, side="right") - 1
+        return np.where(np.asarray(t)[..., None] >= 0, self.events.shift[np.maximum(t, 0)], 0.0)
 
     @property
     def n_actors(self) -> int:
@@ -66,6 +74,8 @@ def build_layout(sc: Scenario) -> Layout:
     n_a = len(actors)
 
     upper = np.array([sc.agenda.upper(c) for c in clauses])
+    days = sc.protocol.calendar()
+    assert len(days) == sc.protocol.horizon
     member = np.array([[inst.id in c.instruments for c in sc.clauses] for inst in sc.instruments])
     on_table = np.array([sc.on_table(c) for c in clauses])  # a clause capped at 0 is still on it
     live = (member & on_table).any(axis=1)
@@ -124,7 +134,8 @@ def build_layout(sc: Scenario) -> Layout:
         prior_days=np.array([a.pace_prior_days for a in sc.actors]),
         carrier=_carriers(sc, member, signs, required) if sc.protocol.unsigned == "allies"
         else np.full((n_a, len(clauses)), -1, dtype=np.intp),
-        days=np.arange(sc.protocol.horizon) * sc.protocol.round_days,
+        days=days,
+        events=event_arrays(sc, days, actors, clauses),
         horizon=sc.protocol.horizon,
         round_days=sc.protocol.round_days,
         joint=sc.protocol.package == "joint",

@@ -115,15 +115,22 @@ class RunParams:
     upper: np.ndarray  # (R, C) highest value per clause in any package (0 = off the table)
     best_package: np.ndarray  # (R, A, C) each actor's best package on the agenda
     best_possible: np.ndarray  # (R, A) its utility
+    # The same five after each dated change of caps or red lines (events.py: epochs 1..E-1;
+    # an axis of length 0 when the scenario has none)
+    later_above: np.ndarray  # (R, E - 1, A, C)
+    later_below: np.ndarray  # (R, E - 1, A, C)
+    later_upper: np.ndarray  # (R, E - 1, C)
+    later_best_package: np.ndarray  # (R, E - 1, A, C)
+    later_best_possible: np.ndarray  # (R, E - 1, A)
 
     @property
     def n_runs(self) -> int:
         return self.ideal.shape[0]
 
-    def reservation(self, day) -> np.ndarray:
-        """(R, A) outside option on `day` (a number, or (R, 1) days per run), kept in [0, 1]
-        (kernel.reservation)."""
-        return np.clip(self.outside_option + self.outside_option_growth * day / 7.0, 0.0, 1.0)
+    def reservation(self, day, shift=0.0) -> np.ndarray:
+        """(R, A) outside option on `day` (a number, or (R, 1) days per run), plus the shift dated
+        events have added by then (Layout.shift_on), kept in [0, 1] (kernel.reservation)."""
+        return np.clip(self.outside_option + self.outside_option_growth * day / 7.0 + shift, 0.0, 1.0)
 
 
 def _input_path(lay: Layout, s: Slot) -> str:
@@ -175,15 +182,12 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     actor["deadline"] = actor.pop("deadline_days")  # days after 17 Dec 2021, as every time quantity
 
     salience = normalise_salience(clause["salience"])
-    # Draws of a red line may not cross the ideal's draw; validation guarantees the supports do
-    # not, so this only guards against rounding at a shared boundary.
-    above = np.maximum(clause["above"], clause["ideal"])
-    below = np.minimum(clause["below"], clause["ideal"])
-    upper = np.broadcast_to(plan.upper, (r, c)).copy()
-    high = np.minimum(above, upper[:, None, :])
-    low = np.minimum(below, high)
-    x0 = best_packages(clause["ideal"], salience, lay.mixing, low, high)
-    best_possible = np.stack([utilities(x0[:, i, :], clause["ideal"], salience, lay.mixing)[:, i] for i in range(a)], axis=1)
+    ev = lay.events
+    epochs = [_epoch(lay, clause, salience, np.where(np.isnan(ev.caps[e]), plan.upper, ev.caps[e]),
+                     ev.above[e], ev.below[e]) for e in range(ev.n_epochs)]
+    above, below, upper, x0, best_possible = epochs[0]
+    later = [np.stack([ep[k] for ep in epochs[1:]], axis=1) if len(epochs) > 1
+             else np.zeros((r, 0) + epochs[0][k].shape[1:]) for k in range(5)]
     status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing)
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
@@ -206,5 +210,24 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
         ideal=clause["ideal"], salience=salience, above=above, below=below,
         belief_position=belief_position, belief_salience=belief_salience,
         recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, status_quo=status_quo,
-        **actor,
+        later_above=later[0], later_below=later[1], later_upper=later[2], later_best_package=later[3],
+        later_best_possible=later[4], **actor,
     )
+
+
+def _epoch(lay: Layout, clause: dict, salience: np.ndarray, upper: np.ndarray, above_set: np.ndarray,
+           below_set: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One epoch's red lines, caps and best packages: the drawn red lines unless an event set
+    one (NaN: none did), each kept on its side of the run's ideal.  Draws of a red line may not
+    cross the ideal's draw; validation guarantees the supports do not, so the clipping only
+    guards against rounding at a shared boundary."""
+    r, a = salience.shape[0], salience.shape[1]
+    ideal = clause["ideal"]
+    above = np.maximum(np.where(np.isnan(above_set), clause["above"], above_set), ideal)
+    below = np.minimum(np.where(np.isnan(below_set), clause["below"], below_set), ideal)
+    upper = np.broadcast_to(upper, (r, upper.shape[-1])).copy()
+    high = np.minimum(above, upper[:, None, :])
+    low = np.minimum(below, high)
+    x0 = best_packages(ideal, salience, lay.mixing, low, high)
+    best_possible = np.stack([utilities(x0[:, i, :], ideal, salience, lay.mixing)[:, i] for i in range(a)], axis=1)
+    return above, below, upper, x0, best_possible

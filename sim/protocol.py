@@ -50,6 +50,12 @@ KernelRules = namedtuple("KernelRules", [
     "carrier",  # (A, C) the ally whose latest position a proposer tables on the clause, or -1
     "on_table",  # (C,) for the trace's mean position
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
+    "shift",  # (H, A) what dated events have added to each outside option by each meeting
+    "epoch_of",  # (H,) each meeting's epoch of caps and red lines (events.py)
+    "offer_by",  # (H, K) who tables a dated offer at each meeting, -1 padded
+    "offer_package",  # (H, K, C) its package
+    "offer_given",  # (H, K) bool: a package was given (else the party tables its own offer)
+    "offer_with",  # (H, K, A) bool: co-sponsors of each dated offer (they accept it within their red lines)
 ])
 KernelTrace = namedtuple("KernelTrace", ["on", "aspiration", "best_offer", "position"])  # (R, H, A)
 
@@ -144,6 +150,9 @@ def kernel_rules(lay: Layout) -> KernelRules:
             signs=_c_order(lay.signs, bool), live=_c_order(lay.live, bool),
             on_table=_c_order([lay.scenario.on_table(c) for c in lay.clauses], bool),
             pairs=_c_order(np.argwhere(lay.belief_pairs), i64),
+            shift=_c_order(lay.events.shift, float), epoch_of=_c_order(lay.events.epoch_of, i64),
+            offer_by=_c_order(lay.events.offer_by, i64), offer_package=_c_order(lay.events.offer_package, float),
+            offer_given=_c_order(lay.events.offer_given, bool), offer_with=_c_order(lay.events.offer_with, bool),
         )
     return _RULES[lay]
 
@@ -197,8 +206,8 @@ def final_utilities(lay: Layout, p: RunParams, s: State) -> np.ndarray:
     horizon: the status quo, its utility of the package at 0 (docs/model.md, 3.7)."""
     agreed = s.outcome == AGREEMENT
     u = utilities(np.where(agreed[:, None], s.agreed, 0.0), p.ideal, p.salience, lay.mixing)
-    last_day = lay.days[np.maximum(s.rounds, 1) - 1][:, None]
-    own = p.reservation(last_day)
+    last = np.maximum(s.rounds, 1) - 1
+    own = p.reservation(lay.days[last][:, None], lay.events.shift[last])
     walker = s.walkout_by[:, None] == np.arange(lay.n_actors)[None, :]
     after_walkout = np.where(walker, own, np.where(np.isnan(p.breakdown), own, p.breakdown))
     return np.where(agreed[:, None], u, np.where((s.outcome == WALKOUT)[:, None], after_walkout, p.status_quo))

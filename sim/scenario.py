@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import schema
 from .distributions import Fixed, Param, ParamError, make_param
 from .schema import REQUIRED, suggest
@@ -137,13 +139,44 @@ class Actor:
 class Protocol:
     round_days: float
     horizon_days: float
-    horizon: int  # meetings: on days 0, round_days, 2 round_days, ... up to horizon_days
+    horizon: int  # meetings up to horizon_days (see `calendar`)
     proposer: str
     order: tuple[str, ...]
     recognition: tuple[tuple[str, float], ...]
     package: str
     belief_update: float
     unsigned: str = "allies"
+    meeting_days: tuple[float, ...] = ()  # the first meetings' days, if the scenario lists them
+
+    def calendar(self) -> np.ndarray:
+        """The day of every meeting: the listed days, then every round_days after the last (from
+        day 0 if none is listed), up to horizon_days."""
+        return meeting_calendar(self.meeting_days, self.round_days, self.horizon_days)
+
+
+def meeting_calendar(listed: tuple[float, ...], round_days: float, horizon_days: float) -> np.ndarray:
+    start = listed[-1] + round_days if listed else 0.0
+    n = int(math.floor((horizon_days - start) / round_days + 1e-9)) + 1 if horizon_days >= start - 1e-9 else 0
+    return np.concatenate([np.asarray(listed, dtype=float), start + np.arange(max(n, 0)) * round_days])
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated change (schema: events.*): from `day` on, a cap, an outside-option shift or a red
+    line; or an offer tabled at the meeting on `day`."""
+
+    id: str
+    day: float
+    kind: str
+    actor: str | None = None
+    clause: str | None = None
+    cap: float | None = None
+    shift: float | None = None
+    above: float | None = None
+    below: float | None = None
+    package: tuple[tuple[str, float], ...] | None = None  # offer: None = the party's own offer
+    note: str = ""
+    with_: tuple[str, ...] = ()  # offer: co-sponsors, who table it with `actor`
 
 
 @dataclass(frozen=True)
@@ -158,6 +191,7 @@ class Scenario:
     agenda: Agenda
     actors: tuple[Actor, ...]
     demands: tuple[Demand, ...] = ()  # every clause in exactly one: declared ones, then one per remaining clause
+    events: tuple[Event, ...] = ()  # in order of day (then as written)
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     resolved: str = field(default="", compare=False, repr=False)  # merged document, JSON
     provenance: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (number's key, class)
@@ -607,6 +641,14 @@ class _Checker:
                         raise self.err(key + (k,), f"not a {fld.ids} id")
                     self.number(fld, key + (k,), x)
                     self.note(key + (k,), own)
+        elif kind == "days":
+            if not isinstance(v, list) or not v:
+                raise self.err(key, f"must be a non-empty list of days, e.g. [24, 26, 27], got {_type(v)}")
+            for i, x in enumerate(v):
+                day = self.number(fld, key, x)
+                if i and day <= float(v[i - 1]):
+                    raise self.err(key, f"days must increase: {x!r} follows {v[i - 1]!r}")
+            self.note(key, source)
         elif kind == "scale":
             if not isinstance(v, dict):
                 raise self.err(key, f'must be a table, e.g. {{ "0" = "...", "1" = "..." }}, got {_type(v)}')
@@ -776,6 +818,7 @@ class _Builder:
         demands = self.build_demands(clause_ids)
         actors = tuple(self.build_actor(a, clause_ids, actor_ids, demands) for a in actor_ids)
         protocol = self.build_protocol(actor_ids)
+        events = self.build_events(actors, clause_ids, agenda, protocol)
         scenario = Scenario(
             name=str(meta.get("name", self.path.stem)),
             description=str(meta.get("description", "")),
@@ -787,6 +830,7 @@ class _Builder:
             agenda=agenda,
             actors=actors,
             demands=demands,
+            events=events,
             sources=tuple((display(k[:-1]), v) for k, v in sorted(self._sources().items())),
             resolved=json.dumps(self.doc),  # in file order: the order of actors and clauses is the model's
             provenance=tuple(sorted((display(k), cls) for k, (cls, _) in provenance.items())),
@@ -794,7 +838,98 @@ class _Builder:
         if not scenario.required_parties():
             raise self.err(("agenda", "off"), "no clause of any instrument is left on the table")
         self.check_across_actors(scenario)
+        for e in events:
+            for who in (e.actor, *e.with_):
+                if e.kind == "offer" and who not in scenario.required_parties():
+                    raise self.err(("events", e.id, "actor" if who == e.actor else "with"), f"{who!r} is not at the "
+                                   "table (it signs no instrument on it), so it cannot table an offer; at the table: "
+                                   f"{', '.join(scenario.required_parties())}")
         return scenario
+
+    def build_events(self, actors: tuple[Actor, ...], clause_ids: tuple[str, ...], agenda: Agenda,
+                     protocol: Protocol) -> tuple[Event, ...]:
+        """Dated events, checked against the rest of the scenario: days within the horizon (an
+        offer's on a meeting day), known actors and clauses, the fields its kind uses and no
+        other, red lines that keep the actor's ideal, offers within the caps in force."""
+        by_actor = {a.id: a for a in actors}
+        calendar = protocol.calendar()
+        out = []
+        for eid, ev in self.doc.get("events", {}).items():
+            key = ("events", eid)
+            day = float(self.get(ev, key + ("day",), "events.*.day"))
+            kind = self.get(ev, key + ("kind",), "events.*.kind")
+            if day > protocol.horizon_days:
+                raise self.err(key + ("day",), f"day {day:g} is after the horizon (horizon_days = "
+                               f"{protocol.horizon_days:g}); allowed: days up to the horizon")
+            need, optional = schema.EVENT_FIELDS[kind], schema.EVENT_OPTIONAL.get(kind, ())
+            for k in need:
+                if k not in ev:
+                    raise self.err(key + (k,), f"required for an event of kind {kind!r}")
+            for k in ("actor", "clause", "cap", "shift", "above", "below", "package", "with"):
+                if k in ev and k not in need + optional:
+                    raise self.err(key + (k,), f"an event of kind {kind!r} does not use {k}; it takes "
+                                   f"{', '.join(need + optional)}")
+            actor = self.ids([ev["actor"]], key + ("actor",), tuple(by_actor), "actor")[0] if "actor" in ev else None
+            clause = self.ids([ev["clause"]], key + ("clause",), clause_ids, "clause")[0] if "clause" in ev else None
+            if clause is not None and clause in agenda.off:
+                raise self.err(key + ("clause",), f"clause {clause!r} is off the table (agenda.off); to bring a clause "
+                               "in later, cap it at 0 in agenda.caps and raise the cap with a cap event")
+            sponsors = self.ids(ev.get("with", []), key + ("with",), tuple(by_actor), "actor")
+            if actor in sponsors:
+                raise self.err(key + ("with",), f"{actor!r} tables the offer; list only the others that table it with it")
+            e = Event(eid, day, kind, actor, clause, ev.get("cap"), ev.get("shift"), ev.get("above"), ev.get("below"),
+                      None, str(ev.get("note", "")), sponsors)
+            if kind == "red_line":
+                e = self._check_red_line_event(e, by_actor[actor], key)
+            if kind == "offer":
+                e = self._check_offer_event(e, ev, key, clause_ids, agenda, calendar, out)
+            out.append(e)
+        return tuple(sorted(out, key=lambda e: e.day))
+
+    def _check_red_line_event(self, e: Event, actor: Actor, key: tuple) -> Event:
+        if e.above is None and e.below is None:
+            raise self.err(key + ("above",), "a red_line event needs above or below (or both)")
+        pref = actor.pref(e.clause)
+        if pref is None:
+            raise self.err(key + ("clause",), f"{actor.id!r} has no preference on clause {e.clause!r}, so no red line")
+        lo, hi = pref.ideal.support()
+        if e.above is not None and e.above < hi:
+            raise self.err(key + ("above",), f"{e.above:g} excludes the actor's own ideal point (up to {hi:g}); "
+                           "allowed: above >= ideal")
+        if e.below is not None and e.below > lo:
+            raise self.err(key + ("below",), f"{e.below:g} excludes the actor's own ideal point (down to {lo:g}); "
+                           "allowed: below <= ideal")
+        return e
+
+    def _check_offer_event(self, e: Event, ev: dict, key: tuple, clause_ids: tuple[str, ...], agenda: Agenda,
+                           calendar: np.ndarray, earlier: list[Event]) -> Event:
+        if not np.isclose(calendar, e.day).any():
+            near = calendar[np.argsort(np.abs(calendar - e.day))[:2]]
+            raise self.err(key + ("day",), f"an offer is tabled at a meeting, and day {e.day:g} is not a meeting day "
+                           f"(nearest: {', '.join(f'{d:g}' for d in sorted(near))}); list it in protocol.meeting_days")
+        if any(o.kind == "offer" and o.actor == e.actor and o.day == e.day for o in earlier):
+            raise self.err(key + ("actor",), f"{e.actor!r} already tables an offer on day {e.day:g}")
+        if "package" not in ev:
+            return e
+        package = []
+        for cid, v in ev["package"].items():
+            if cid == "source":
+                continue
+            self.ids([cid], key + ("package", cid), clause_ids, "clause")
+            cap = self._cap_on(cid, e.day, agenda)
+            if float(v) > cap + 1e-12:
+                raise self.err(key + ("package", cid), f"{v:g} is above what the agenda allows on day {e.day:g} "
+                               f"({cap:g}); allowed: [0, {cap:g}]")
+            package.append((cid, float(v)))
+        return Event(**{**e.__dict__, "package": tuple(package)})
+
+    def _cap_on(self, clause: str, day: float, agenda: Agenda) -> float:
+        """A clause's cap on `day`: the agenda's, or the latest cap event on or before it."""
+        cap, when = agenda.upper(clause), -1.0
+        for eid, ev in self.doc.get("events", {}).items():
+            if ev.get("kind") == "cap" and ev.get("clause") == clause and when <= float(ev.get("day", 0)) <= day:
+                cap, when = float(ev["cap"]), float(ev["day"])
+        return cap
 
     def _sources(self) -> dict[tuple, str]:
         out = {}
@@ -898,7 +1033,12 @@ class _Builder:
             self.ids([a], key + ("recognition", a), actor_ids, "actor")
         round_days = float(self.get(pr, key + ("round_days",), "protocol.round_days"))
         horizon_days = float(self.get(pr, key + ("horizon_days",), "protocol.horizon_days"))
-        rounds = int(math.floor(horizon_days / round_days + 1e-9)) + 1  # meetings on days 0, round_days, ...
+        listed = tuple(float(d) for d in pr.get("meeting_days", ()))
+        if listed and listed[-1] > horizon_days:
+            raise self.err(key + ("meeting_days",), f"day {listed[-1]:g} is after the horizon (horizon_days = "
+                           f"{horizon_days:g}); allowed: days up to the horizon")
+        start = listed[-1] + round_days if listed else 0.0
+        rounds = len(listed) + max(int(math.floor((horizon_days - start) / round_days + 1e-9)) + 1, 0)
         if rounds > 10_000:
             raise self.err(key + ("horizon_days",), f"{rounds:,} meetings ({horizon_days:g} days at {round_days:g} days "
                            "apart); allowed: at most 10,000")
@@ -912,6 +1052,7 @@ class _Builder:
             package=self.get(pr, key + ("package",), "protocol.package"),
             unsigned=self.get(pr, key + ("unsigned",), "protocol.unsigned"),
             belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
+            meeting_days=listed,
         )
 
     def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...],

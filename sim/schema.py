@@ -16,6 +16,7 @@ Kinds:
     text     free text (tabs and new lines allowed, no other control characters);  name: a short
              identifier-like text
     ids      a list of ids of the kind `ids` names
+    days     a list of days in [low, high], strictly increasing
     weights  a table id -> number in [low, high] (may carry its own `source`)
     scale    a table position in [0, 1] -> text
     source   where the numbers of its table come from: "<class> [<id>, ...]: <note>"
@@ -72,6 +73,10 @@ def _walkout_rules() -> tuple[str, ...]:
     return tuple(WALKOUT_RULES)
 
 
+EVENT_KINDS = ("cap", "outside_option", "red_line", "offer")
+EVENT_FIELDS = {"cap": ("clause", "cap"), "outside_option": ("actor", "shift"), "red_line": ("actor", "clause"),
+                "offer": ("actor",)}  # what each kind requires; red_line also needs above or below
+EVENT_OPTIONAL = {"red_line": ("above", "below"), "offer": ("package", "with")}
 SOURCE_DOC = "where this table's numbers come from: \"<record|literature|elicitation|judgement> [<id>, ...]: <note>\""
 
 # Order matters twice: it is the order of the field reference, and drawn fields are given their
@@ -91,6 +96,9 @@ FIELDS: tuple[Field, ...] = (
           "calendar time, so this only says how often the parties meet", "days", REQUIRED, 1e-3, 3650),
     Field("protocol.horizon_days", "number", "day (after 17 Dec 2021) after which talks still going count as ongoing",
           "days", REQUIRED, 1, 36_500),
+    Field("protocol.meeting_days", "days", "days of the first meetings, in increasing order (a calendar of record); "
+          "after the last, meetings follow every round_days up to horizon_days. Default: every round_days from day 0",
+          "days", None, 0.0, 36_500),
     Field("protocol.proposer", "choice", "who proposes at a meeting: one party, in turn (`order`) or drawn with "
           "`recognition` weights; or all: every party at the table, in `order`, until one package is agreed",
           default="rotation", choices=("rotation", "random", "all")),
@@ -106,6 +114,30 @@ FIELDS: tuple[Field, ...] = (
     Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",
           "share", 0.5, 0.0, 1.0),
     Field("protocol.source", "source", SOURCE_DOC, default=REQUIRED),
+    Field("events", "table", "dated events, each under a name the file chooses: from its day on, a clause's cap, "
+          "a shift of an actor's outside option, a new red line; or an offer a party tables at the meeting that day"),
+    Field("events.*", "table", "one event", ids="event"),
+    Field("events.*.day", "number", "day it happens (after 17 Dec 2021); it holds from the first meeting on or after "
+          "it; an offer's day must be a meeting day", "days", REQUIRED, 0.0, 36_500),
+    Field("events.*.kind", "choice", "cap: the clause's highest value becomes `cap` (0 takes it off, more puts it "
+          "back); outside_option: `shift` is added to the actor's outside option; red_line: the actor's red line "
+          "on the clause becomes `above` and/or `below`; offer: the actor tables `package` (or, without one, its own "
+          "offer) and is the meeting's only proposer", default=REQUIRED, choices=EVENT_KINDS),
+    Field("events.*.actor", "name", "outside_option, red_line: whose; offer: who tables it"),
+    Field("events.*.clause", "name", "cap, red_line: which clause"),
+    Field("events.*.cap", "number", "cap: the clause's highest value from that day", "position", None, 0.0, 1.0),
+    Field("events.*.shift", "number", "outside_option: added to the outside option from that day (kept in [0, 1])",
+          "utility", None, -1.0, 1.0),
+    Field("events.*.above", "number", "red_line: values above this are never acceptable from that day", "position",
+          None, 0.0, 1.0),
+    Field("events.*.below", "number", "red_line: values below this are never acceptable from that day", "position",
+          None, 0.0, 1.0),
+    Field("events.*.package", "weights", "offer: the package tabled, clause = position; clauses it does not list "
+          "stay at 0 (the status quo)", "position", low=0.0, high=1.0, ids="clause"),
+    Field("events.*.with", "ids", "offer: parties that table it together with `actor` (each accepts it unless it "
+          "crosses one of its red lines, as the proposer does)", ids="actor"),
+    Field("events.*.note", "text", "what happened, in a line"),
+    Field("events.*.source", "source", SOURCE_DOC, default=REQUIRED),
     Field("instruments", "table", "the documents that can be signed", default=REQUIRED),
     Field("instruments.*", "table", "one instrument", ids="instrument"),
     Field("instruments.*.name", "text", "its title"),
@@ -270,7 +302,7 @@ def _range(f: Field) -> str:
                 "text": f"text, up to {MAX_TEXT} characters", "name": f"1-{MAX_NAME} letters, digits, '.', '_' or '-'",
                 "table": "table", "removals": "list of dotted keys"}.get(f.kind, "")
     rng = f"[{f.low:g}, {f.high:g}]"
-    return {"integer": f"whole number in {rng}", "drawn": f"number or distribution within {rng}",
+    return {"integer": f"whole number in {rng}", "days": f"increasing list of days in {rng}", "drawn": f"number or distribution within {rng}",
             "weights": f"table {f.ids} -> number in {rng}"}.get(f.kind, f"number in {rng}")
 
 

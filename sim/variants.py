@@ -55,8 +55,9 @@ def load_variants(path: str | Path) -> tuple[Variant, ...]:
     path = Path(path)
     doc = _parse(path, _read_bytes(path, ()), ())
     table = doc.get("variants")
-    if set(doc) != {"variants"} or not isinstance(table, dict) or not table:
-        raise ScenarioError(path, "", "a variants file holds [variants.<name>] tables and nothing else")
+    if set(doc) - {"applies_to"} != {"variants"} or not isinstance(table, dict) or not table:
+        raise ScenarioError(path, "", "a variants file holds [variants.<name>] tables (and optionally applies_to) "
+                            "and nothing else")
     out = []
     for name, v in table.items():
         where = f"variants.{name}"
@@ -78,6 +79,21 @@ def load_variants(path: str | Path) -> tuple[Variant, ...]:
                 raise ScenarioError(path, f"{where}.{k}", "must be text in quotes")
         out.append(Variant(name, tuple(v["set"].items()), v["reason"], v["source"], float(weight)))
     return tuple(out)
+
+
+def applies_to(path: str | Path) -> Path | None:
+    """The scenario a variants file is written for (its `applies_to`, a scenario file beside it),
+    or None: it applies to any scenario (the shipped variants.toml)."""
+    path = Path(path)
+    doc = _parse(path, _read_bytes(path, ()), ())
+    name = doc.get("applies_to")
+    if name is None:
+        return None
+    if not isinstance(name, str) or "/" in name or "\\" in name or not name.endswith(".toml"):
+        raise ScenarioError(path, "applies_to", "must name a scenario file beside it, e.g. \"history_2022.toml\"")
+    if not (path.parent / name).is_file():
+        raise ScenarioError(path, "applies_to", f"{name!r}: no such scenario file beside it")
+    return path.parent / name
 
 
 def check(variants: tuple[Variant, ...], scenarios: list[Scenario], path: str | Path) -> None:

@@ -126,8 +126,12 @@ def test_competing_risks_known_values():
     assert survival.causes_of(split) == ["agreement", "walkout:r", "walkout:u"]
     # meetings on days 0, 7, 14, 21, ...: by day 0 one meeting was held, by day 20 three (0, 7, 14),
     # by day 21 four, by day 100 all five of the horizon
-    day = survival.at_days(t, [0, 20, 21, 100], 7)
+    day = survival.at_days(t, [0, 20, 21, 100], 7.0 * np.arange(5))
     assert day["round"].tolist() == [1, 3, 4, 5]
+    # a listed calendar (meetings on days 24, 26, 27, 40, 62): by day 25 one, by day 40 four, by day 69 five
+    listed = survival.at_days(t, [0, 25, 40, 61, 69], np.array([24.0, 26, 27, 40, 62]))
+    assert listed["round"].tolist() == [0, 1, 4, 4, 5]
+    assert survival.meeting_day([0, 1, 5], np.array([24.0, 26, 27, 40, 62])).tolist() == [0.0, 24.0, 62.0]
     with pytest.raises(ValueError, match="horizon"):
         survival.competing_risks(toy_runs(), horizon=4)
 
@@ -225,7 +229,7 @@ def test_incidence_curves_are_the_competing_risks_table(results):
     ax = fig.axes[0]
     for r in results:
         tab = survival.competing_risks(r.runs, r.horizon)
-        x = np.maximum(tab["round"].to_numpy() - 1, 0) * r.round_days  # the day of the round's meeting
+        x = np.maximum(tab["round"].to_numpy() - 1, 0) * r.round_days  # meetings every round_days from day 0
         for q, col in (("agreement", "cif_agreement"), ("walkout", "cif_walkout"), ("still talking", "still_talking")):
             (line,) = by_gid(ax, f"{r.name}|{q}")
             assert line.get_xdata() == pytest.approx(x)
@@ -321,7 +325,7 @@ def test_compare_and_run_figures_keep_their_signatures(results):
     fig = plots.run_figure(r.name, slim, s, metrics, r.horizon)
     assert len(fig.axes) == 2
     plt.close(fig)
-    fig = plots.compare_figure({"a": slim, "b": slim}, {"a": s, "b": s}, metrics, r.horizon, 7)
+    fig = plots.compare_figure({"a": slim, "b": slim}, {"a": s, "b": s}, metrics, {"a": r.calendar, "b": r.calendar})
     (line,) = by_gid(fig.axes[1], "a|agreement")
     share = survival.competing_risks(slim, r.horizon)["cif_agreement"].to_numpy()
     assert line.get_ydata() == pytest.approx(100 * share)
