@@ -338,6 +338,22 @@ def incidence_figure(results, by_actor: bool = False) -> Figure:
     return fig
 
 
+def history_figure(results, last_day: float = 100) -> Figure:
+    """The first `last_day` days: cumulative incidence of agreement and walkout per scenario, with
+    every date of the record (sim.study.RECORD) marked.  A reference, not a fit."""
+    fig, ax = new_figure(figsize=(10, 6), layout="constrained")
+    tables = {r.name: survival.competing_risks(r.runs, r.horizon) for r in results}
+    first = min(STUDY_RECORD)  # the first meetings (days 24, 26, 27) under one mark
+    record = {first: "talks open",
+              **{d: w for d, w in STUDY_RECORD.items() if d >= 40}}
+    incidence_curves(ax, tables, {r.name: r.calendar for r in results}, quantities=("agreement", "walkout"),
+                     record=record)
+    ax.set_xlim(0, last_day)
+    ax.set_title(f"The first {last_day:g} days next to the record (a reference pattern, not a fit)\n{_names(results)}",
+                 fontsize=10, pad=80)
+    return fig
+
+
 def rounds_figure(results) -> Figure:
     fig, axes = _panels(len(results), 6, 4.3)
     for ax, r in zip(axes, results):

@@ -437,6 +437,41 @@ def _theory_section(results: Sequence[oc.Result]) -> str:
 
 
 
+def _history_section(results: Sequence[oc.Result]) -> str:
+    """The record as a reference: each scenario's shares by the record's days next to what
+    happened, P(record), and the first 100 days against the record's dates."""
+    from .backtest import DAYS, record_rows, wide
+
+    rows = []
+    for r in results:
+        o, d = r.runs["outcome"].astype(str).to_numpy(), r.runs["days"].to_numpy(dtype=float)
+        rows += record_rows(r.name, "as shipped", o, d, r.runs["walkout_by"].astype(str).to_numpy())
+    long = pd.DataFrame(rows)
+    w = wide(long)
+    cells = []
+    for (name, _), row in w.iterrows():
+        rec = long[(long["scenario"] == name) & (long["quantity"] == "record")].iloc[0]
+        cells.append([name] + [f"{pct(row[f'agreement by day {d}'], 0)} / {pct(row[f'walkout by day {d}'], 0)}"
+                               for d in DAYS]
+                     + [est(rec["share"], rec["low"], rec["high"]), pct(row["record, after Russia's reply"])])
+    return "".join([
+        "<h2 id='history'>The record as a reference</h2>",
+        "<p class='note'>What happened: meetings on 10, 12 and 13 Jan 2022 (days 24-27), the US and NATO written "
+        "replies on day 40, Russia's reply on day 62, no agreement, and military action on day 69. One history is "
+        "a single draw from whatever process produced it: the model is put next to it, not fitted to it; no "
+        "number in any scenario was tuned to these outcomes. P(record) = no deal and a Russian walkout by day 69 "
+        "(Wilson 95% interval, Monte Carlo noise only); `negsim backtest` gives the same table for any scenario "
+        "and variant, and docs/model.md section 7 says where the model parts from the record.</p>",
+        table(["scenario"] + [f"by day {d}: deal / walkout" for d in DAYS] + ["P(record)", "of which day 62 or later"],
+              cells, [False] + [True] * (len(DAYS) + 2)),
+        figure_html(plots.history_figure(results), "Cumulative incidence of agreement and walkout over the first "
+                    "100 days, with the dates of the record marked",
+                    "Cumulative incidence of agreement (solid) and walkout (dashed) over the first 100 days, Wilson "
+                    "95% bands; dotted verticals mark the record's dates. A scenario meeting weekly from day 0 and "
+                    "one on the record's calendar differ in when a walkout can happen: only after a meeting."),
+    ])
+
+
 def _explain_section(explain: pd.DataFrame, label: str) -> str:
     """'What would change the outcome': each demand conceded alone and its Shapley value
     (`negsim explain`), per metric, largest effect first."""
@@ -479,6 +514,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))
     toc.append(("theory", "Theory across draws, against the runs"))
+    toc.append(("history", "The record as a reference"))
     if explain is not None:
         toc.append(("explain", "What would change the outcome"))
     toc.append(("assumptions", "Assumptions and provenance"))
@@ -505,6 +541,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     if diffs is not None:
         body.append(_difference_section(results, diffs, seed))
     body.append(_theory_section(results))
+    body.append(_history_section(results))
     if explain is not None:
         body.append(_explain_section(*explain))
     body.append("<h2 id='assumptions'>Assumptions and provenance</h2>")

@@ -23,7 +23,7 @@ from negsim.report import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
-N_FIGURES = 8  # with two scenarios the report opens with their difference over days
+N_FIGURES = 9  # with two scenarios the report opens with their difference over days
 
 
 def run_cmd(argv):
@@ -75,6 +75,13 @@ def test_report_says_what_the_statistics_say(built):
         assert html.escape(r.meta["scenario_resolved"]["meta"]["description"]) in text
         assert r.meta["scenario_sha256"] in text and html.escape(r.meta["reproduce"]) in text
     assert "us.4a, nato.6" in text  # accession_excluded's agenda
+    # The record as a reference: P(no deal and a Russian walkout by day 69), counted here by hand.
+    runs = b.runs
+    k = int(((runs["outcome"].astype(str) == "walkout") & (runs["walkout_by"].astype(str) == "russia")
+             & (runs["days"] <= 69)).sum())
+    rec = stats.proportion(k, len(runs))
+    assert "The record as a reference" in text and "not fitted to it" in text
+    assert report.est(rec.value, rec.low, rec.high) in text
     for h in ("Outcome shares", "How long the talks lasted", "Which clauses were agreed", "Who walked out, and where they stood",
               "Positions over rounds", "Differences accession_excluded - full_agenda", "Assumptions and provenance"):
         assert h in text
