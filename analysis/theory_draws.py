@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .theory import Problem, zone_of_agreement
+from .theory import Problem, nash, zone_of_agreement
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,6 +18,18 @@ class DrawnZones:
     close_day: np.ndarray  # (n,) first meeting day without a zone as outside options grow
     #                        (NaN: it lasts to the last meeting, or there was none on day 0)
     last_meeting_day: float
+    nash: np.ndarray | None = None  # (n, C) the Nash package of each draw with a zone on day 0 (NaN rows
+    #                                 without one); None unless asked for
+    clauses: tuple[str, ...] = ()
+    uniforms: int = 0  # random numbers per run: two scenarios share their draws only if this agrees
+
+    def nash_spread(self) -> dict[str, tuple[float, float, float]]:
+        """Per clause, the Nash package's median and 5th and 95th percentiles over the draws with a
+        zone on day 0 (empty if it was not computed or no draw has a zone)."""
+        if self.nash is None or not self.exists.any():
+            return {}
+        q = np.percentile(self.nash[self.exists], [50, 5, 95], axis=0)
+        return {c: (float(q[0, j]), float(q[1, j]), float(q[2, j])) for j, c in enumerate(self.clauses)}
 
     def share_closed_by(self, day: float) -> float:
         """Of the draws with a zone on day 0, the share whose zone has closed by `day` (NaN if none has one)."""
@@ -51,17 +63,48 @@ def _closing_day(lay, p, r: int) -> float:
     return float(days[hi])
 
 
-def zones_over_draws(scenario, n_draws: int, root_seed: int) -> DrawnZones:
+def zones_over_draws(scenario, n_draws: int, root_seed: int, with_nash: bool = False) -> DrawnZones:
     """Does a zone of agreement exist on day 0 in each drawn calibration (the runs' own draws,
-    no belief errors), and on which meeting day does it close as outside options grow?"""
+    no belief errors), and on which meeting day does it close as outside options grow?  With
+    `with_nash`, also each draw's Nash package on day 0 (about 40 ms a draw)."""
     from sim.engine import Compiled, params_for_runs
 
     comp = Compiled.from_scenario(scenario)
     lay = comp.layout
     p = params_for_runs(comp, root_seed, 0, n_draws)
-    exists = np.array([zone_of_agreement(_run_problem(lay, p, r, 0.0)).exists for r in range(n_draws)])
+    problems = [_run_problem(lay, p, r, 0.0) for r in range(n_draws)]
+    zones = [zone_of_agreement(pr) for pr in problems]
+    exists = np.array([z.exists for z in zones])
     close = np.array([_closing_day(lay, p, r) if exists[r] else np.nan for r in range(n_draws)])
-    return DrawnZones(exists, close, float(lay.days[-1]))
+    packages = None
+    if with_nash:
+        packages = np.full((n_draws, lay.n_clauses), np.nan)
+        for r in np.flatnonzero(exists):
+            s = nash(problems[r], zones[r])
+            if s is not None:
+                packages[r] = s.package
+    return DrawnZones(exists, close, float(lay.days[-1]), packages, lay.clauses, comp.plan.n_uniforms)
+
+
+def reconcile(za: DrawnZones, zb: DrawnZones, outcome_a, outcome_b) -> dict[str, float]:
+    """Where the difference in deals between two scenarios run on the same draws comes from,
+    measured draw by draw: B - A in the share of draws ending in a deal, split by whether each
+    scenario had a zone of agreement on day 0.  'zone' terms: draws where one scenario has a zone
+    and the other none (what theory sees); 'dynamics': draws where both have one, or neither
+    (the same possibilities, different bargaining).  Shares of all n draws; they add up to the
+    difference.  Only meaningful on the same draws (the same root seed and random numbers per run)."""
+    if za.uniforms != zb.uniforms:
+        raise ValueError(f"not the same draws: {za.uniforms} and {zb.uniforms} random numbers per run")
+    da = np.asarray(outcome_a).astype(str) == "agreement"
+    db = np.asarray(outcome_b).astype(str) == "agreement"
+    n = len(da)
+    diff = db.astype(float) - da.astype(float)
+    both, neither = za.exists & zb.exists, ~za.exists & ~zb.exists
+    return {"draws": n, "zone_a": float(za.exists.mean()), "zone_b": float(zb.exists.mean()),
+            "difference": float(diff.sum() / n),
+            "from_zone": float(diff[za.exists != zb.exists].sum() / n),
+            "from_dynamics_with_zone": float(diff[both].sum() / n),
+            "from_dynamics_without_zone": float(diff[neither].sum() / n)}
 
 
 def zones_against_runs(z: DrawnZones, outcome, day) -> dict[str, int]:

@@ -202,6 +202,18 @@ def _drawn_zones(name: str, z, seed: int) -> str:
     return text
 
 
+def _nash_spread(z) -> list[str]:
+    """The Nash package across the draws with a zone: per clause, median and 90% range."""
+    spread = z.nash_spread()
+    if not spread:
+        return []
+    lines = ["  Nash package across those draws, median [5%, 95%] (a wide range: it depends on the draw):"]
+    cells = [f"{c} {m:.2f} [{lo:.2f}, {hi:.2f}]" for c, (m, lo, hi) in spread.items()]
+    for k in range(0, len(cells), 3):
+        lines.append("    " + "; ".join(cells[k:k + 3]))
+    return lines
+
+
 def cmd_solve(args) -> int:
     from analysis.theory import clause_comparison, solve_scenario
     from sim.scenario import load_scenario
@@ -237,7 +249,9 @@ def cmd_solve(args) -> int:
 
         print()
         for sc in scenarios:
-            print(_wrap(_drawn_zones(sc.name, zones_over_draws(sc, args.draws, args.seed), args.seed), ""))
+            z = zones_over_draws(sc, args.draws, args.seed, with_nash=True)
+            print(_wrap(_drawn_zones(sc.name, z, args.seed), ""))
+            print("\n".join(_nash_spread(z)))
     if args.compare_runs == 0:
         return 0
 

@@ -81,6 +81,7 @@ def test_report_says_what_the_statistics_say(built):
              & (runs["days"] <= 69)).sum())
     rec = stats.proportion(k, len(runs))
     assert "The record as a reference" in text and "not fitted to it" in text
+    assert "Theory and simulation, reconciled" in text and "accession_excluded - full_agenda</b> on the same 200 draws" in text
     assert report.est(rec.value, rec.low, rec.high) in text
     for h in ("Outcome shares", "How long the talks lasted", "Which clauses were agreed", "Who walked out, and where they stood",
               "Positions over rounds", "Differences accession_excluded - full_agenda", "Assumptions and provenance"):

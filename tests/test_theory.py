@@ -303,6 +303,7 @@ def test_cli_solve_accession_excluded(capsys):
     for c in th.problem.clauses:
         assert f"\n  {c} " in out
     assert "Nash" in out and "Kalai-Smorodinsky" in out and "Answer (accession_excluded)" in out
+    assert "Nash package across those draws" in out and "us.7 0.3" in out
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
@@ -353,3 +354,31 @@ def test_zone_across_draws_and_its_closing_day_match_hand_calculation(tmp_path):
     expected = np.where(z.exists & (7 * weeks <= z.last_meeting_day), 7 * weeks, np.nan)
     assert np.allclose(z.close_day, expected, equal_nan=True)
     assert z.last_meeting_day == 7 * 30
+
+
+def test_reconcile_splits_the_difference_in_deals_by_zone_by_hand():
+    from analysis.theory_draws import DrawnZones, reconcile
+
+    nan = np.nan
+    za = DrawnZones(np.array([True, True, False, False, True]), np.full(5, nan), 364.0)
+    zb = DrawnZones(np.array([True, False, True, False, True]), np.full(5, nan), 364.0)
+    a = ["agreement", "agreement", "walkout", "walkout", "walkout"]
+    b = ["agreement", "walkout", "agreement", "agreement", "agreement"]
+    m = reconcile(za, zb, a, b)
+    # draw 0: both zones, no change; 1: only A has one, -1; 2: only B, +1; 3: neither, +1; 4: both, +1
+    assert m["difference"] == pytest.approx(2 / 5)
+    assert m["from_zone"] == pytest.approx(0.0)  # -1 + 1
+    assert m["from_dynamics_with_zone"] == pytest.approx(1 / 5)
+    assert m["from_dynamics_without_zone"] == pytest.approx(1 / 5)
+    assert m["from_zone"] + m["from_dynamics_with_zone"] + m["from_dynamics_without_zone"] == pytest.approx(m["difference"])
+    assert (m["zone_a"], m["zone_b"]) == (0.6, 0.6)
+
+
+def test_nash_spread_is_taken_over_draws_with_a_zone():
+    from analysis.theory_draws import DrawnZones
+
+    packages = np.array([[0.1, 1.0], [np.nan, np.nan], [0.3, 1.0], [0.2, 1.0]])
+    z = DrawnZones(np.array([True, False, True, True]), np.full(4, np.nan), 364.0, packages, ("x", "y"))
+    spread = z.nash_spread()
+    assert spread["x"][0] == pytest.approx(0.2) and spread["y"] == (1.0, 1.0, 1.0)
+    assert DrawnZones(np.array([True]), np.array([np.nan]), 364.0).nash_spread() == {}
