@@ -157,17 +157,16 @@ def kernel_rules(lay: Layout) -> KernelRules:
     return _RULES[lay]
 
 
-# RunParams' fields, plus each actor's strategy parameters as one row per actor
-# (codes.STRATEGY_PARAMS): the strategy functions read their parameters from that row.
-KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)] + ["strategy_params"])
+# RunParams' fields; each actor's strategy parameters are one row per actor (strategy_params,
+# columns codes.STRATEGY_PARAMS): the strategy functions read their parameters from that row.
+KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)])
 
 
 def kernel_params(p: RunParams) -> KernelParams:
     """The run parameters as the kernel reads them.  C order throughout: each memory layout
     would be a separate compilation."""
-    theta = np.stack([getattr(p, name) for name in STRATEGY_PARAMS], axis=-1)  # (R, A, K)
-    return KernelParams(**{f.name: _c_order(getattr(p, f.name)) for f in fields(p)},
-                        strategy_params=_c_order(theta, float))
+    return KernelParams(**{f.name: _c_order(getattr(p, f.name), float if f.name == "strategy_params" else None)
+                           for f in fields(p)})
 
 
 def _c_order(a, dtype=None) -> np.ndarray:

@@ -101,10 +101,14 @@ class ClausePref:
 @dataclass(frozen=True)
 class Strategy:
     kind: str
-    beta: Param = Fixed(1.0)
-    kappa: Param = Fixed(0.0)
-    gamma: Param = Fixed(1.0)
-    partner_patience: Param = Fixed(1.0)
+    params: tuple[tuple[str, Param], ...] = ()  # its drawn parameters (schema actors.*.strategy.*) by key
+
+    def __getattr__(self, name: str) -> Param:
+        """strategy.beta, ...: the parameter the file gave, or its schema default."""
+        for f in schema.drawn_fields("actors.*.strategy"):
+            if f.key == name:
+                return dict(self.params).get(name, Fixed(float(f.default)))
+        raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -988,8 +992,8 @@ class _Builder:
         sk = key + ("strategy",)
         kind = self.get(strat, sk + ("kind",), "actors.*.strategy.kind")
         self.check_strategy_parameters(kind, strat, sk)
-        strategy = Strategy(kind=kind, **{f.key: self.param(strat, sk + (f.key,), f.path)
-                                          for f in schema.drawn_fields("actors.*.strategy")})
+        strategy = Strategy(kind, tuple((f.key, self.param(strat, sk + (f.key,), f.path))
+                                        for f in schema.drawn_fields("actors.*.strategy")))
         weighs = []
         for other, x in a.get("weighs_on", {}).items():
             if other == "source":

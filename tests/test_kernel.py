@@ -102,9 +102,14 @@ def test_parameter_row_columns_are_the_registry_order():
     comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
     p = params_for_runs(comp, 3, 0, 50)
     theta = kernel_params(p).strategy_params
-    assert theta.shape == p.beta.shape + (len(STRATEGY_PARAMS),) and theta.flags.c_contiguous
-    for k, name in enumerate(STRATEGY_PARAMS):
-        assert np.array_equal(theta[..., k], getattr(p, name))
+    assert theta.shape == (50, comp.layout.n_actors, len(STRATEGY_PARAMS)) and theta.flags.c_contiguous
+    # each column holds the parameter it is named for: Russia's drawn beta, its kappa fixed at 0
+    from sim.engine import inputs_for_runs
+
+    drawn = inputs_for_runs(comp, 3, 0, 50)["actors.russia.strategy.beta"]
+    russia = comp.layout.actors.index("russia")
+    assert np.array_equal(theta[:, russia, kernel.BETA], drawn) and drawn.std() > 0
+    assert (theta[:, russia, kernel.KAPPA] == 0).all()
 
 
 def test_time_dependent_by_hand():

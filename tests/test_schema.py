@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sim import schema
+from sim.codes import STRATEGY_PARAMS
 from sim.engine import Compiled
 from sim.overrides import fix, resolve
 from sim.params import draw_params
@@ -71,6 +72,8 @@ def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
         p = draw_params(fix(comp.plan, [tg], [value]), u)
         if f.key == "deadline_days":  # held as RunParams.deadline, in days like every time quantity
             got = p.deadline[0, 0]
+        elif f.parent == "actors.*.strategy":  # a column of the actor's strategy parameter row
+            got = p.strategy_params[0, 0, STRATEGY_PARAMS.index(f.key)]
         elif tg.field == "demand_salience":  # z's whole demand: 0.5 against x's and y's 1 each
             got, value = p.salience[0, 0, 2], 0.5 / 2.5
         else:
