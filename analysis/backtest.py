@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.codes import Outcome
+
 from .stats import proportion
 
 DAYS = (40, 62, 69)  # the replies, Russia's reply, the invasion
@@ -26,7 +28,7 @@ def record_rows(label: str, variant: str, outcome: np.ndarray, days: np.ndarray,
     with its timing.  outcome: labels; days: the day each run ended (its last meeting);
     walker: who walked out ('' if nobody).  Shares carry Wilson 95% intervals (Monte Carlo noise)."""
     n = len(outcome)
-    agreed, walked = outcome == "agreement", outcome == "walkout"
+    agreed, walked = outcome == Outcome.AGREEMENT, outcome == Outcome.WALKOUT
     rows = []
 
     def add(quantity: str, day: float, hits: np.ndarray) -> None:

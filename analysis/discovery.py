@@ -51,6 +51,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.codes import Outcome
+
 PREFIX = "input."
 RULES = ("f1", "density")
 # Handed to EMA's PRIM as `threshold`: in binary mode it counts rows with y >= threshold as cases
@@ -535,7 +537,7 @@ def conditions_in_words(runs: pd.DataFrame, outcome: str = "agreement", max_rows
     if len(runs) > max_rows:
         runs = runs.iloc[np.linspace(0, len(runs) - 1, max_rows).astype(int)]
     o = runs["outcome"].astype(str).to_numpy()
-    y = {"agreement": o == "agreement", "walkout": o == "walkout", "persist": o != "walkout"}[outcome]
+    y = {"agreement": o == Outcome.AGREEMENT, "walkout": o == Outcome.WALKOUT, "persist": o != Outcome.WALKOUT}[outcome]
     if y.all() or not y.any():
         return None
     labels = input_labels(inputs)

@@ -37,6 +37,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.codes import Outcome
+
 from . import stats
 
 # ------------------------------------------------------------------ one scenario's results
@@ -245,13 +247,13 @@ def endings(runs: pd.DataFrame) -> pd.DataFrame:
     count, share of runs and its Wilson 95% interval."""
     n = len(runs)
     o = runs["outcome"].astype(str)
-    keys = [("agreement", o == "agreement")]
-    w = runs[o == "walkout"]
+    keys = [("agreement", o == Outcome.AGREEMENT)]
+    w = runs[o == Outcome.WALKOUT]
     pairs = w.groupby([w["walkout_by"].astype(str), w["walkout_rule"].astype(str)], observed=True).size()
     for (who, rule), _ in pairs.sort_values(ascending=False).items():
-        mask = (o == "walkout") & (runs["walkout_by"].astype(str) == who) & (runs["walkout_rule"].astype(str) == rule)
+        mask = (o == Outcome.WALKOUT) & (runs["walkout_by"].astype(str) == who) & (runs["walkout_rule"].astype(str) == rule)
         keys.append((f"walkout by {who} ({rule.replace('_', ' ')})", mask))
-    keys.append(("still talking at the horizon", o == "ongoing"))
+    keys.append(("still talking at the horizon", o == Outcome.ONGOING))
     rows = []
     for label, mask in keys:
         k = int(mask.sum())
@@ -265,7 +267,7 @@ def clause_values(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     the median agreed value with its 95% interval (order statistics), the quartiles, the mean,
     and the share of agreements at the status quo (value 0)."""
     upper = agenda(meta)
-    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    agreed = runs[runs["outcome"].astype(str) == Outcome.AGREEMENT]
     rows = []
     for c in clauses_of(runs):
         v = agreed[f"value.{c}"].dropna().to_numpy(dtype=float)
@@ -287,7 +289,7 @@ def clause_distribution(runs: pd.DataFrame, bins: int = 10, clauses: Sequence[st
     and `attrs` holds the edges and the number of agreements."""
     clauses = list(clauses) if clauses is not None else clauses_of(runs)
     edges = np.arange(bins + 1) / bins  # k / bins is exactly the decimal edge (0.6, not 0.6000000000000001)
-    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    agreed = runs[runs["outcome"].astype(str) == Outcome.AGREEMENT]
     n = len(agreed)
     data = np.zeros((len(clauses), bins))
     for i, c in enumerate(clauses):
@@ -314,7 +316,7 @@ def concessions(runs: pd.DataFrame, meta: Mapping, actors: Sequence[str] | None 
     clauses = clauses_of(runs)
     prefs = preferences(meta)
     prefs = prefs[prefs["clause"].isin(clauses)]
-    agreed = runs[runs["outcome"].astype(str) == "agreement"]
+    agreed = runs[runs["outcome"].astype(str) == Outcome.AGREEMENT]
     upper = agenda(meta)
     at_table = table_actors(runs)
     rows = []
@@ -401,7 +403,7 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     A last row counts the runs still talking at the horizon, which have no blocking record."""
     n = len(runs)
     o = runs["outcome"].astype(str)
-    w = runs[o == "walkout"]
+    w = runs[o == Outcome.WALKOUT]
     at_table = table_actors(runs)
     upper = agenda(meta)
     rows = []
@@ -415,7 +417,7 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
                          "agenda": _demand_agenda(upper, demand_clauses(meta, clause)) if clause else "",
                          "constraint": _demand_constraint(meta, demand_clauses(meta, clause), who, at_table)
                          if clause else ""})
-    k = int((o == "ongoing").sum())
+    k = int((o == Outcome.ONGOING).sum())
     e = stats.proportion(k, n)
     rows.append({"walkout_by": "", "rule": "", "clause": "", "runs": k, "share_of_walkouts": math.nan,
                  "share": e.value, "low": e.low, "high": e.high, "agenda": "",
@@ -484,7 +486,7 @@ def scenario_differences(a: pd.DataFrame, b: pd.DataFrame, seed: int) -> pd.Data
             d = bootstrap_difference(a[col], b[col], "mean", seed)
             rows.append({"metric": f"mean utility of {actor}", "a": float(a[col].mean()), "b": float(b[col].mean()),
                          "difference": d.value, "low": d.low, "high": d.high, "kind": "utility", "method": "bootstrap"})
-    aa, ab = a[a["outcome"].astype(str) == "agreement"], b[b["outcome"].astype(str) == "agreement"]
+    aa, ab = a[a["outcome"].astype(str) == Outcome.AGREEMENT], b[b["outcome"].astype(str) == Outcome.AGREEMENT]
     for c in [c for c in clauses_of(a) if c in clauses_of(b)]:
         va, vb = aa[f"value.{c}"].dropna(), ab[f"value.{c}"].dropna()
         d = bootstrap_difference(va, vb, "median", seed)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.codes import Outcome
 from sim.intervals import Z95, wilson  # noqa: F401 (re-exported: the one Wilson interval)
 
 
@@ -69,13 +70,13 @@ def outcome_counts(runs: pd.DataFrame, actors: list[str]) -> dict[str, int]:
     """Counts behind every share the tool reports, keyed by metric name."""
     o = runs["outcome"]
     counts = {
-        "agreement": int((o == "agreement").sum()),
-        "walkout": int((o == "walkout").sum()),
-        "ongoing": int((o == "ongoing").sum()),
-        "talks persist": int((o != "walkout").sum()),
+        "agreement": int((o == Outcome.AGREEMENT).sum()),
+        "walkout": int((o == Outcome.WALKOUT).sum()),
+        "ongoing": int((o == Outcome.ONGOING).sum()),
+        "talks persist": int((o != Outcome.WALKOUT).sum()),
     }
     for a in actors:
-        counts[f"walkout by {a}"] = int(((o == "walkout") & (runs["walkout_by"] == a)).sum())
+        counts[f"walkout by {a}"] = int(((o == Outcome.WALKOUT) & (runs["walkout_by"] == a)).sum())
     return counts
 
 
@@ -83,7 +84,7 @@ def summarise(runs: pd.DataFrame, actors: list[str]) -> dict[str, Estimate]:
     n = len(runs)
     out = {k: proportion(v, n) for k, v in outcome_counts(runs, actors).items()}
     out["median rounds"] = median(runs["rounds"].to_numpy())
-    agreed = runs.loc[runs["outcome"] == "agreement", "rounds"].to_numpy()
+    agreed = runs.loc[runs["outcome"] == Outcome.AGREEMENT, "rounds"].to_numpy()
     out["median rounds to agreement"] = median(agreed)
     return out
 
@@ -99,7 +100,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, actors: list[str], seed: int) -> d
 def shortfalls(runs: pd.DataFrame) -> pd.Series:
     """Share of walkouts by (walker, demand on which what it held fell furthest short), largest
     first.  A description of where the walker stood when it left, not the cause of its leaving."""
-    w = runs[runs["outcome"] == "walkout"]
+    w = runs[runs["outcome"] == Outcome.WALKOUT]
     if w.empty:
         return pd.Series(dtype=float)
     return (w["walkout_by"].astype(str) + ": " + w["shortfall"].astype(str)).value_counts(normalize=True)
@@ -110,5 +111,5 @@ def by_day(runs: pd.DataFrame, outcome: str, day: float) -> int:
     runs with no walkout by then."""
     o, d = runs["outcome"].astype(str), runs["days"]
     if outcome == "persist":
-        return int(len(runs) - ((o == "walkout") & (d <= day)).sum())
+        return int(len(runs) - ((o == Outcome.WALKOUT) & (d <= day)).sum())
     return int(((o == outcome) & (d <= day)).sum())

@@ -19,19 +19,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.codes import Outcome
+
 from .stats import Estimate, proportion_difference, wilson  # noqa: F401 (wilson: re-exported)
 
 def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:
     """Boolean masks, one per cause of ending.  With by_actor, walkouts are split by who left
     (causes "walkout:<actor>")."""
     o = runs["outcome"].astype(str).to_numpy()
-    out = {"agreement": o == "agreement"}
+    out = {"agreement": o == Outcome.AGREEMENT}
     if by_actor:
         who = runs["walkout_by"].astype(str).to_numpy()
-        for a in sorted(set(who[o == "walkout"])):
-            out[f"walkout:{a}"] = (o == "walkout") & (who == a)
+        for a in sorted(set(who[o == Outcome.WALKOUT])):
+            out[f"walkout:{a}"] = (o == Outcome.WALKOUT) & (who == a)
     else:
-        out["walkout"] = o == "walkout"
+        out["walkout"] = o == Outcome.WALKOUT
     return out
 
 
@@ -103,9 +105,9 @@ def incidence_difference(a: pd.DataFrame, b: pd.DataFrame, horizon: int, rounds)
         ra, rb = a["rounds"].to_numpy() <= r, b["rounds"].to_numpy() <= r
         oa, ob = a["outcome"].astype(str).to_numpy(), b["outcome"].astype(str).to_numpy()
         for what, ka, kb in (
-            ("agreement", (ra & (oa == "agreement")).sum(), (rb & (ob == "agreement")).sum()),
-            ("walkout", (ra & (oa == "walkout")).sum(), (rb & (ob == "walkout")).sum()),
-            ("still talking", (~(ra & (oa != "ongoing"))).sum(), (~(rb & (ob != "ongoing"))).sum()),
+            ("agreement", (ra & (oa == Outcome.AGREEMENT)).sum(), (rb & (ob == Outcome.AGREEMENT)).sum()),
+            ("walkout", (ra & (oa == Outcome.WALKOUT)).sum(), (rb & (ob == Outcome.WALKOUT)).sum()),
+            ("still talking", (~(ra & (oa != Outcome.ONGOING))).sum(), (~(rb & (ob != Outcome.ONGOING))).sum()),
         ):
             d: Estimate = proportion_difference(int(ka), len(a), int(kb), len(b))
             rows.append({"round": r, "quantity": what, "a": ka / len(a), "b": kb / len(b),

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
+from sim.codes import Outcome
 from sim.preferences import best_packages
 
 from .solutions import weighted_mean, weighted_median
@@ -712,10 +713,10 @@ def agreement_distances(runs, package: Mapping[str, float], clauses: Sequence[st
     missing = [c for c in ["outcome", *cols] if c not in runs.columns]
     if missing:
         raise ValueError(f"the per-run table lacks column(s) {', '.join(missing)}")
-    agreed = runs.loc[runs["outcome"].astype(str) == "agreement", cols].to_numpy(dtype=float)
+    agreed = runs.loc[runs["outcome"].astype(str) == Outcome.AGREEMENT, cols].to_numpy(dtype=float)
     diff = agreed - pkg.to_numpy()[None, :]
     out = pd.DataFrame({f"diff.{c}": diff[:, j] for j, c in enumerate(clauses)},
-                       index=runs.index[runs["outcome"].astype(str) == "agreement"])
+                       index=runs.index[runs["outcome"].astype(str) == Outcome.AGREEMENT])
     out.insert(0, "max_abs", np.abs(diff).max(axis=1) if len(diff) else np.zeros(0))
     out.insert(0, "distance", np.abs(diff).mean(axis=1) if len(diff) else np.zeros(0))
     if "run" in runs.columns:
@@ -743,7 +744,7 @@ def clause_comparison(runs, packages: Mapping[str, Mapping[str, float]], clauses
 
     first = next(iter(packages.values()))
     _, clauses = _package_series(first, clauses)
-    agree = runs["outcome"].astype(str) == "agreement"
+    agree = runs["outcome"].astype(str) == Outcome.AGREEMENT
     rows = {}
     for c in clauses:
         v = runs.loc[agree, f"value.{c}"].to_numpy(dtype=float)

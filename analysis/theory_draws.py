@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.codes import Outcome
+
 from .theory import Problem, nash, zone_of_agreement
 
 
@@ -95,8 +97,8 @@ def reconcile(za: DrawnZones, zb: DrawnZones, outcome_a, outcome_b) -> dict[str,
     difference.  Only meaningful on the same draws (the same root seed and random numbers per run)."""
     if za.uniforms != zb.uniforms:
         raise ValueError(f"not the same draws: {za.uniforms} and {zb.uniforms} random numbers per run")
-    da = np.asarray(outcome_a).astype(str) == "agreement"
-    db = np.asarray(outcome_b).astype(str) == "agreement"
+    da = np.asarray(outcome_a).astype(str) == Outcome.AGREEMENT
+    db = np.asarray(outcome_b).astype(str) == Outcome.AGREEMENT
     n = len(da)
     diff = db.astype(float) - da.astype(float)
     both, neither = za.exists & zb.exists, ~za.exists & ~zb.exists
@@ -112,7 +114,7 @@ def zones_against_runs(z: DrawnZones, outcome, day) -> dict[str, int]:
     on day 0, and walkouts while the run's zone was still open, with no zone, or after it closed.
     outcome: each run's ending ('agreement', 'walkout', 'ongoing'); day: the day it ended."""
     outcome, day = np.asarray(outcome).astype(str), np.asarray(day, dtype=float)
-    deal, walk, zone = outcome == "agreement", outcome == "walkout", z.exists
+    deal, walk, zone = outcome == Outcome.AGREEMENT, outcome == Outcome.WALKOUT, z.exists
     still_open = zone & (np.isnan(z.close_day) | (day < z.close_day))
     return {"draws": len(zone), "with_zone": int(zone.sum()), "deals_with_zone": int((deal & zone).sum()),
             "deals_without_zone": int((deal & ~zone).sum()), "walkouts": int(walk.sum()),

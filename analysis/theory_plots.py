@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.codes import Outcome
+
 from .plots import new_figure
 from .theory import ScenarioTheory, agreement_distances
 
@@ -20,7 +22,7 @@ BLUE, ORANGE, GREEN, BLACK, SKY = "#0072B2", "#E69F00", "#009E73", "#000000", "#
 
 def _distance_panel(ax, st: ScenarioTheory, runs) -> None:
     clauses = list(st.negotiable)
-    n_agree = int((runs["outcome"].astype(str) == "agreement").sum())
+    n_agree = int((runs["outcome"].astype(str) == Outcome.AGREEMENT).sum())
     if st.nash is None or n_agree == 0 or not clauses:
         why = "no zone of agreement: no Nash package" if st.nash is None else "no agreements in these runs"
         ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes)
@@ -42,7 +44,7 @@ def _distance_panel(ax, st: ScenarioTheory, runs) -> None:
 
 def _clause_panel(ax, st: ScenarioTheory, runs) -> None:
     clauses = list(st.negotiable)
-    agree = runs["outcome"].astype(str) == "agreement"
+    agree = runs["outcome"].astype(str) == Outcome.AGREEMENT
     data = [runs.loc[agree, f"value.{c}"].dropna().to_numpy(dtype=float) for c in clauses]
     pos = np.arange(len(clauses))
     if agree.any() and clauses:
@@ -78,7 +80,7 @@ def comparison_figure(items: Sequence[tuple[ScenarioTheory, object]]) -> Figure:
     for (st, runs), (a1, a2) in zip(items, axes):
         _distance_panel(a1, st, runs)
         _clause_panel(a2, st, runs)
-        n_agree = int((runs["outcome"].astype(str) == "agreement").sum())
+        n_agree = int((runs["outcome"].astype(str) == Outcome.AGREEMENT).sum())
         a1.annotate(f"{st.name}: {len(runs):,} runs, {n_agree:,} agreements", xy=(0, 1.12),
                     xycoords="axes fraction", fontsize=11, fontweight="bold")
     names = ", ".join(f"{st.name} ({len(runs):,} runs)" for st, runs in items)

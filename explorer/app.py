@@ -24,6 +24,8 @@ import reacton.ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 
+from sim.codes import Outcome  # noqa: E402
+
 from . import charts  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
 from .model import ExplorerModel, meeting_day  # noqa: E402
@@ -116,7 +118,7 @@ def run_summary_html(model: ExplorerModel) -> str:
     if r["walkout_by"]:
         wl = (f"Walkout check: <b>{html.escape(r['walkout_by'])}</b> walked out ({html.escape(str(r['walkout_rule']))} "
               f"rule), blocking clause {html.escape(str(r['shortfall']))}.")
-    elif r["outcome"] == "agreement":
+    elif r["outcome"] == Outcome.AGREEMENT:
         wl = "Agreement reached: no walkout check needed."
     else:
         wl = "Walkout check: every party at the table stays."

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.stats import Estimate, proportion
 from analysis.survival import competing_risks
+from sim.codes import Outcome
 from sim.engine import simulate
 from sim.results import batch_columns
 
@@ -37,15 +38,15 @@ def distribution(sc, n_runs: int, seed: int) -> Distribution:
     o = runs["outcome"].to_numpy()
     n = len(runs)
     shares = {
-        "agreement": proportion(int((o == "agreement").sum()), n),
-        "talks persist": proportion(int((o != "walkout").sum()), n),
-        "walkout": proportion(int((o == "walkout").sum()), n),
-        "ongoing": proportion(int((o == "ongoing").sum()), n),
+        "agreement": proportion(int((o == Outcome.AGREEMENT).sum()), n),
+        "talks persist": proportion(int((o != Outcome.WALKOUT).sum()), n),
+        "walkout": proportion(int((o == Outcome.WALKOUT).sum()), n),
+        "ongoing": proportion(int((o == Outcome.ONGOING).sum()), n),
     }
     lay = batches[0].layout
     for a, req in zip(lay.actors, lay.required):
         if req:
-            shares[f"walkout by {a}"] = proportion(int(((o == "walkout") & (runs["walkout_by"].to_numpy() == a)).sum()), n)
+            shares[f"walkout by {a}"] = proportion(int(((o == Outcome.WALKOUT) & (runs["walkout_by"].to_numpy() == a)).sum()), n)
     cif = competing_risks(runs, lay.horizon)
     cif.insert(0, "day", np.where(cif["round"] >= 1, lay.days[np.maximum(cif["round"] - 1, 0)], 0.0))
     return Distribution(sc.name, n, seed, shares, cif, lay.horizon, lay.round_days, time.perf_counter() - t0)

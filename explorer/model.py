@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from sim.codes import Outcome
 from sim.model import NegotiationModel
 from sim.walkout import RULE_NAMES
 
@@ -83,19 +84,19 @@ class ExplorerModel(NegotiationModel):
     def explain(self) -> str:
         """How the run ended, and why, in words ('' while it is still going)."""
         lay, s, p = self.compiled.layout, self.state, self.params
-        if self.outcome == "ongoing" and s.t < lay.horizon:
+        if self.outcome == Outcome.ONGOING and s.t < lay.horizon:
             return ""
         t = int(s.rounds[0])
         day = meeting_day(lay, t)
         when = f"at meeting {t} (day {day:g})"
-        if self.outcome == "agreement":
+        if self.outcome == Outcome.AGREEMENT:
             agreed = {c: float(v) for c, v in zip(lay.clauses, s.agreed[0]) if self.scenario.on_table(c)}
             moved = ", ".join(f"{c} {v:.2f}" for c, v in agreed.items() if v > 0.005) or "every clause at the status quo"
             who = ", ".join(lay.actors[i] for i in self.at_table)
             mode = "the joint package" if lay.joint else "every live instrument"
             return (f"Agreement {when}: every party at the table ({who}) accepted {mode}, each finding it worth "
                     f"at least its own aspiration, which never falls below its outside option. Agreed: {moved}.")
-        if self.outcome == "walkout":
+        if self.outcome == Outcome.WALKOUT:
             i = int(s.walkout_by[0])
             who = lay.actors[i]
             rule = RULE_NAMES.get(int(s.walkout_rule[0]), "?")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.codes import Outcome
+
 OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
 
 
@@ -44,8 +46,8 @@ def cmd_discover(args) -> int:
                          "with this version of negsim")
     day = args.by_day if args.by_day is not None else float(runs["days"].max())
     o, d = runs["outcome"].astype(str).to_numpy(), runs["days"].to_numpy()
-    y = {"agreement": (o == "agreement") & (d <= day), "walkout": (o == "walkout") & (d <= day),
-         "persist": ~((o == "walkout") & (d <= day))}[args.outcome]
+    y = {"agreement": (o == Outcome.AGREEMENT) & (d <= day), "walkout": (o == Outcome.WALKOUT) & (d <= day),
+         "persist": ~((o == Outcome.WALKOUT) & (d <= day))}[args.outcome]
     labels = input_labels(inputs)
     found = discover(runs[inputs], np.asarray(y), labels=labels)
     words = describe(found, OUTCOMES[args.outcome], labels, cases=f"runs where {OUTCOMES[args.outcome]}")
