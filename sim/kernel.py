@@ -42,16 +42,17 @@ from . import codes
 # so the codes are written here, and codes.py (for the Python side) must agree, which is checked.
 ONGOING, AGREEMENT, WALKOUT = 0, 1, 2
 TIME_DEPENDENT, RESPONSIVE, EQUILIBRIUM = 1, 2, 3
+BARON_FEREJOHN = 4
 OUTSIDE_OPTION, IMPATIENCE = 1, 2
-BETA, KAPPA, GAMMA, PARTNER = 0, 1, 2, 3  # columns of an actor's strategy parameter row (codes.STRATEGY_PARAMS)
-if codes.EQUILIBRIUM != EQUILIBRIUM:
-    raise ImportError("sim/codes.py and sim/kernel.py disagree on the equilibrium strategy's code")
+BETA, KAPPA, GAMMA, PARTNER, PARTIES = 0, 1, 2, 3, 4  # columns of an actor's strategy parameter row (codes.STRATEGY_PARAMS)
+if (codes.EQUILIBRIUM, codes.BARON_FEREJOHN) != (EQUILIBRIUM, BARON_FEREJOHN):
+    raise ImportError("sim/codes.py and sim/kernel.py disagree on the equilibrium or Baron-Ferejohn strategy's code")
 if (codes.ONGOING, codes.AGREEMENT, codes.WALKOUT, codes.TIME_DEPENDENT, codes.RESPONSIVE, codes.OUTSIDE_OPTION,
         codes.IMPATIENCE) != (ONGOING, AGREEMENT, WALKOUT, TIME_DEPENDENT, RESPONSIVE, OUTSIDE_OPTION, IMPATIENCE):
     raise ImportError("sim/codes.py and sim/kernel.py disagree on an outcome, strategy or rule code; "
                       "change both together")
-if tuple(codes.STRATEGY_PARAMS) != ("beta", "kappa", "gamma", "partner_patience"):
-    raise ImportError("sim/codes.py STRATEGY_PARAMS and the columns BETA, KAPPA, GAMMA, PARTNER of sim/kernel.py "
+if tuple(codes.STRATEGY_PARAMS) != ("beta", "kappa", "gamma", "partner_patience", "parties"):
+    raise ImportError("sim/codes.py STRATEGY_PARAMS and the columns BETA, KAPPA, GAMMA, PARTNER, PARTIES of sim/kernel.py "
                       "disagree; change both together")
 
 NEG_INF = -np.inf
@@ -137,6 +138,8 @@ Proposers = namedtuple("Proposers", [  # what each actor proposes from
     "linkage",  # (A,) bool: offers trade across clauses (else uniform concession)
     "best_package",  # (A, C)
     "belief",  # (A observer, A observed, C) estimated positions
+    "divide",  # (A,) bool: offers divide the budget
+    "budget",  # what the positions of a package may sum to (divide), or infinity
 ])
 Start = namedtuple("Start", [  # what a run starts from
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
@@ -223,6 +226,8 @@ def aspiration(code, lk, theta):
         return responsive(lk, theta)
     if code == EQUILIBRIUM:
         return equilibrium(lk, theta)
+    if code == BARON_FEREJOHN:
+        return baron_ferejohn(lk, theta)
     return np.nan  # layout.py only hands over known codes
 
 
@@ -242,8 +247,22 @@ def equilibrium(lk, theta):
     return max(reservation, reservation + share * (top - reservation))
 
 
+@_helper
+def baron_ferejohn(lk, theta):
+    """Baron & Ferejohn (1989), unanimity, n = theta[PARTIES] parties recognised with equal
+    chance: a responder's continuation value is delta / n of the way from the outside option to
+    the best package (delta: its discount factor over one meeting interval), so it asks that; a
+    proposer keeps what is left after offering it to each of the n - 1 others:
+    1 - (n - 1) delta / n.  A reference for the docking tests (with offer = "divide")."""
+    top, reservation = lk.best_possible, lk.reservation
+    n = max(theta[PARTIES], 1.0)
+    delta = math.exp(math.log(min(lk.patience, 1.0 - 1e-12)) * lk.interval / 7.0)
+    share = 1.0 - (n - 1.0) * delta / n if lk.proposing else delta / n
+    return max(reservation, reservation + share * (top - reservation))
+
+
 STRATEGY_FUNCTIONS = {TIME_DEPENDENT: time_dependent, RESPONSIVE: responsive,
-                      EQUILIBRIUM: equilibrium}  # what `aspiration` reaches
+                      EQUILIBRIUM: equilibrium, BARON_FEREJOHN: baron_ferejohn}  # what `aspiration` reaches
 
 
 # ---------------------------------------------------------------- walkout rules
@@ -485,6 +504,9 @@ def _build_offer(q, budget, pf, pp, plan, ow):
       fractional-knapsack order that buys the most of the others' utility per unit of its own.
     * Uniform: move every clause the same fraction of the way.
     """
+    if pp.divide[q]:
+        _divide_offer(q, budget, pf, pp, plan, ow)
+        return
     required, linkage, best_package, belief = pp.required, pp.linkage[q], pp.best_package, pp.belief
     base_loss, weight, total, low, high, order = plan.base_loss, plan.weight, plan.total, plan.low, plan.high, plan.order
     fixed, fixed_values, x, x0, target, base, cost, tmp = ow.fixed, ow.fixed_values, ow.x, ow.x0, ow.target, ow.base, ow.cost, ow.tmp
@@ -530,6 +552,40 @@ def _build_offer(q, budget, pf, pp, plan, ow):
         f = min(budget / total_cost, 1.0) if total_cost > 0 else 1.0
         for c in range(n_c):
             x[c] = x0[c] + f * (target[c] - x0[c])
+
+
+@_helper
+def _divide_offer(q, give, pf, pp, plan, ow):
+    """Offer rule "divide" (a budget to share, protocol.budget): on the clauses it cares about,
+    proposer q moves from its best package toward its lowest bound, the same fraction of the way
+    on each, until it has given up `give` of utility; what is left of the budget goes in equal
+    parts to the other clauses it may raise (each within its bounds).  Beliefs play no part."""
+    x, x0, target, base, tmp = ow.x, ow.x0, ow.target, ow.base, ow.tmp
+    n_a, n_c = pf.mixing.shape[0], x.shape[0]
+    own_total, n_other = 0.0, 0
+    for c in range(n_c):
+        w = 0.0
+        for k in range(n_a):
+            w += pf.mixing[q, k] * pf.salience[k, c]
+        mine = w > 0.0
+        x0[c] = pp.best_package[q, c] if mine else 0.0
+        target[c] = plan.low[q, c] if mine else 0.0
+        ow.cost[c] = 1.0 if mine else 0.0  # marks its own clauses
+        n_other += (not mine) and plan.high[q, c] > 0.0
+    _mixed_loss(pf, q, x0, base)
+    _mixed_loss(pf, q, target, tmp)
+    total = 0.0
+    for c in range(n_c):
+        total += max(tmp[c] - base[c], 0.0)
+    f = min(max(give, 0.0) / total, 1.0) if total > 0 else 1.0
+    for c in range(n_c):
+        if ow.cost[c] > 0.0:
+            x[c] = x0[c] + f * (target[c] - x0[c])
+            own_total += x[c]
+    rest = max(pp.budget - own_total, 0.0)
+    for c in range(n_c):
+        if ow.cost[c] == 0.0:
+            x[c] = min(rest / n_other, plan.high[q, c]) if n_other > 0 and plan.high[q, c] > 0.0 else 0.0
 
 
 @_helper
@@ -651,6 +707,7 @@ def play_rounds(L, P, S, T, t_stop):
     for c in range(n_c):
         n_on += on_table[c]
     every_party, role_aware = L.every_party, L.role_aware
+    divide, pie = L.divide, L.budget
     n_proposals = rotation.shape[0] if every_party else 1
 
     for r in range(n_r):
@@ -668,7 +725,7 @@ def play_rounds(L, P, S, T, t_stop):
         rv = RunView(outside_all[r], growth_all[r], patience_all[r], deadline_all[r], best_possible, status_quo_all[r],
                      pace_prior_all[r], theta_all[r])
         rec = Received(best_offer, first_from, best_from, package, history)
-        pp = Proposers(required, linkage, best_package, belief)
+        pp = Proposers(required, linkage, best_package, belief, divide, pie)
         lk = Locks(locked, locked_values, accepts_r)
         _setup_run(pf, rl, pp, plan, Start(L.pairs, upper, position0_all[r], salience0_all[r]), key, t == 0)
         if t == 0:  # before anyone has proposed, each party stands at its best package
@@ -681,7 +738,7 @@ def play_rounds(L, P, S, T, t_stop):
                 rl = RedLines(below, above)
                 rv = RunView(outside_all[r], growth_all[r], patience_all[r], deadline_all[r], best_possible,
                              status_quo_all[r], pace_prior_all[r], theta_all[r])
-                pp = Proposers(required, linkage, best_package, belief)
+                pp = Proposers(required, linkage, best_package, belief, divide, pie)
                 _setup_run(pf, rl, pp, plan, Start(L.pairs, upper, position0_all[r], salience0_all[r]), key, False)
             # 1. aspirations
             _aspirations(t, ar, rv, rec, asp)

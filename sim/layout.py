@@ -35,6 +35,8 @@ class Layout:
     strategies: tuple[Strategy, ...]
     walkout_rules: tuple[tuple[WalkoutRule, ...], ...]
     linkage: np.ndarray  # (A,) bool: offers trade across clauses (else uniform concession)
+    divide: np.ndarray  # (A,) bool: offers divide protocol.budget (kernel._divide_offer)
+    budget: float  # protocol.budget, or infinity
     memory: np.ndarray  # (A,) days of offers over which impatience measures the others' pace
     prior_days: np.ndarray  # (A,) weight of its expected pace, in days of observation
     carrier: np.ndarray  # (A, C) ally whose latest position a proposer tables on a clause it does not sign, or -1
@@ -130,6 +132,8 @@ def build_layout(sc: Scenario) -> Layout:
         strategies=tuple(STRATEGIES[a.strategy.kind]() for a in sc.actors),
         walkout_rules=tuple(tuple(WALKOUT_RULES[r]() for r in a.walkout) for a in sc.actors),
         linkage=np.array([a.offer == "linkage" for a in sc.actors]),
+        divide=np.array([a.offer == "divide" for a in sc.actors]),
+        budget=float(sc.protocol.budget) if sc.protocol.budget is not None else float("inf"),
         memory=np.array([a.pace_memory_days for a in sc.actors]),
         prior_days=np.array([a.pace_prior_days for a in sc.actors]),
         carrier=_carriers(sc, member, signs, required) if sc.protocol.unsigned == "allies"

@@ -42,6 +42,8 @@ KernelRules = namedtuple("KernelRules", [
     "role_aware",  # (A,) bool: its strategy asks differently as proposer (classifier "role_aware")
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
     "linkage", "joint", "belief_update", "member", "signs", "live",
+    "divide",  # (A,) bool: offers divide the budget (offer = "divide")
+    "budget",  # protocol.budget, or infinity
     "every_party",  # bool: every party at the table proposes at every meeting (protocol.proposer = "all")
     "memory",  # (A,) days of offers over which impatience measures the others' pace
     "prior_days",  # (A,) weight of the expected pace, in days of observation
@@ -143,6 +145,7 @@ def kernel_rules(lay: Layout) -> KernelRules:
             reacts=_c_order([st.classifier["reacts_to_others"] for st in lay.strategies], bool),
             role_aware=_c_order([st.classifier.get("role_aware", False) for st in lay.strategies], bool),
             rules=rules, linkage=_c_order(lay.linkage, bool), memory=_c_order(lay.memory, float),
+            divide=_c_order(lay.divide, bool), budget=float(lay.budget),
             prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
             demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),
             joint=bool(lay.joint), every_party=bool(lay.scenario.protocol.proposer == "all"),

@@ -151,6 +151,7 @@ class Protocol:
     belief_update: float
     unsigned: str = "allies"
     meeting_days: tuple[float, ...] = ()  # the first meetings' days, if the scenario lists them
+    budget: float | None = None  # divide-the-budget games: positions of a package sum to at most this
 
     def calendar(self) -> np.ndarray:
         """The day of every meeting: the listed days, then every round_days after the last (from
@@ -874,10 +875,27 @@ class _Builder:
             total = sum(w for a in sc.actors for other, w in a.weighs_on if other == target)
             if total > 1 + 1e-9:
                 raise self.err(("actors",), f"the weighs_on weights on {target!r} add up to {total:g}; allowed: at most 1")
+        self.check_budget(sc, required)
         if sc.protocol.proposer == "random":
             weights = dict(sc.protocol.recognition) or {a: 1.0 for a in sc.actor_ids}
             if not any(weights.get(a, 0.0) > 0 for a in required):
                 raise self.err(("protocol", "recognition"), "no actor at the table has a positive weight")
+
+    def check_budget(self, sc: Scenario, required: tuple[str, ...]) -> None:
+        """A budget and the divide offer rule go together, in one joint package."""
+        dividers = [a.id for a in sc.actors if a.offer == "divide" and a.id in required]
+        if sc.protocol.budget is None:
+            if dividers:
+                raise self.err(("actors", dividers[0], "offer"), "offer = \"divide\" shares a budget: set "
+                               "protocol.budget (the most the positions of a package may sum to)")
+            return
+        others = [a.id for a in sc.actors if a.id in required and a.offer != "divide"]
+        if others:
+            raise self.err(("actors", others[0], "offer"), "with protocol.budget every party at the table uses "
+                           "offer = \"divide\" (no other rule respects the budget)")
+        if sc.protocol.package != "joint":
+            raise self.err(("protocol", "package"), "with protocol.budget the package is joint (the budget is "
+                           "shared across instruments)")
 
     def build_clauses(self) -> tuple[Clause, ...]:
         out = []
@@ -974,6 +992,7 @@ class _Builder:
             unsigned=self.get(pr, key + ("unsigned",), "protocol.unsigned"),
             belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
             meeting_days=listed,
+            budget=float(pr["budget"]) if "budget" in pr else None,
         )
 
     def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...],

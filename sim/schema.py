@@ -111,6 +111,8 @@ FIELDS: tuple[Field, ...] = (
     Field("protocol.unsigned", "choice", "how a party proposes clauses of an instrument it does not sign: allies = "
           "it tables its allies' latest position on them (parties with the same `side`); own = its own view",
           default="allies", choices=("allies", "own")),
+    Field("protocol.budget", "number", "divide-the-budget games: the positions of a package sum to at most this "
+          "(every party at the table then uses offer = \"divide\"; one joint package)", "position", None, 1e-6, 1e6),
     Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",
           "share", 0.5, 0.0, 1.0),
     Field("protocol.source", "source", SOURCE_DOC, default=REQUIRED),
@@ -194,9 +196,13 @@ FIELDS: tuple[Field, ...] = (
           1.0, 0.0, 10.0),
     Field("actors.*.strategy.partner_patience", "drawn", "equilibrium: the other party's discount factor per week, "
           "known under complete information", "factor per 7 days", 1.0, 1e-6, 1.0),
+    Field("actors.*.strategy.parties", "drawn", "baron_ferejohn: the number of parties recognised with equal "
+          "chance (n)", "parties", 2.0, 1.0, 1000.0),
     Field("actors.*.strategy.source", "source", SOURCE_DOC),
-    Field("actors.*.offer", "choice", "linkage: concede first where it cares least; uniform: everywhere alike",
-          default="linkage", choices=("linkage", "uniform")),
+    Field("actors.*.offer", "choice", "linkage: concede first where it cares least; uniform: everywhere alike; "
+          "divide (with protocol.budget): keep on the clauses it cares about what its aspiration needs and share "
+          "the rest of the budget equally over the other clauses", default="linkage",
+          choices=("linkage", "uniform", "divide")),
     Field("actors.*.walkout", "choices", "walkout rules it checks, in order (sim/walkout.py)",
           default=("outside_option",)),
     Field("actors.*.pace_memory_days", "number", "impatience rule: days of offers over which it measures the others' "

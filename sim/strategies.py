@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from .codes import EQUILIBRIUM, RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT
+from .codes import BARON_FEREJOHN, EQUILIBRIUM, RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class ActorView:
     kappa: np.ndarray
     gamma: np.ndarray
     partner_patience: np.ndarray
+    parties: np.ndarray
 
 
 def faratin_alpha(t, deadline, beta, kappa) -> np.ndarray:
@@ -131,4 +132,19 @@ class Equilibrium:
         return _aspirations(self.code, view)
 
 
-STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive, Equilibrium)}
+class BaronFerejohn:
+    """Baron & Ferejohn's stationary strategy under unanimity with `parties` parties recognised
+    with equal chance: as responder ask delta / n of the way from the outside option to the best
+    package, as proposer 1 - (n - 1) delta / n (delta over one meeting interval).  With
+    offer = "divide" and a protocol budget it divides a fixed pie; a reference for the docking
+    tests, not a description of how these parties bargained."""
+
+    name = "baron_ferejohn"
+    code = BARON_FEREJOHN
+    classifier = {"reacts_to_others": False, "role_aware": True, "parameters": ("parties",)}
+
+    def aspiration(self, view: ActorView) -> np.ndarray:
+        return _aspirations(self.code, view)
+
+
+STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive, Equilibrium, BaronFerejohn)}

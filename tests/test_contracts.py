@@ -39,6 +39,7 @@ def views(draw, day=None):
         kappa=draw(vec(0.0, 1.0)),
         gamma=draw(vec(0.0, 3.0)),
         partner_patience=draw(vec(0.5, 1.0)),
+        parties=draw(vec(1.0, 10.0)),
     )
 
 
@@ -106,7 +107,7 @@ def _view(**kw):
                 patience=np.ones(1), held=np.array([0.3]), held_earlier=np.array([0.3]), span=np.array([21.0]),
                 elapsed=np.array([70.0]), pace_prior=np.zeros(1), prior_days=np.zeros(1), conceded_to_me=np.zeros(1),
                 proposing=np.zeros(1, dtype=bool), interval=np.array([7.0]), beta=np.ones(1), kappa=np.zeros(1),
-                gamma=np.ones(1), partner_patience=np.ones(1))
+                gamma=np.ones(1), partner_patience=np.ones(1), parties=np.full(1, 2.0))
     base.update(kw)
     return ActorView(**base)
 

@@ -6,7 +6,7 @@ import pytest
 from analysis.solutions import rubinstein_share
 from sim.engine import simulate
 from sim.protocol import AGREEMENT
-from tests.factory import load, pref, two_party
+from tests.factory import TEST_SOURCE, load, pref, two_party
 
 
 def rubinstein_game(tmp_path, d1: float, d2: float):
@@ -80,3 +80,64 @@ def test_with_complete_information_every_agreement_lies_in_the_zone_of_agreement
         assert np.all(x >= zone.low - 1e-9) and np.all(x <= zone.high + 1e-9), r  # red lines and agenda
         assert np.all(pr.utilities(x) >= pr.disagreement - 1e-9), r  # each at least its outside option
     assert no_zone > 0.05 * n  # runs without a zone occur, and none of them agreed
+
+
+def baron_ferejohn_game(tmp_path, n: int, delta: float):
+    """n parties divide a pie of 1 (clause s_i is party i's share; each cares only for its own,
+    linearly), one joint package that all must accept, a proposer drawn each week with equal
+    chance, complete information, no walkout rule, outside options 0."""
+    ids = [f"p{i}" for i in range(n)]
+    actors = {}
+    for i, a in enumerate(ids):
+        prefs = {f"s{j}": pref(1.0 if j == i else 0.0, 1.0 if j == i else 0.0) for j in range(n)}
+        actors[a] = {"outside_option": 0.0, "deadline_days": 70, "patience": delta, "walkout": [],
+                     "belief_noise": 0.0, "offer": "divide", "clauses": prefs, "source": TEST_SOURCE,
+                     "strategy": {"kind": "baron_ferejohn", "parties": n}}
+    doc = {"meta": {"name": f"bf{n}"},
+           "protocol": {"round_days": 7, "horizon_days": 70, "proposer": "random", "budget": 1.0,
+                        "source": TEST_SOURCE},
+           "instruments": {"pie": {"signatories": ids}},
+           "clauses": {f"s{j}": {"instruments": ["pie"]} for j in range(n)},
+           "actors": actors}
+    return load(tmp_path, doc, f"bf{n}.toml")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 7])
+@pytest.mark.parametrize("delta", [0.9, 0.6])
+def test_random_recognition_under_unanimity_gives_baron_ferejohns_split(tmp_path, n, delta):
+    from analysis.solutions import baron_ferejohn_proposer_share
+
+    b = simulate(baron_ferejohn_game(tmp_path, n, delta), 40, root_seed=3)[0]
+    assert (b.outcome == AGREEMENT).all() and (b.rounds == 1).all()  # agreed at the first meeting
+    proposer_share = 1 - (n - 1) * delta / n
+    assert proposer_share == pytest.approx(baron_ferejohn_proposer_share(n, delta, "unanimity"), abs=1e-15)
+    shares = np.sort(b.agreed, axis=1)
+    assert np.abs(shares[:, -1] - proposer_share).max() < 1e-9  # the first-round proposer's share
+    assert np.abs(shares[:, :-1] - delta / n).max() < 1e-9  # each other party its continuation value
+    assert np.abs(b.agreed.sum(axis=1) - 1.0).max() < 1e-9  # the whole pie, no more
+    # the proposer is whoever random recognition drew: over 40 runs more than one party proposes
+    assert len(set(np.argmax(b.agreed, axis=1))) > 1
+
+
+def test_a_budget_needs_the_divide_rule_and_the_divide_rule_a_budget(tmp_path):
+    from sim.scenario import ScenarioError
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), budget=1.0)
+    with pytest.raises(ScenarioError, match=r"actors\.a\.offer: with protocol\.budget every party"):
+        load(tmp_path, doc)
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["offer"] = "divide"
+    with pytest.raises(ScenarioError, match=r"actors\.a\.offer: offer = \"divide\" shares a budget"):
+        load(tmp_path, doc, "d.toml")
+
+
+def test_the_baron_ferejohn_strategy_by_hand():
+    from sim import kernel
+    from tests.test_kernel import look, row
+
+    proposer = look(patience=0.9, best_possible=1.0, reservation=0.0)._replace(proposing=True, interval=7.0)
+    theta = row(parties=3.0)
+    assert kernel.baron_ferejohn(proposer, theta) == pytest.approx(1 - 2 * 0.9 / 3)  # 0.4
+    assert kernel.baron_ferejohn(proposer._replace(proposing=False), theta) == pytest.approx(0.9 / 3)  # 0.3
+    # two meeting intervals a fortnight apart: delta = 0.9 ** 2
+    assert kernel.baron_ferejohn(proposer._replace(proposing=False, interval=14.0), theta) == pytest.approx(0.81 / 3)

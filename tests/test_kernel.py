@@ -90,15 +90,16 @@ def look(day=5.0, best_possible=0.9, reservation=0.3, deadline=10.0, patience=1.
                        pace_prior, prior_days, conceded_to_me, proposing, interval)
 
 
-def row(beta=1.0, kappa=0.0, gamma=1.0, partner_patience=1.0):
+def row(beta=1.0, kappa=0.0, gamma=1.0, partner_patience=1.0, parties=2.0):
     """An actor's strategy parameter row, columns as in codes.STRATEGY_PARAMS."""
-    values = {"beta": beta, "kappa": kappa, "gamma": gamma, "partner_patience": partner_patience}
+    values = {"beta": beta, "kappa": kappa, "gamma": gamma, "partner_patience": partner_patience, "parties": parties}
     return np.array([values[name] for name in STRATEGY_PARAMS])
 
 
 def test_parameter_row_columns_are_the_registry_order():
     assert (STRATEGY_PARAMS[kernel.BETA], STRATEGY_PARAMS[kernel.KAPPA], STRATEGY_PARAMS[kernel.GAMMA],
-            STRATEGY_PARAMS[kernel.PARTNER]) == ("beta", "kappa", "gamma", "partner_patience")
+            STRATEGY_PARAMS[kernel.PARTNER], STRATEGY_PARAMS[kernel.PARTIES]) == (
+        "beta", "kappa", "gamma", "partner_patience", "parties")
     comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
     p = params_for_runs(comp, 3, 0, 50)
     theta = kernel_params(p).strategy_params
