@@ -32,8 +32,8 @@ def register(sub) -> None:
                    "(default results/<scenario>/, or results/theory/ for several scenarios)")
     p.add_argument("--draws", type=int, default=200, metavar="N",
                    help="also test the zone of agreement in the first N drawn calibrations (runs 0..N-1 of --seed): "
-                   "the share with a zone on day 0 and the day it closes as outside options grow (default 200, "
-                   "about 2 s per 100 draws; 0 skips)")
+                   "the share with a zone on day 0, the day it closes as outside options grow and the Nash "
+                   "package's spread (default 200, about 6 s per 100 draws and scenario; 0 skips)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_solve)
 
