@@ -69,6 +69,7 @@ def est(value: float, low: float, high: float, percent: bool = True, signed: boo
     if value is None or math.isnan(value):
         return "-"
     k = 100 if percent else 1
+    digits = stats.interval_digits(low, high, digits, k)
 
     def f(v: float) -> str:
         v = k * v

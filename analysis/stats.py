@@ -13,6 +13,15 @@ from sim.codes import Outcome
 from sim.intervals import Z95, wilson  # noqa: F401 (re-exported: the one Wilson interval)
 
 
+def interval_digits(low: float, high: float, digits: int = 1, scale: float = 1.0) -> int:
+    """Decimals to print an interval with: `digits`, or up to three more when an interval that
+    has width would otherwise print as a single value (0.0% [0.0, 0.0] reads as certainty)."""
+    for d in range(digits, digits + 4):
+        if not high > low or f"{scale * low:.{d}f}" != f"{scale * high:.{d}f}":
+            return d
+    return digits + 3
+
+
 @dataclass(frozen=True)
 class Estimate:
     value: float
@@ -20,8 +29,9 @@ class Estimate:
     high: float
 
     def fmt(self, percent: bool = True, signed: bool = False) -> str:
-        f = (lambda v: f"{100 * v:+.1f}" if signed else f"{100 * v:.1f}") if percent else (
-            lambda v: f"{v:+.1f}" if signed else f"{v:.1f}")
+        k = 100 if percent else 1
+        d = interval_digits(self.low, self.high, 1, k)
+        f = (lambda v: f"{k * v:+.{d}f}") if signed else (lambda v: f"{k * v:.{d}f}")
         unit = "%" if percent else ""
         return f"{f(self.value)}{unit} [{f(self.low)}, {f(self.high)}]"
 

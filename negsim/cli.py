@@ -192,6 +192,7 @@ def cmd_run(args) -> int:
           "(shares: Wilson; median: order statistics)")
     for m in metrics + ["median rounds", "median rounds to agreement"]:
         print(f"  {term_line(_label(m)):<30} {_fmt(m, summary[m])}")
+    _median_note([summary["median rounds"], summary["median rounds to agreement"]])
     _print_blocking(stats, {sc.name: runs})
     extra = (", runs.csv" if args.csv else "") + (", trace.parquet" if args.trace else "")
     print(f"wrote {term_line(out)}/: runs.parquet (one row per run){extra}, outcomes.png, manifest.json")
@@ -243,6 +244,7 @@ def cmd_compare(args) -> int:
             d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
             print(f"  {term_line(_label(m)):<30} {_fmt(m, sums[0][m]):<{w}} {_fmt(m, sums[k][m]):<{w}} {d}")
         print(f"  (shares above are by the horizon, day {horizon:g}; median rounds are meetings held)")
+        _median_note([sums[0]["median rounds"], sums[k]["median rounds"]])
         _print_over_time(stats, runs[0], runs[k], (RECORD_DAY, 182, horizon))
     _print_blocking(stats, {sc.name: r for sc, r in zip(scs, runs)})
     for sc, r in zip(scs, runs):
@@ -294,6 +296,13 @@ def _print_conditions(name: str, runs) -> None:
     print()
     print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {len(runs):,} runs; "
                     f"`negsim discover` for more): {words}", 2000))
+
+
+def _median_note(estimates) -> None:
+    """Say why a median's interval can be one value, so it does not read as certainty."""
+    if any(e.low == e.high for e in estimates if e.low == e.low):
+        print("  (a median's interval of one value: runs end at whole meetings, and the order statistics that "
+              "bound the 95% interval fall on the same meeting; not certainty)")
 
 
 def _est(value: float, low: float, high: float) -> str:

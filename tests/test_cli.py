@@ -134,3 +134,13 @@ def test_compare_asks_the_study_question_only_when_accession_leaves_the_table(tm
                  "--out", str(tmp_path / "m"), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("How do accession_moratorium differ from full_agenda?")
+
+
+def test_a_median_interval_of_one_value_is_explained(capsys):
+    from analysis.stats import Estimate
+    from negsim.cli import _median_note
+
+    _median_note([Estimate(9.0, 8.0, 10.0)])
+    assert capsys.readouterr().out == ""
+    _median_note([Estimate(9.0, 8.0, 10.0), Estimate(11.0, 11.0, 11.0)])
+    assert "not certainty" in capsys.readouterr().out

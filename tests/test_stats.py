@@ -81,3 +81,16 @@ def test_difference_by_day_counts_what_ended_by_each_day():
     assert t.loc[(7.0, "agreement"), "difference"] == 0.0 and t.loc[(69.0, "walkout"), "difference"] == 0.0
     assert t.loc[(364.0, "agreement"), ["a", "b"]].tolist() == [0.25, 0.5]
     assert (t["low"] <= t["difference"]).all() and (t["difference"] <= t["high"]).all()
+
+
+def test_an_interval_with_width_never_prints_as_a_single_value():
+    from analysis.report import est
+    from analysis.stats import Estimate, interval_digits, proportion
+
+    # 0 of 10,000: Wilson's upper bound is 1.96^2 / (10,000 + 1.96^2) = 0.0384%
+    e = proportion(0, 10_000)
+    assert e.fmt() == "0.00% [0.00, 0.04]"
+    assert est(e.value, e.low, e.high) == "0.00% [0.00, 0.04]"
+    assert proportion(3_541, 10_000).fmt().startswith("35.4% [")  # one decimal when it suffices
+    assert Estimate(9.0, 9.0, 9.0).fmt(percent=False) == "9.0 [9.0, 9.0]"  # no width: nothing to add
+    assert interval_digits(0.0, 1e-9, 1, 100) == 4  # at most three more decimals
