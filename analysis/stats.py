@@ -17,7 +17,7 @@ def interval_digits(low: float, high: float, digits: int = 1, scale: float = 1.0
     """Decimals to print an interval with: `digits`, or up to three more when an interval that
     has width would otherwise print as a single value (0.0% [0.0, 0.0] reads as certainty)."""
     for d in range(digits, digits + 4):
-        if not high > low or f"{scale * low:.{d}f}" != f"{scale * high:.{d}f}":
+        if not high > low or round(scale * low, d) != round(scale * high, d):  # (-0.0 and 0.0 are one value)
             return d
     return digits + 3
 

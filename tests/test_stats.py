@@ -94,3 +94,5 @@ def test_an_interval_with_width_never_prints_as_a_single_value():
     assert proportion(3_541, 10_000).fmt().startswith("35.4% [")  # one decimal when it suffices
     assert Estimate(9.0, 9.0, 9.0).fmt(percent=False) == "9.0 [9.0, 9.0]"  # no width: nothing to add
     assert interval_digits(0.0, 1e-9, 1, 100) == 4  # at most three more decimals
+    # a difference of two zero shares: Newcombe's interval is about +/-0.04 pp, not [-0.0, +0.0]
+    assert Estimate(0.0, -0.00038, 0.00038).fmt(signed=True) == "+0.00% [-0.04, +0.04]"
