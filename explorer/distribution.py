@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats import Estimate, proportion
-from analysis.survival import competing_risks
+from analysis.survival import competing_risks, meeting_day
 from sim.codes import Outcome
 from sim.engine import simulate
 from sim.results import batch_columns
@@ -48,7 +48,7 @@ def distribution(sc, n_runs: int, seed: int) -> Distribution:
         if req:
             shares[f"walkout by {a}"] = proportion(int(((o == Outcome.WALKOUT) & (runs["walkout_by"].to_numpy() == a)).sum()), n)
     cif = competing_risks(runs, lay.horizon)
-    cif.insert(0, "day", np.where(cif["round"] >= 1, lay.days[np.maximum(cif["round"] - 1, 0)], 0.0))
+    cif.insert(0, "day", meeting_day(cif["round"].to_numpy(), lay.days))
     return Distribution(sc.name, n, seed, shares, cif, lay.horizon, lay.round_days, time.perf_counter() - t0)
 
 

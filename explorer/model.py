@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from analysis.survival import meeting_day as _meeting_day
 from sim.codes import Outcome
 from sim.model import NegotiationModel
 from sim.walkout import RULE_NAMES
@@ -125,5 +126,5 @@ class ExplorerModel(NegotiationModel):
 
 
 def meeting_day(lay, t: int) -> float:
-    """The day of the t-th meeting (1-based; 0 before any)."""
-    return float(lay.days[t - 1]) if t >= 1 else 0.0
+    """The day of the t-th meeting (1-based; 0 before any): survival.meeting_day for one run."""
+    return float(_meeting_day(t, lay.days))

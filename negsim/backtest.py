@@ -36,7 +36,7 @@ def cmd_backtest(args) -> int:
     from analysis.backtest import DAYS, record_rows
     from sim.outdir import Output, identity, term_line
     from sim.parallel import iter_batches
-    from sim.results import _names
+    from sim.results import batch_columns
     from sim.scenario import load_scenario
     from sim.variants import apply, check, load_variants
 
@@ -55,13 +55,10 @@ def cmd_backtest(args) -> int:
     show = not args.quiet and sys.stderr.isatty()
     with tqdm(total=len(todo) * args.runs, unit="run", disable=not show, leave=False) as bar:
         for base, variant, sc in todo:
-            batches = list(iter_batches(sc, args.runs, args.seed))
+            cols = [batch_columns(b, sc.name) for b in iter_batches(sc, args.runs, args.seed)]
             bar.update(args.runs)
-            lay = batches[0].layout
-            outcome = np.concatenate([_names(b.outcome, ("ongoing", "agreement", "walkout")) for b in batches])
-            rounds = np.concatenate([b.rounds for b in batches])
-            walker = np.concatenate([_names(b.walkout_by, lay.actors) for b in batches])
-            rows += record_rows(base.name, variant, outcome, lay.days[np.maximum(rounds, 1) - 1], walker)
+            outcome, days, walker = (np.concatenate([c[k] for c in cols]) for k in ("outcome", "days", "walkout_by"))
+            rows += record_rows(base.name, variant, outcome, days, walker)
     table = pd.DataFrame(rows)
     out = args.out or Path("results") / "backtest"
     ident = identity("backtest", scenarios, args.seed, args.runs, variants=str(args.variants or ""))

@@ -35,7 +35,7 @@ def _shares(batches, day: float) -> dict[str, int]:
     from sim.codes import AGREEMENT, WALKOUT
 
     o = np.concatenate([b.outcome for b in batches])
-    d = np.concatenate([b.layout.days[np.maximum(b.rounds, 1) - 1] for b in batches])
+    d = np.concatenate([b.layout.end_day(b.rounds) for b in batches])
     walk = (o == WALKOUT) & (d <= day)
     return {"agreement": int(((o == AGREEMENT) & (d <= day)).sum()), "walkout": int(walk.sum()),
             "persist": int(len(o) - walk.sum())}

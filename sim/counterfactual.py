@@ -61,7 +61,7 @@ def metric_label(metric: str, horizon_days: float | None) -> str:
 
 def run_metrics(comp: Compiled, out: dict) -> dict[str, np.ndarray]:
     """Per-run 0/1 outcomes of one batch (engine.play's outcome arrays), by day 69 and by the horizon."""
-    days = comp.layout.days[np.maximum(out["rounds"], 1) - 1]
+    days = comp.layout.end_day(out["rounds"])
     agree, walk = out["outcome"] == AGREEMENT, out["outcome"] == WALKOUT
     early = days <= RECORD_DAY
     return {"agreement_by_day_69": (agree & early).astype(np.int8), "walkout_by_day_69": (walk & early).astype(np.int8),

@@ -47,6 +47,14 @@ class Layout:
     joint: bool
     belief_update: float
 
+    def last_meeting(self, rounds) -> np.ndarray:
+        """Index of each run's last meeting held, from its rounds played (the first if none)."""
+        return np.maximum(np.asarray(rounds), 1) - 1
+
+    def end_day(self, rounds) -> np.ndarray:
+        """The day of each run's last meeting held: the day its talks ended (or the horizon's)."""
+        return self.days[self.last_meeting(rounds)]
+
     def shift_on(self, day) -> np.ndarray:
         """(A,) or (..., A): what dated events have added to each outside option by `day` (the
         last meeting on or before it)."""

@@ -32,7 +32,7 @@ def batch_columns(b: Batch, scenario_name: str) -> dict[str, np.ndarray]:
         "scenario": np.full(len(b), scenario_name, dtype=object),
         "outcome": _names(b.outcome, OUTCOMES),
         "rounds": b.rounds.astype(np.int32),
-        "days": lay.days[np.maximum(b.rounds, 1) - 1],  # the day of the last meeting held
+        "days": lay.end_day(b.rounds),  # the day of the last meeting held
         "walkout_by": _names(b.walkout_by, lay.actors),
         "walkout_rule": _names(b.walkout_rule, RULE_NAMES),
         "shortfall": _names(b.shortfall, lay.demands),
