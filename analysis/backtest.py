@@ -1,7 +1,7 @@
 """The record as a reference pattern: how the model's runs stand by the days of Jan-Feb 2022
 next to what happened.  Nothing in any scenario was fitted to these outcomes.
 
-What happened (sim.study.RECORD): no agreement, and the talks ended by day 69 (24 Feb 2022)
+What happened (analysis.study.RECORD): no agreement, and the talks ended by day 69 (24 Feb 2022)
 with military action, after Russia's reply of day 62.  In the model, talks end either in a deal
 or in a walkout; the record is read as "no deal, and a walkout by Russia by day 69".  Its
 timing is read as "that walkout came on day 62 or later", after Russia's reply.  A walkout is
@@ -16,9 +16,10 @@ import pandas as pd
 from sim.codes import Outcome
 
 from .stats import proportion
+from .study import REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY
 
-DAYS = (40, 62, 69)  # the replies, Russia's reply, the invasion
-RECORD_DAY, REPLY_DAY = 69, 62
+DAYS = (REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY)
+RECORD_DAY, REPLY_DAY = TALKS_ENDED_DAY, RUSSIA_REPLY_DAY
 WALKER = "russia"
 
 

@@ -509,7 +509,6 @@ def input_labels(columns) -> dict[str, str]:
     """'input.actors.russia.outside_option' -> "russia's outside_option (utility of walking out ...)",
     from the schema's one line of documentation for the field."""
     from sim import schema
-
     out = {}
     for col in columns:
         parts = col.removeprefix("input.").split(".")

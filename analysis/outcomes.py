@@ -1,6 +1,6 @@
 """What the runs agreed on, who gave ground, and what blocked agreement.
 
-Inputs are a per-run table and its metadata (`sim.resultsfile.read_runs`).  Preferences come
+Inputs are a per-run table and its metadata (`storage.resultsfile.read_runs`).  Preferences come
 from the scenario the metadata stores (`meta["scenario_resolved"]`), rebuilt through the one
 loader (`scenario_of`); a number drawn from a distribution is summarised by its central value
 (`Param.central`: uniform midpoint, triangular mode, truncnormal mean clipped to its bounds,
@@ -105,9 +105,9 @@ def load(path: str | Path, trace: bool | None = None) -> Result:
     ValueError).  In a folder with a manifest, only the files it lists are read: a trace left
     there by another command is never picked up, and a trace must match its runs file's
     scenario, seed and number of runs."""
-    from sim.outdir import term_line, verify_listed
+    from storage.outdir import term_line, verify_listed
 
-    from sim.resultsfile import read_runs, read_trace
+    from storage.resultsfile import read_runs, read_trace
 
     runs, meta = read_runs(path)
     tr = None
@@ -214,7 +214,6 @@ def preferences(meta: Mapping) -> pd.DataFrame:
 def actor_settings(meta: Mapping) -> pd.DataFrame:
     """One row per actor: the scenario's actor-level assumptions as the run read them, and their source."""
     from sim import schema
-
     sc = scenario_of(meta)
     sources = dict(sc.sources)
     rows = []

@@ -8,7 +8,7 @@ table; every data artist carries a `gid` naming what it shows ("<scenario>|<quan
 for interval bands).  Figure functions take one or more scenario results
 (`analysis.outcomes.Result`) and give a titled figure naming the scenarios and their number of
 runs; `FIGURES[kind]` maps the `negsim plot --kind` names to them.  Sweep figures
-(`sweep_map`, `sweep_lines`, `sensitivity_bars`) take the sweep tables of `negsim sweep`.
+(`sweep_map`, `sweep_lines`, `sensitivity_bars`) take the sweep tables of `negexperiments.sweep`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.study import RECORD as STUDY_RECORD  # noqa: E402
+from analysis.study import RECORD as STUDY_RECORD  # noqa: E402
 
 from . import outcomes as oc  # noqa: E402
 from . import survival  # noqa: E402
@@ -340,7 +340,7 @@ def incidence_figure(results, by_actor: bool = False) -> Figure:
 
 def history_figure(results, last_day: float = 100) -> Figure:
     """The first `last_day` days: cumulative incidence of agreement and walkout per scenario, with
-    every date of the record (sim.study.RECORD) marked.  A reference, not a fit."""
+    every date of the record (analysis.study.RECORD) marked.  A reference, not a fit."""
     fig, ax = new_figure(figsize=(10, 6), layout="constrained")
     tables = {r.name: survival.competing_risks(r.runs, r.horizon) for r in results}
     first = min(STUDY_RECORD)  # the first meetings (days 24, 26, 27) under one mark

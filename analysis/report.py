@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.study import QUESTION as DEFAULT_QUESTION
+from analysis.study import QUESTION as DEFAULT_QUESTION
 
 from . import outcomes as oc
 from . import plots, stats, survival
@@ -520,7 +520,7 @@ def _explain_section(explain: pd.DataFrame, label: str) -> str:
              "up to the effect of conceding all of them. 95% intervals over runs (paired); Monte Carlo noise "
              "only. This, not the walkers' shortfalls of section 4, answers which concession would change the "
              "outcome.</p>"]
-    from sim.counterfactual import METRICS, metric_label
+    from analysis.metrics import METRICS, metric_label
 
     for metric in METRICS:
         sub = explain[explain["metric"] == metric].sort_values("shapley", key=abs, ascending=False)
@@ -594,8 +594,8 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write `text` atomically: `path` is either the old file or the complete new one
-    (sim.atomic, the one helper for this)."""
-    from sim.atomic import write_atomic as _write
+    (storage.atomic, the one helper for this)."""
+    from storage.atomic import write_atomic as _write
 
     _write(path, text)
 

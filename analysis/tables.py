@@ -12,8 +12,8 @@ from typing import Iterator
 import pandas as pd
 
 from sim.engine import Batch
-from sim.outdir import OWNER, STAGING_PREFIX, check_folder, clean_stale
-from sim.results import OUTCOMES, batch_columns
+from storage.outdir import OWNER, STAGING_PREFIX, check_folder, clean_stale
+from storage.runtable import OUTCOMES, batch_columns
 
 
 def runs_frame(batches: list[Batch], scenario_name: str) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def runs_frame(batches: list[Batch], scenario_name: str) -> pd.DataFrame:
 def staged_output(out_dir: str | Path) -> Iterator[Path]:
     """Write into a staging folder inside `out_dir` (same filesystem, so moving in is a rename);
     move the files in only if the block succeeds, so a failure leaves `out_dir` as it was.
-    (Commands that own their folder use sim.outdir.Output, which also writes a manifest.)"""
+    (Commands that own their folder use storage.outdir.Output, which also writes a manifest.)"""
     out_dir = Path(out_dir)
     check_folder(out_dir)
     created = not out_dir.exists()

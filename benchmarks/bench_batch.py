@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.engine import Compiled, params_for_runs, play  # noqa: E402
-from sim.parallel import default_workers, iter_batches  # noqa: E402
+from experiments.parallel import default_workers, iter_batches  # noqa: E402
 from sim.preferences import utilities  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 

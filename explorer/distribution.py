@@ -15,7 +15,7 @@ from analysis.stats import Estimate, proportion
 from analysis.survival import competing_risks, meeting_day
 from sim.codes import Outcome
 from sim.engine import simulate
-from sim.results import batch_columns
+from storage.runtable import batch_columns
 
 
 @dataclass(frozen=True, eq=False)

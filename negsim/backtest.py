@@ -34,11 +34,11 @@ def cmd_backtest(args) -> int:
     from tqdm import tqdm
 
     from analysis.backtest import DAYS, record_rows
-    from sim.outdir import Output, identity, term_line
-    from sim.parallel import iter_batches
-    from sim.results import batch_columns
+    from storage.outdir import Output, identity, term_line
+    from experiments.parallel import iter_batches
+    from storage.runtable import batch_columns
     from sim.scenario import load_scenario
-    from sim.variants import apply, check, load_variants
+    from experiments.variants import apply, check, load_variants
 
     from .common import UsageError, check_seed
 
@@ -71,7 +71,7 @@ def cmd_backtest(args) -> int:
 
 
 def _print(table, args, days) -> None:
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     print(f"The record next to the model ({args.runs:,} runs per scenario and variant, seed {args.seed}; "
           "shares by each day, 95% Wilson intervals for Monte Carlo noise only):")

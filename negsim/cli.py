@@ -11,15 +11,15 @@ import os
 import sys
 from pathlib import Path
 
-from sim.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION
+from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION, TALKS_ENDED_DAY
 
-MIN_PARALLEL_RUNS = 50_000  # sim.parallel.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
+MIN_PARALLEL_RUNS = 50_000  # experiments.parallel.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
 
 from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, silence_stdout
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -107,7 +107,7 @@ def _check_batch_args(args) -> None:
 
 SUMMARY_COLUMNS = ["outcome", "rounds", "days", "walkout_by", "shortfall"]
 CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the PRIM sentence
-RECORD_DAY = 69  # the invasion, days after 17 Dec 2021 (sim.study.RECORD): a reference, not a target
+RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
 
 
 def _simulate(sc, args, stage: Path, filename: str):
@@ -116,10 +116,10 @@ def _simulate(sc, args, stage: Path, filename: str):
     import pandas as pd
     from tqdm import tqdm
 
-    from sim.resultsfile import RunsWriter, run_metadata
-    from sim.outdir import term_line as _term_line
-    from sim.parallel import DEFAULT_CHUNK, default_workers, iter_batches
-    from sim.results import batch_columns
+    from storage.resultsfile import RunsWriter, run_metadata
+    from storage.outdir import term_line as _term_line
+    from experiments.parallel import DEFAULT_CHUNK, default_workers, iter_batches
+    from storage.runtable import batch_columns
 
     chunk = args.chunk_size or DEFAULT_CHUNK
     if args.engine == "mesa":
@@ -171,7 +171,7 @@ def _fmt(metric: str, e, signed: bool = False) -> str:
 
 
 def cmd_run(args) -> int:
-    from sim.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
     _check_batch_args(args)
@@ -200,7 +200,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from sim.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
     if len(args.scenarios) < 2:
@@ -259,7 +259,7 @@ def cmd_compare(args) -> int:
 
 
 def _print_blocking(stats, runs_by_name) -> None:
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     for name, runs in runs_by_name.items():
         top = stats.shortfalls(runs).head(3)
@@ -286,7 +286,7 @@ def _share(v: float) -> str:
 def _print_conditions(name: str, runs) -> None:
     """Under what conditions a deal forms: the PRIM box over the drawn inputs, in words."""
     from analysis.discovery import conditions_in_words
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     inputs = [c for c in runs.columns if c.startswith("input.")]
     runs = runs.dropna(subset=inputs)  # the first CONDITION_RUNS runs keep their drawn inputs

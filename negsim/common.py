@@ -28,7 +28,7 @@ def check_workers(workers: int | None) -> int | None:
         return None
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    from sim.parallel import default_workers
+    from experiments.parallel import default_workers
 
     cores = default_workers()
     if workers > cores:
@@ -52,7 +52,7 @@ def study_options(p, runs: int, what: str, out_default: str) -> None:
     """The options every study command shares: runs, seed, output folder, --force, --quiet."""
     from pathlib import Path
 
-    from sim.study import DEFAULT_SEED
+    from analysis.study import DEFAULT_SEED
 
     p.add_argument("-n", "--runs", type=int, default=runs, help=f"runs per {what} (default {runs:,})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")

@@ -35,8 +35,8 @@ def cmd_discover(args) -> int:
     from analysis.discovery import describe, discover, input_labels
     from analysis.discovery_plots import box_figure, trajectory_figure
     from analysis.outcomes import load
-    from sim.atomic import write_atomic
-    from sim.outdir import term_line
+    from storage.atomic import write_atomic
+    from storage.outdir import term_line
 
     result = load(args.results, trace=False)
     runs = result.runs

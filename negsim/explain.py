@@ -1,7 +1,7 @@
 """`negsim explain SCENARIO [B]`: which concession would most change the outcome.
 
 One scenario: every coalition of its concedable demands (demands.*.concede) is played on the same
-runs (common random numbers; sim/counterfactual.py); for each metric it reports each demand's
+runs (common random numbers; experiments/counterfactual.py); for each metric it reports each demand's
 effect conceded alone, with a paired interval, and its exact Shapley value over all coalitions
 (analysis/attribution.py), which sum to the difference between all conceded and none.
 Two scenarios: the difference between them split into their individual edits (each key or table
@@ -34,7 +34,7 @@ def register(sub) -> None:
 def _outcomes_of_edits(sa, sb, n_runs, seed, bar):
     """Per-run metrics for every coalition of the edits that turn A into B."""
     from analysis.attribution import apply_edits, coalitions, differences_to_edits
-    from sim.counterfactual import run_coalitions
+    from experiments.counterfactual import run_coalitions
     from sim.engine import Compiled
     from sim.scenario import scenario_from_document
 
@@ -60,9 +60,10 @@ def cmd_explain(args) -> int:
     from tqdm import tqdm
 
     from analysis.attribution import coalitions, paired_mean, shapley_exact
-    from sim.counterfactual import METRICS, concedable, metric_label, run_coalitions
+    from analysis.metrics import METRICS, metric_label
+    from experiments.counterfactual import concedable, run_coalitions
     from sim.engine import Compiled
-    from sim.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, safe_name, term_line
     from sim.scenario import load_scenario
 
     from .common import UsageError, check_seed
@@ -117,8 +118,8 @@ def cmd_explain(args) -> int:
 
 
 def _print(result, what, outcomes, players, args, ends) -> None:
-    from sim.counterfactual import METRICS
-    from sim.outdir import term_line
+    from analysis.metrics import METRICS
+    from storage.outdir import term_line
 
     none, every = frozenset(), frozenset(players)
     print(term_line(f"{what}: {len(outcomes)} coalitions x {args.runs:,} runs, seed {args.seed}, common random "

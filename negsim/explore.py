@@ -14,7 +14,7 @@ EXTRA_HINT = "pip install -e '.[explore]'"
 
 
 def register(sub) -> None:
-    from sim.study import DEFAULT_SEED
+    from analysis.study import DEFAULT_SEED
 
     p = sub.add_parser("explore", help="interactive explorer in the browser: change the settings, step one run, "
                        "see the outcome distribution (needs the 'explore' extra)")

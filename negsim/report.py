@@ -5,7 +5,7 @@ RESULTS are per-run tables written by `negsim run` (runs.parquet) or `negsim com
 exactly the runs files the command that owns it wrote (A before B); a trace written with --trace
 is picked up from beside its runs file (runs_X.parquet -> trace_X.parquet) only if the manifest
 lists it.  Sweep kinds (map, lines, sensitivity) take one sweep table (Parquet or CSV) instead.
-Output files are written atomically (sim.atomic), so a failure leaves nothing half written.
+Output files are written atomically (storage.atomic), so a failure leaves nothing half written.
 
 Module import stays light (it runs at CLI start-up): pandas and matplotlib load in the commands.
 """
@@ -33,7 +33,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
 def register(sub) -> None:
-    from sim.study import DEFAULT_SEED
+    from analysis.study import DEFAULT_SEED
 
     kinds = "; ".join(f"{k}: {v}" for k, v in {**RUN_KINDS, **SWEEP_KINDS}.items())
     p = sub.add_parser("plot", help="one figure from results files (or a sweep table)",
@@ -68,7 +68,7 @@ def register(sub) -> None:
 def runs_files(paths: list[Path]) -> list[Path]:
     """Expand folders through their manifest: runs.parquet, or the runs_*.parquet of a compare in
     the order they were written (A before B)."""
-    from sim.outdir import manifest_runs, term_line
+    from storage.outdir import manifest_runs, term_line
 
     out: list[Path] = []
     for p in paths:
@@ -95,7 +95,7 @@ def _load(paths: list[Path], trace: bool | None):
             raise ValueError(msg) from None
     names = [r.name for r in results]
     if len(set(names)) != len(names):
-        from sim.outdir import term_line
+        from storage.outdir import term_line
 
         raise ValueError(f"the same scenario appears twice among {term_line(', '.join(map(str, paths)))}")
     return results
@@ -104,7 +104,7 @@ def _load(paths: list[Path], trace: bool | None):
 def _out_format(out: Path) -> str:
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
-        from sim.outdir import term_line
+        from storage.outdir import term_line
 
         raise ValueError(f"--out {term_line(out)}: use a .png, .svg or .pdf file name")
     return fmt
@@ -118,7 +118,7 @@ def read_table(path: Path):
     import pandas as pd
     import pyarrow as pa
 
-    from sim.outdir import term_line, verify_listed
+    from storage.outdir import term_line, verify_listed
 
     if not path.exists():
         raise ValueError(f"{term_line(path)}: file not found")
@@ -132,7 +132,7 @@ def read_table(path: Path):
         else:
             import pyarrow.parquet as pq
 
-            from sim.resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
+            from storage.resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
 
             t = pq.read_table(path, page_checksum_verification=True)
             kv = t.schema.metadata or {}
@@ -179,7 +179,7 @@ def _sweep_figure(args):
     if len(args.results) != 1:
         raise ValueError(f"--kind {args.kind} takes one sweep table, got {len(args.results)} files")
     if path.is_dir():  # a sweep folder: the table its manifest lists
-        from sim.outdir import read_manifest, term_line
+        from storage.outdir import read_manifest, term_line
 
         want = "indices.parquet" if args.kind == "sensitivity" else "sweep.parquet"
         m = read_manifest(path)
@@ -226,8 +226,8 @@ def cmd_plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from analysis import plots
-    from sim.atomic import write_atomic
-    from sim.outdir import term_line
+    from storage.atomic import write_atomic
+    from storage.outdir import term_line
 
     fmt = _out_format(args.out)
     if args.kind in SWEEP_KINDS:
@@ -259,8 +259,8 @@ def cmd_plot(args) -> int:
 
 def cmd_report(args) -> int:
     from analysis import report
-    from sim.atomic import write_atomic
-    from sim.outdir import term_line
+    from storage.atomic import write_atomic
+    from storage.outdir import term_line
 
     files = runs_files(args.results)
     out = args.out or files[0].parent / "report.html"
@@ -283,7 +283,7 @@ def _explain(folder: Path):
 
     import pandas as pd
 
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     manifest, table = folder / "manifest.json", folder / "explain.parquet"
     try:

@@ -1,7 +1,7 @@
 """`negsim robust A B [--variants FILE]`: the answer under structural variants.
 
 Each variant of the variants file (default scenarios/variants.toml) is applied to both scenarios
-(sim/variants.py) and both are run on the same seeds.  Per variant and metric (agreement,
+(experiments/variants.py) and both are run on the same seeds.  Per variant and metric (agreement,
 walkout, talks persisting, by day 69, day 182 and the horizon) it writes the shares of A and B
 with Wilson intervals and B - A with its Newcombe interval (robustness.parquet), a forest plot,
 and one line per metric saying in how many variants the sign of B - A holds; the pooled answer
@@ -49,10 +49,10 @@ def cmd_robust(args) -> int:
 
     from analysis import stats
     from analysis.robustness import forest, pooled, sign_counts
-    from sim.parallel import iter_batches
-    from sim.outdir import Output, identity, safe_name, term_line
+    from experiments.parallel import iter_batches
+    from storage.outdir import Output, identity, safe_name, term_line
     from sim.scenario import SHIPPED, load_scenario
-    from sim.variants import apply, check, load_variants
+    from experiments.variants import apply, check, load_variants
 
     from .common import UsageError, check_seed
 

@@ -19,7 +19,7 @@ WIDTH = 100
 
 
 def register(sub) -> None:
-    from sim.study import DEFAULT_SEED
+    from analysis.study import DEFAULT_SEED
 
     p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (zone of agreement, "
                        "Nash and Kalai-Smorodinsky packages)")
@@ -186,7 +186,7 @@ def _drawn_zones(name: str, z, seed: int) -> str:
     """Theory across draws, in words: the share with a zone on day 0 and when it closes."""
     import numpy as np
 
-    from sim.intervals import wilson
+    from analysis.stats import wilson
 
     n, k = len(z.exists), int(z.exists.sum())
     lo, hi = wilson(k, n)

@@ -1,4 +1,4 @@
-"""`negsim sweep`: vary assumptions of a scenario and see which ones drive the answer."""
+"""`negexperiments.sweep`: vary assumptions of a scenario and see which ones drive the answer."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _spec(args):
     import tomllib
     from dataclasses import replace
 
-    from sim.sweep import Factor, SweepError, SweepSpec, load_sweep, parse_param_option, validate
+    from experiments.sweep import Factor, SweepError, SweepSpec, load_sweep, parse_param_option, validate
 
     try:
         is_sweep = "sweep" in tomllib.loads(args.file.read_text())
@@ -74,10 +74,10 @@ def cmd_sweep(args) -> int:
 
     from tqdm import tqdm
 
-    from sim.sweep import n_points
-    from sim.sweep_run import DaskExecutor, LocalExecutor, run_sweep
-    from sim.outdir import Output, identity, safe_name, term_line
-    from sim.parallel import default_workers
+    from experiments.sweep import n_points
+    from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+    from storage.outdir import Output, identity, safe_name, term_line
+    from experiments.parallel import default_workers
     from sim.scenario import load_scenario
 
     from .common import check_seed, check_workers
@@ -120,7 +120,7 @@ def _horizon_words(spec) -> str:
 
 
 def _report(spec, table, indices) -> None:
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     m = HEADLINE_METRIC
     print(f"\nP(talks persist to {_horizon_words(spec)}) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "

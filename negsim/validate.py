@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 
 def cmd_validate(args) -> int:
-    from sim.outdir import term_line
+    from storage.outdir import term_line
 
     failed = 0
     for path in args.scenarios:
@@ -40,7 +40,7 @@ def _check(path: Path, provenance: bool) -> str:
     kind = file_kind(path)
     if kind == "variants":
         from sim.scenario import SHIPPED
-        from sim.variants import applies_to, check, load_variants
+        from experiments.variants import applies_to, check, load_variants
 
         variants = load_variants(path)
         target = applies_to(path)
@@ -50,7 +50,7 @@ def _check(path: Path, provenance: bool) -> str:
     if kind == "catalogue":
         return f"{path}: OK: source catalogue of {len(load_catalogue(path))} entries (docs/sources.md says them in words)"
     if kind == "sweep":
-        from sim.sweep import load_sweep, n_points
+        from experiments.sweep import load_sweep, n_points
 
         spec = load_sweep(path)
         return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "

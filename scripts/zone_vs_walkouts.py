@@ -13,7 +13,7 @@ from sim.codes import IMPATIENCE
 from sim.engine import Compiled, simulate
 from sim.protocol import AGREEMENT, WALKOUT
 from sim.scenario import load_scenario
-from sim.study import DEFAULT_SEED
+from analysis.study import DEFAULT_SEED
 
 
 def main(n: int) -> None:

@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.resultsfile import ResultsFileError, read_metadata, read_runs
+from storage.resultsfile import ResultsFileError, read_metadata, read_runs
 from negsim.cli import main
-from sim.parallel import iter_batches
+from experiments.parallel import iter_batches
 from sim.scenario import load_scenario
 from tests.test_cli import SCEN
 
@@ -63,14 +63,14 @@ def test_truncated_foreign_and_missing_files_are_refused(tmp_path):
         read_runs(cut)
     foreign = tmp_path / "foreign.parquet"
     pq.write_table(pa.table({"x": [1, 2]}), foreign)
-    with pytest.raises(ResultsFileError, match="not a negsim results file"):
+    with pytest.raises(ResultsFileError, match="not a negstorage.runtable file"):
         read_runs(foreign)
     with pytest.raises(ResultsFileError, match="file not found"):
         read_runs(tmp_path / "nope.parquet")
 
 
 def test_trace_records_every_round_played(tmp_path):
-    from sim.resultsfile import read_trace
+    from storage.resultsfile import read_trace
 
     main(["run", str(SCEN / "accession_excluded.toml"), "-n", "500", "--trace", "--out", str(tmp_path), "--quiet"])
     runs, _ = read_runs(tmp_path / "runs.parquet")

@@ -8,7 +8,8 @@ import pytest
 
 from analysis.attribution import coalitions, shapley_exact
 from negsim.cli import main
-from sim.counterfactual import METRICS, concedable, conceded_plan, run_coalitions
+from analysis.metrics import METRICS
+from experiments.counterfactual import concedable, conceded_plan, run_coalitions
 from sim.engine import Compiled
 from sim.scenario import load_scenario
 
@@ -82,7 +83,7 @@ def test_the_report_section_ranks_concessions_by_their_shapley_value():
 
 
 def test_every_explained_share_names_its_day():
-    from sim.counterfactual import metric_label
+    from analysis.metrics import metric_label
 
     assert metric_label("walkout_by_day_69", 364.0) == "P(walkout by day 69)"
     assert metric_label("agreement_by_horizon", 182.0) == "P(agreement by day 182, the horizon)"

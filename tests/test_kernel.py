@@ -48,7 +48,7 @@ def test_a_proposer_never_offers_less_than_it_asks_for():
     aspiration to it (exactly, without mixing, unless its target costs less).  With its own view
     on every clause: a party that tables its allies' positions on an instrument it does not
     sign (protocol.unsigned = "allies") may be held below its aspiration by them."""
-    from sim.variants import apply
+    from experiments.variants import apply
 
     comp = Compiled.from_scenario(apply(load_scenario("scenarios/base.toml"), {"protocol.unsigned": "own"}))
     lay = comp.layout

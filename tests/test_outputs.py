@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.resultsfile import META_KEY, ResultsFileError, read_runs
+from storage.resultsfile import META_KEY, ResultsFileError, read_runs
 from negsim.cli import main
-from sim import outdir
+from storage import outdir
 from tests.factory import pref, two_party, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,8 +235,8 @@ def test_a_later_sweep_never_sits_beside_an_earlier_ones_indices(tmp_path, capsy
 
 
 def test_resume_after_a_code_change_is_refused(tmp_path, monkeypatch, capsys):
-    from sim.sweep import load_sweep
-    from sim.sweep_run import LocalExecutor, run_sweep
+    from experiments.sweep import load_sweep
+    from experiments.sweep_run import LocalExecutor, run_sweep
 
     spec = load_sweep(_sweep_file(tmp_path, "lhs", 12))
     out = tmp_path / "sw"
@@ -498,7 +498,7 @@ def test_sweep_seed_is_checked_before_work(tmp_path, capsys):
 
 
 def test_too_many_workers_are_capped_with_a_warning(tmp_path, capsys):
-    from sim.parallel import default_workers
+    from experiments.parallel import default_workers
 
     rc, cap = run(["run", EXCL, "-n", "30", "--workers", "512", "--out", tmp_path / "o", "--quiet"], capsys)
     assert rc == 0
@@ -556,7 +556,7 @@ def test_staging_folders_of_older_versions_are_cleaned(tmp_path):
 # ================================================================== 7. one atomic-write helper
 def test_one_atomic_write_helper(tmp_path, monkeypatch):
     from analysis import report
-    from sim.atomic import write_atomic
+    from storage.atomic import write_atomic
 
     write_atomic(tmp_path / "f", "old")
 

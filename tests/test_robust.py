@@ -9,7 +9,7 @@ import pytest
 from analysis.robustness import pooled, sign_counts
 from negsim.cli import main
 from sim.scenario import ScenarioError, load_scenario
-from sim.variants import apply, check, load_variants
+from experiments.variants import apply, check, load_variants
 
 SCEN = Path(__file__).resolve().parent.parent / "scenarios"
 SRC = 'source = "judgement [negsim-calibration]: test"'

@@ -9,7 +9,7 @@ import pytest
 from sim import schema
 from sim.codes import STRATEGY_PARAMS
 from sim.engine import Compiled
-from sim.overrides import fix, resolve
+from experiments.overrides import fix, resolve
 from sim.params import draw_params
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGIES

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
-from sim.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+from experiments.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
+from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
 from sim.engine import simulate
 from sim.protocol import WALKOUT
 from sim.scenario import load_scenario
@@ -154,7 +154,7 @@ def test_a_different_sweep_will_not_mix_with_old_checkpoints(tmp_path):
 
 @pytest.mark.parametrize("sampler,points", [("grid", 3), ("lhs", 7), ("sobol", 8), ("morris", 4)])
 def test_design_size_formula_matches_the_samplers(sampler, points):
-    from sim.sweep import n_points
+    from experiments.sweep import n_points
 
     for second in (False, True):
         spec = small_spec(sampler=sampler, points=points, second_order=second)
@@ -162,7 +162,7 @@ def test_design_size_formula_matches_the_samplers(sampler, points):
 
 
 def test_structural_choices_are_factors_crossed_with_the_numeric_design(tmp_path):
-    from sim.sweep import Factor, n_points, parse_param_option
+    from experiments.sweep import Factor, n_points, parse_param_option
 
     f = parse_param_option("protocol.proposer=all,rotation")
     w = parse_param_option('actors.russia.walkout=["outside_option"];["outside_option","impatience"]')
@@ -174,7 +174,7 @@ def test_structural_choices_are_factors_crossed_with_the_numeric_design(tmp_path
     assert len(table) == 8 and table["protocol.proposer"].tolist() == ["all"] * 4 + ["rotation"] * 4
     # the numeric design repeats in each combination, and each combination is its own scenario
     assert table["actors.russia.outside_option"].iloc[:4].tolist() == table["actors.russia.outside_option"].iloc[4:].tolist()
-    from sim.variants import apply
+    from experiments.variants import apply
 
     rot = apply(load_scenario(EXCL), {"protocol.proposer": "rotation"})
     b = simulate(rot, 100, root_seed=3)[0]  # first LHS point's outside option fixed: compare the share instead
@@ -182,7 +182,7 @@ def test_structural_choices_are_factors_crossed_with_the_numeric_design(tmp_path
 
 
 def test_a_structural_level_that_makes_no_scenario_is_refused_before_any_run(tmp_path):
-    from sim.sweep import Factor
+    from experiments.sweep import Factor
 
     spec = small_spec(factors=(Factor("protocol.proposer", ("all", "sideways")),))
     with pytest.raises(SweepError, match="protocol.proposer = sideways.*'sideways' is not allowed"):
@@ -195,7 +195,7 @@ def test_a_structural_level_that_makes_no_scenario_is_refused_before_any_run(tmp
 
 
 def test_sobol_indices_come_per_combination_of_structural_choices(tmp_path):
-    from sim.sweep import Factor
+    from experiments.sweep import Factor
 
     spec = small_spec(sampler="sobol", points=8, runs=60, factors=(Factor("protocol.package", ("joint", "separate")),))
     table, idx = run_sweep(spec, tmp_path, LocalExecutor(1))
@@ -207,9 +207,9 @@ def test_sobol_indices_come_per_combination_of_structural_choices(tmp_path):
 def test_kept_runs_are_the_plain_batches_of_each_structural_choice(tmp_path):
     # Only a structural choice: each level's rows must be exactly the plain batch of that level's
     # scenario (same seed, same runs: common random numbers), in run order.
-    from sim.sweep import Factor
-    from sim.resultsfile import read_runs
-    from sim.variants import apply
+    from experiments.sweep import Factor
+    from storage.resultsfile import read_runs
+    from experiments.variants import apply
 
     spec = small_spec(params=(), sampler="grid", runs=150, keep_runs=True,
                       factors=(Factor("protocol.proposer", ("rotation", "random")),))
@@ -228,7 +228,7 @@ def test_kept_runs_are_the_plain_batches_of_each_structural_choice(tmp_path):
 
 
 def test_kept_runs_carry_the_swept_value_in_place_of_the_draw(tmp_path):
-    from sim.resultsfile import read_runs
+    from storage.resultsfile import read_runs
 
     spec = small_spec(points=5, runs=40, keep_runs=True)
     table, _ = run_sweep(spec, tmp_path, LocalExecutor(2))

@@ -294,8 +294,7 @@ class Output:
                 p.unlink(missing_ok=True)
         for p in staged:
             os.replace(p, self.out / p.name)
-        from . import __version__
-
+        from sim import __version__
         manifest = {"format": MANIFEST_FORMAT, "negsim_version": __version__, "identity": self.ident,
                     "runs": list(runs), "files": files, **extra}
         write_atomic(self.out / MANIFEST, json.dumps(manifest, indent=1))

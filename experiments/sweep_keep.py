@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Batch, Compiled
-from .params import DrawPlan, RunParams, drawn_inputs
-from .results import batch_columns
+from sim.engine import Batch, Compiled
+from sim.params import DrawPlan, RunParams, drawn_inputs
+from storage.runtable import batch_columns
 
 PREFIX = "run."  # keys of kept per-run arrays in a task's results (beside its per-point metrics)
 _OUT = ("outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed")
@@ -67,9 +67,9 @@ def task_columns(comp: Compiled, arrays: dict[str, np.ndarray], *, root_seed: in
 
 
 def kept_metadata(base: dict, spec, total_runs: int, left_out: list[str]) -> dict:
-    """A run table's metadata (sim.resultsfile.run_metadata) for a sweep's kept runs."""
+    """A run table's metadata (storage.resultsfile.run_metadata) for a sweep's kept runs."""
     return {**base, "n_runs": total_runs, "engine": "batch",
-            "reproduce": f"negsim sweep {spec.origin if spec.origin != 'command line' else spec.scenario} "
+            "reproduce": f"negexperiments.sweep {spec.origin if spec.origin != 'command line' else spec.scenario} "
                          "--keep-runs (see the sweep table's metadata for the full specification)",
             "sweep_runs_per_point": spec.runs, "inputs_left_out": left_out}
 

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from sim.atomic import atomic_path, write_atomic
-from sim.procs import die_with_parent, forkserver_context
+from storage.atomic import atomic_path, write_atomic
+from experiments.procs import die_with_parent, forkserver_context
 
 from .sweep import (FORMAT, SweepError, SweepSpec, Task, evaluate, level_label, metric_names, n_points, problem,
                     sample, tasks_for, validate)
@@ -43,7 +43,7 @@ class LocalExecutor:
         if self.workers == 1 or len(tasks) == 1:
             yield from map(evaluate, tasks)
             return
-        ctx = forkserver_context(["sim.sweep"])
+        ctx = forkserver_context(["experiments.sweep"])
         with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with_parent) as pool:
             todo, running = iter(tasks), set()
             for t in itertools.islice(todo, 2 * self.workers):  # a bounded number in flight
@@ -174,11 +174,11 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
 
 
 def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.ndarray, ck: Checkpoint) -> None:
-    """runs.parquet: every run of every point, task by task from the checkpoints (sim.sweep_keep)."""
-    from .resultsfile import StreamedTable, run_metadata
+    """runs.parquet: every run of every point, task by task from the checkpoints (experiments.sweep_keep)."""
+    from storage.resultsfile import StreamedTable, run_metadata
     from .sweep import _prepare
     from .overrides import fix
-    from .seeding import run_uniforms
+    from sim.seeding import run_uniforms
     from .sweep_keep import common_inputs, kept_metadata, runs_path, task_columns
 
     firsts = {t.key: t for t in reversed(tasks)}  # one task per combination of structural choices
@@ -213,7 +213,7 @@ def sweep_metadata(spec: SweepSpec, comp, n_points: int, fingerprint: str) -> di
 
 
 def _write_table(path: Path, df: pd.DataFrame, meta: dict) -> None:
-    from .resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
+    from storage.resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     raw = json.dumps(meta).encode()

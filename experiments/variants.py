@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import schema
-from .scenario import (Scenario, ScenarioError, _parse, _read_bytes, _split_dotted, scenario_from_document)
+from sim import schema
+from sim.scenario import (Scenario, ScenarioError, _parse, _read_bytes, _split_dotted, scenario_from_document)
 
 VARIANT_KEYS = {"set": True, "reason": True, "source": True, "weight": False}
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codes import AGREEMENT, WALKOUT
-from .engine import Compiled, play
-from .params import DrawPlan, draw_params
-from .seeding import run_uniforms
+from analysis.metrics import METRICS, run_metrics
+from sim.engine import Compiled, play
+from sim.params import DrawPlan, draw_params
+from sim.seeding import run_uniforms
 
 
 def concedable(comp: Compiled) -> tuple[str, ...]:
@@ -45,29 +45,6 @@ def conceded_plan(comp: Compiled, demand_ids) -> DrawPlan:
     return comp.plan.with_values(values, caps)
 
 
-METRICS = ("agreement_by_day_69", "walkout_by_day_69", "agreement_by_horizon", "walkout_by_horizon")
-RECORD_DAY = 69  # the invasion (sim.study.RECORD): a reference day, not a target
-
-
-def metric_label(metric: str, horizon_days: float | None) -> str:
-    """Words for one of METRICS, naming its day: 'P(agreement by day 364, the horizon)'.
-    horizon_days None: the scenarios compared have different horizons."""
-    kind, _, when = metric.partition("_by_")
-    if when != "horizon":
-        return f"P({kind} by day {RECORD_DAY})"
-    return f"P({kind} by day {horizon_days:g}, the horizon)" if horizon_days is not None \
-        else f"P({kind} by each scenario's horizon)"
-
-
-def run_metrics(comp: Compiled, out: dict) -> dict[str, np.ndarray]:
-    """Per-run 0/1 outcomes of one batch (engine.play's outcome arrays), by day 69 and by the horizon."""
-    days = comp.layout.end_day(out["rounds"])
-    agree, walk = out["outcome"] == AGREEMENT, out["outcome"] == WALKOUT
-    early = days <= RECORD_DAY
-    return {"agreement_by_day_69": (agree & early).astype(np.int8), "walkout_by_day_69": (walk & early).astype(np.int8),
-            "agreement_by_horizon": agree.astype(np.int8), "walkout_by_horizon": walk.astype(np.int8)}
-
-
 def run_coalitions(comp: Compiled, coalitions, n_runs: int, root_seed: int, progress=lambda k: None,
                    chunk: int = 2048) -> dict[frozenset, dict[str, np.ndarray]]:
     """Every coalition of conceded demands played on the same runs 0..n_runs-1 (each run's
@@ -79,6 +56,6 @@ def run_coalitions(comp: Compiled, coalitions, n_runs: int, root_seed: int, prog
         u = run_uniforms(root_seed, start, min(start + chunk, n_runs), comp.plan.n_uniforms)
         for c in coalitions:
             out, _, _ = play(comp.layout, draw_params(plans[c], u))
-            parts[c].append(run_metrics(comp, out))
+            parts[c].append(run_metrics(comp.layout, out))
             progress(len(u))
     return {c: {m: np.concatenate([p[m] for p in ps]) for m in METRICS} for c, ps in parts.items()}

@@ -7,12 +7,17 @@ QUESTION = ("Do the talks persist when NATO accession is excluded from the table
 DEFAULT_SEED = 20211217  # the day Russia published the drafts
 DEFAULT_RUNS = 10_000
 
-# Days after 17 Dec 2021 (day 0, the drafts published) -> what happened that day.
+# The record's days, after 17 Dec 2021 (day 0, the drafts published): written once here.
+REPLIES_DAY = 40  # the US and NATO written replies
+RUSSIA_REPLY_DAY = 62  # Russia's reply
+TALKS_ENDED_DAY = 69  # the invasion: the talks ended (a reference day, never a target)
+
+# Day -> what happened that day.
 RECORD = {
     24: "Geneva strategic stability talks",
     26: "NATO-Russia Council",
     27: "OSCE Permanent Council",
-    40: "written replies",
-    62: "Russia's reply",
-    69: "invasion",
+    REPLIES_DAY: "written replies",
+    RUSSIA_REPLY_DAY: "Russia's reply",
+    TALKS_ENDED_DAY: "invasion",
 }

@@ -2,7 +2,7 @@
 
 The file's schema metadata holds the scenario (its name, the SHA-256 of its files and the merged
 document), the root seed, the number of runs and the package version.  The file is written
-under a temporary name (sim.atomic) and renamed only when complete, so a file with the final
+under a temporary name (storage.atomic) and renamed only when complete, so a file with the final
 name is never half-written.  Every data page carries a CRC-32 (Parquet page checksums), verified
 on reading, and a file whose folder has a manifest must match the SHA-256 listed there.  On
 reading, a file is refused with one line naming it and what is wrong: truncated, foreign, a
@@ -25,10 +25,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sim
-from sim.atomic import atomic_path
+from storage.atomic import atomic_path
 from sim.engine import Batch
-from sim.outdir import OutputError, term_line, verify_listed
-from sim.results import OUTCOMES, batch_columns
+from storage.outdir import OutputError, term_line, verify_listed
+from storage.runtable import OUTCOMES, batch_columns
 from sim.scenario import Scenario
 
 FORMAT = "negsim-runs/1"
@@ -194,7 +194,7 @@ def read_metadata(path: str | Path, fmt: str = FORMAT) -> dict[str, Any]:
         raise _fail(path, f"not a readable Parquet file (truncated or not a results file: {term_line(exc, 200)})") from None
     raw = (schema.metadata or {}).get(META_KEY)
     if raw is None:
-        raise _fail(path, f"a Parquet file, but not a negsim results file (no '{META_KEY.decode()}' metadata)")
+        raise _fail(path, f"a Parquet file, but not a negstorage.runtable file (no '{META_KEY.decode()}' metadata)")
     sha = (schema.metadata or {}).get(META_SHA_KEY)
     if sha is not None and hashlib.sha256(raw).hexdigest().encode() != sha:
         raise _fail(path, "metadata 'negsim': its SHA-256 differs from the one written with it: damaged")

@@ -24,23 +24,22 @@ import numpy as np
 
 import sim
 
-from .codes import AGREEMENT, ONGOING, WALKOUT
-from .engine import Compiled, play
+from sim.codes import AGREEMENT, ONGOING, WALKOUT
+from sim.engine import Compiled, play
 from .overrides import Target, fix, resolve
-from .params import RunParams, draw_params
-from .scenario import ScenarioError, load_scenario, scenario_from_document
-from .seeding import run_uniforms
+from sim.params import RunParams, draw_params
+from sim.scenario import ScenarioError, load_scenario, scenario_from_document
+from sim.seeding import run_uniforms
 from .variants import apply
-from . import schema
-
-from .intervals import wilson
+from sim import schema
+from analysis.stats import wilson
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source",
               "keep_runs"}
 MAX_KEPT_RUNS = 5_000_000  # --keep-runs: about 160 bytes a run on disk, so at most about 1 GB
 PARAM_KEYS = {"low", "high", "levels", "source"}
-FORMAT = "negsim-sweep/1"
+FORMAT = "negexperiments.sweep/1"
 RUNS_PER_TASK = 4096  # a task carries about a second of work: Dask costs ~ms per task
 
 
@@ -60,7 +59,7 @@ class ParamRange:
 class Factor:
     """A structural choice swept over its levels (any scenario key that is not drawn per run, e.g.
     protocol.proposer, actors.russia.walkout, protocol.round_days): every level is applied
-    through the loader (sim/variants.py) and crossed with the numeric design."""
+    through the loader (experiments/variants.py) and crossed with the numeric design."""
 
     path: str
     levels: tuple  # values as a scenario file would hold them (text, numbers, lists)
@@ -92,9 +91,8 @@ class SweepSpec:
 
     def fingerprint(self) -> str:
         """Identifies the sweep's results: the spec, the base scenario's files, the version and
-        the code (a hash of the sim and analysis sources, sim.outdir.code_fingerprint)."""
-        from sim import outdir
-
+        the code (a hash of the sim and analysis sources, storage.outdir.code_fingerprint)."""
+        from storage import outdir
         sc = load_scenario(self.scenario)
         body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__,
                            "code": outdir.code_fingerprint()}, sort_keys=True)

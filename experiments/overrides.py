@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import schema
-from .params import DrawPlan
+from sim import schema
+from sim.params import DrawPlan
 
 CAP = schema.field("agenda.caps")
 

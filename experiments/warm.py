@@ -11,8 +11,8 @@ def _warm() -> None:
     if not scenario.is_file():  # not a source checkout: each worker loads the kernel itself
         return
     try:
-        from .engine import simulate
-        from .scenario import load_scenario
+        from sim.engine import simulate
+        from sim.scenario import load_scenario
 
         simulate(load_scenario(scenario), 1)
     except Exception as exc:  # noqa: BLE001  (the forkserver must live; the workers will fail loudly)

@@ -14,9 +14,9 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator
 
-from .engine import Batch, Compiled, simulate_range
+from sim.engine import Batch, Compiled, simulate_range
 from .procs import die_with_parent, forkserver_context
-from .scenario import Scenario
+from sim.scenario import Scenario
 
 DEFAULT_CHUNK = 2048  # runs per task: a few tens of milliseconds of work, small results to send back
 # The first pool in a process costs about 0.9 s (the forkserver imports Numba and loads the
@@ -57,7 +57,7 @@ def iter_batches(sc: Scenario, n_runs: int, root_seed: int, chunk_size: int = DE
         for root, a, b, tr in tasks:
             yield simulate_range(comp, root, a, b, tr)
         return
-    ctx = forkserver_context(["sim.warm"])  # workers start with the kernel loaded
+    ctx = forkserver_context(["experiments.warm"])  # workers start with the kernel loaded
     with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
                              initargs=(sc,)) as pool:
         pending: deque = deque()
