@@ -8,7 +8,7 @@ table; every data artist carries a `gid` naming what it shows ("<scenario>|<quan
 for interval bands).  Figure functions take one or more scenario results
 (`analysis.outcomes.Result`) and give a titled figure naming the scenarios and their number of
 runs; `FIGURES[kind]` maps the `negsim plot --kind` names to them.  Sweep figures
-(`sweep_map`, `sweep_lines`, `sensitivity_bars`) take the sweep tables of `negexperiments.sweep`.
+(`sweep_map`, `sweep_lines`, `sensitivity_bars`) take the sweep tables of `negsim sweep`.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "secon
               "keep_runs"}
 MAX_KEPT_RUNS = 5_000_000  # --keep-runs: about 160 bytes a run on disk, so at most about 1 GB
 PARAM_KEYS = {"low", "high", "levels", "source"}
-FORMAT = "negexperiments.sweep/1"
+FORMAT = "negsim-sweep/1"
 RUNS_PER_TASK = 4096  # a task carries about a second of work: Dask costs ~ms per task
 
 

@@ -69,7 +69,7 @@ def task_columns(comp: Compiled, arrays: dict[str, np.ndarray], *, root_seed: in
 def kept_metadata(base: dict, spec, total_runs: int, left_out: list[str]) -> dict:
     """A run table's metadata (storage.resultsfile.run_metadata) for a sweep's kept runs."""
     return {**base, "n_runs": total_runs, "engine": "batch",
-            "reproduce": f"negexperiments.sweep {spec.origin if spec.origin != 'command line' else spec.scenario} "
+            "reproduce": f"negsim sweep {spec.origin if spec.origin != 'command line' else spec.scenario} "
                          "--keep-runs (see the sweep table's metadata for the full specification)",
             "sweep_runs_per_point": spec.runs, "inputs_left_out": left_out}
 

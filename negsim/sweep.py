@@ -1,4 +1,4 @@
-"""`negexperiments.sweep`: vary assumptions of a scenario and see which ones drive the answer."""
+"""`negsim sweep`: vary assumptions of a scenario and see which ones drive the answer."""
 
 from __future__ import annotations
 

@@ -329,7 +329,7 @@ def reference() -> str:
         "",
         "Generated from `sim/schema.py` by `python -m sim.schema > docs/fields.md`; a test checks it is current.",
         "`*` stands for an id the file chooses (an actor, a clause, an instrument). *Drawn* fields take a number",
-        "or a distribution, drawn afresh in every run, and can be swept (`negexperiments.sweep --param PATH=LOW:HIGH`).",
+        "or a distribution, drawn afresh in every run, and can be swept (`negsim sweep --param PATH=LOW:HIGH`).",
         "Distributions: " + "; ".join(f"`{{dist = \"{d}\", {', '.join(f'{k} = ...' for k in ks)}}}`"
                                       for d, ks in DIST_FIELDS.items()) + "; or `{value = N}`.",
         "",

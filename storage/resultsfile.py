@@ -194,7 +194,7 @@ def read_metadata(path: str | Path, fmt: str = FORMAT) -> dict[str, Any]:
         raise _fail(path, f"not a readable Parquet file (truncated or not a results file: {term_line(exc, 200)})") from None
     raw = (schema.metadata or {}).get(META_KEY)
     if raw is None:
-        raise _fail(path, f"a Parquet file, but not a negstorage.runtable file (no '{META_KEY.decode()}' metadata)")
+        raise _fail(path, f"a Parquet file, but not a negsim results file (no '{META_KEY.decode()}' metadata)")
     sha = (schema.metadata or {}).get(META_SHA_KEY)
     if sha is not None and hashlib.sha256(raw).hexdigest().encode() != sha:
         raise _fail(path, "metadata 'negsim': its SHA-256 differs from the one written with it: damaged")

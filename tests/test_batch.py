@@ -63,7 +63,7 @@ def test_truncated_foreign_and_missing_files_are_refused(tmp_path):
         read_runs(cut)
     foreign = tmp_path / "foreign.parquet"
     pq.write_table(pa.table({"x": [1, 2]}), foreign)
-    with pytest.raises(ResultsFileError, match="not a negstorage.runtable file"):
+    with pytest.raises(ResultsFileError, match="not a negsim results file"):
         read_runs(foreign)
     with pytest.raises(ResultsFileError, match="file not found"):
         read_runs(tmp_path / "nope.parquet")

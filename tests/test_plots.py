@@ -474,6 +474,6 @@ def test_plot_command_sweeps_and_errors(compare_dir, tmp_path):
         run_cmd(["plot", str(runs_only), "--kind", "trajectories", "--out", str(tmp_path / "t.png")])
     with pytest.raises(ValueError, match=r"use a \.png, \.svg or \.pdf"):
         run_cmd(["plot", str(compare_dir), "--kind", "rounds", "--out", str(tmp_path / "t.jpg")])
-    with pytest.raises(ValueError, match="not a negstorage.runtable file|not a readable Parquet"):
+    with pytest.raises(ValueError, match="not a negsim results file|not a readable Parquet"):
         run_cmd(["plot", str(tmp_path / "sweep.csv"), "--kind", "outcomes", "--out", str(tmp_path / "o.png")])
     assert not (tmp_path / "t.png").exists() and not (tmp_path / "o.png").exists()
