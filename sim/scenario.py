@@ -472,9 +472,11 @@ def _merge(base: dict, over: dict, where: tuple) -> dict:
     out = dict(base)
     for k, v in over.items():
         pattern = _pattern(where + (k,))
-        drawn = pattern is not None and schema.BY_PATH[pattern].drawn
+        # a number's table (a distribution, or { value, source }) is replaced whole
+        whole = pattern is not None and (schema.BY_PATH[pattern].drawn
+                                         or schema.BY_PATH[pattern].kind in ("number", "integer"))
         out[k] = _merge(out[k], v, where + (k,)) if (isinstance(v, dict) and isinstance(out.get(k), dict)
-                                                       and not drawn) else v
+                                                       and not whole) else v
     return out
 
 
@@ -616,7 +618,9 @@ class _Checker:
 
     def value(self, fld, key: tuple, v: Any, source) -> None:
         kind = fld.kind
-        if kind in ("number", "integer"):
+        if kind in ("number", "integer") and isinstance(v, dict):
+            self.valued(fld, key, v, source)
+        elif kind in ("number", "integer"):
             self.number(fld, key, v)
             self.note(key, source)
         elif kind == "drawn":
@@ -677,11 +681,10 @@ class _Checker:
                 what = ("'value' fixes the number; a distribution table has dist = ... instead" if "value" in v
                         and k in schema.param_keys(None) else suggest(k, sorted(allowed)))
                 raise self.err(key + (k,), what)
-        own = self.source(key + ("source",), v["source"]) if "source" in v else source
         if "value" in v:
-            self.number(fld, key + ("value",), v["value"])
-            self.note(key, own)
+            self.valued(fld, key, v, source)
             return
+        own = self.source(key + ("source",), v["source"]) if "source" in v else source
         if "dist" not in v:
             raise self.err(key, "a table here needs dist = one of uniform, triangular, truncnormal, beta "
                            "(or value = N)")
@@ -693,6 +696,18 @@ class _Checker:
         s_lo, s_hi = p.support()
         if s_lo < fld.low or s_hi > fld.high:
             raise self.err(key, f"support [{s_lo:g}, {s_hi:g}] is out of range; allowed: [{fld.low:g}, {fld.high:g}]")
+        self.note(key, own)
+
+    def valued(self, fld, key: tuple, v: dict, source) -> None:
+        """{ value = N, source = "..." }: one number with its own source (a number of another
+        class than its table's)."""
+        for k in v:
+            if k not in ("value", "source"):
+                raise self.err(key + (k,), suggest(k, ["source", "value"]))
+        if "value" not in v:
+            raise self.err(key, "a table here needs value = N (and may give its own source)")
+        own = self.source(key + ("source",), v["source"]) if "source" in v else source
+        self.number(fld, key + ("value",), v["value"])
         self.note(key, own)
 
     def text(self, fld, key: tuple, v: Any) -> None:
@@ -769,7 +784,9 @@ class _Builder:
         """The value at `key` (its last part in `table`), or the schema's default."""
         fld = schema.field(pattern)
         if key[-1] in table:
-            return table[key[-1]]
+            v = table[key[-1]]
+            # a plain number may carry its own source: { value = N, source = "..." }
+            return v["value"] if fld.kind in ("number", "integer") and isinstance(v, dict) else v
         if fld.default == REQUIRED:
             raise self.err(key, "required key is missing")
         return fld.default

@@ -218,7 +218,7 @@ FIELDS: tuple[Field, ...] = (
           "on the table)", ids="clause"),
     Field("actors.*.weighs_on", "weights", "weight of its utility inside other actors' utilities", "share",
           low=0.0, high=1.0, ids="actor"),
-    Field("actors.*.capability", "number", "weight in the capability x salience baseline forecast", "", 1.0, 0.0, 1e6),
+    Field("actors.*.capability", "number", "influence on the issues: vote weight (with salience) in the expected-utility model and the baseline forecast", "", 1.0, 0.0, 1e6),
     Field("actors.*.source", "source", SOURCE_DOC),
     Field("actors.*.clauses", "table", "its preferences, clause by clause"),
     Field("actors.*.clauses.*", "table", "its preference on one clause", ids="clause"),

@@ -129,3 +129,24 @@ def test_a_derived_file_must_source_the_numbers_it_changes(tmp_path):
     with pytest.raises(ScenarioError, match=r"child\.toml: actors\.a\.outside_option: this file sets a number "
                        "without saying where it comes from"):
         load_scenario(child)
+
+
+def test_a_plain_number_may_carry_its_own_source(tmp_path):
+    """{ value = N, source = "..." } sets a number that is not drawn (capability) with its own
+    provenance; a derived file replaces it whole; a wrong key or a missing value gets one line."""
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
+    doc["actors"]["a"]["capability"] = {"value": 2.5, "source": "literature [negsim-calibration]: a test"}
+    write(tmp_path, doc, "base.toml")
+    sc = load_scenario(tmp_path / "base.toml")
+    assert sc.actors[0].capability == 2.5 and sc.actors[1].capability == 1.0
+    assert dict(sc.provenance)["actors.a.capability"] == "literature"
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n[meta]\nname = "child"\n[actors.a]\n'
+                     'capability = { value = 0.5, source = "judgement [negsim-calibration]: smaller" }\n')
+    assert load_scenario(child).actors[0].capability == 0.5
+    doc["actors"]["a"]["capability"] = {"value": 2.5, "sorce": "judgement [negsim-calibration]: typo"}
+    assert "actors.a.capability.sorce" in error_of(tmp_path, doc) and "did you mean 'source'" in error_of(tmp_path, doc)
+    doc["actors"]["a"]["capability"] = {"source": "judgement [negsim-calibration]: no value"}
+    assert "actors.a.capability: a table here needs value = N" in error_of(tmp_path, doc)
+    doc["actors"]["a"]["capability"] = {"value": -1.0}
+    assert "actors.a.capability.value: -1.0 is out of range" in error_of(tmp_path, doc)
