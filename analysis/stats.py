@@ -141,3 +141,27 @@ def by_day(runs: pd.DataFrame, outcome: str, day: float) -> int:
     if outcome == "persist":
         return int(len(runs) - ((o == Outcome.WALKOUT) & (d <= day)).sum())
     return int(((o == outcome) & (d <= day)).sum())
+
+
+def paired_proportion_difference(a, b) -> Estimate:
+    """p_B - p_A for two outcomes observed on the same runs (common random numbers), with
+    Newcombe's score interval for paired data (method 10, Newcombe 1998, Stat. Med. 17:2635):
+    the two Wilson intervals combined as for independent samples, less the part the runs share
+    (phi, the correlation of the paired 2 x 2 table). a, b: bool arrays, one entry per run."""
+    a, b = np.asarray(a, bool).ravel(), np.asarray(b, bool).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired outcomes need the same runs: {a.size} against {b.size}")
+    n = a.size
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
+    neither = n - both - only_a - only_b
+    pa, pb = proportion(both + only_a, n), proportion(both + only_b, n)
+    margins = float(both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
+    d = pb.value - pa.value
+    down_b, up_a = pb.value - pb.low, pa.high - pa.value
+    up_b, down_a = pb.high - pb.value, pa.value - pa.low
+    low = d - math.sqrt(max(down_b ** 2 - 2 * phi * down_b * up_a + up_a ** 2, 0.0))
+    high = d + math.sqrt(max(up_b ** 2 - 2 * phi * up_b * down_a + down_a ** 2, 0.0))
+    return Estimate(d, max(low, -1.0), min(high, 1.0))
