@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.stats import paired_proportion_difference, proportion  # noqa: E402
+from experiments.variants import apply  # noqa: E402
 from sim.bdm import Options, Readings, answer  # noqa: E402
 from sim.engine import Compiled, params_for_runs  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from experiments.variants import apply  # noqa: E402
 
 EQUAL = {f"actors.{a}.capability": 1.0 for a in ("russia", "us", "nato", "ukraine")}
 VARIANTS = [  # (name, options, scenario changes)
