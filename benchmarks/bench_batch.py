@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.engine import Compiled, params_for_runs, play  # noqa: E402
-from experiments.parallel import default_workers, iter_batches  # noqa: E402
+from experiments.runner import batches, default_workers  # noqa: E402
 from sim.preferences import utilities  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
@@ -42,10 +42,6 @@ def median_time(fn, repeats: int) -> float:
 
 
 def main() -> None:
-    # Imported here, not at the top: worker processes re-import this script as their __main__,
-    # and Mesa (with pandas) would add half a second to every pool's start.
-    from sim.model import simulate_mesa
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 1,000,000-run stream")
     ap.add_argument("--repeats", type=int, default=5)
@@ -59,13 +55,13 @@ def main() -> None:
           f"median of {args.repeats} repeats\n")
 
     drain = lambda it: sum(len(b) for b in it)  # noqa: E731
-    t_one = median_time(lambda: drain(iter_batches(sc, n, SEED, workers=1)), args.repeats)
-    t_all = median_time(lambda: drain(iter_batches(sc, n, SEED, workers=workers, min_parallel_runs=0)), args.repeats)
+    t_one = median_time(lambda: drain(batches(sc, n, SEED, workers=1)), args.repeats)
+    t_all = median_time(lambda: drain(batches(sc, n, SEED, workers=workers, min_parallel_runs=0)), args.repeats)
     n_big = 100_000
-    t_one_big = median_time(lambda: drain(iter_batches(sc, n_big, SEED, workers=1)), 3)
-    t_all_big = median_time(lambda: drain(iter_batches(sc, n_big, SEED, workers=workers, min_parallel_runs=0)), 3)
+    t_one_big = median_time(lambda: drain(batches(sc, n_big, SEED, workers=1)), 3)
+    t_all_big = median_time(lambda: drain(batches(sc, n_big, SEED, workers=workers, min_parallel_runs=0)), 3)
     n_mesa = 200
-    t_mesa = median_time(lambda: simulate_mesa(sc, SEED, 0, n_mesa), 3)
+    t_mesa = median_time(lambda: drain(batches(sc, n_mesa, SEED, engine="mesa")), 3)
 
     # Floor kernel: one utility evaluation of every actor over the same (R, A, C) arrays, once
     # per round the batch driver actually plays (its run-rounds), on the same 2048-run chunks.

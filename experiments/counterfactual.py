@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.metrics import METRICS, run_metrics
-from sim.engine import Compiled, play
-from sim.params import DrawPlan, draw_params
-from sim.seeding import run_uniforms
+from sim.engine import Compiled
+from sim.params import DrawPlan
+
+from .runner import paired
 
 
 def concedable(comp: Compiled) -> tuple[str, ...]:
@@ -46,16 +47,15 @@ def conceded_plan(comp: Compiled, demand_ids) -> DrawPlan:
 
 
 def run_coalitions(comp: Compiled, coalitions, n_runs: int, root_seed: int, progress=lambda k: None,
-                   chunk: int = 2048) -> dict[frozenset, dict[str, np.ndarray]]:
-    """Every coalition of conceded demands played on the same runs 0..n_runs-1 (each run's
-    uniforms drawn once and reused), per-run metrics per coalition."""
+                   **how) -> dict[frozenset, dict[str, np.ndarray]]:
+    """Every coalition of conceded demands played on the same runs 0..n_runs-1 (the runner's
+    `paired`: each run's uniforms drawn once per chunk), per-run metrics per coalition.
+    `how`: where to run (workers, client, chunk; experiments.runner.paired)."""
     coalitions = [frozenset(c) for c in coalitions]
-    plans = {c: conceded_plan(comp, sorted(c)) for c in coalitions}
-    parts: dict[frozenset, list[dict]] = {c: [] for c in coalitions}
-    for start in range(0, n_runs, chunk):
-        u = run_uniforms(root_seed, start, min(start + chunk, n_runs), comp.plan.n_uniforms)
-        for c in coalitions:
-            out, _, _ = play(comp.layout, draw_params(plans[c], u))
-            parts[c].append(run_metrics(comp.layout, out))
-            progress(len(u))
-    return {c: {m: np.concatenate([p[m] for p in ps]) for m in METRICS} for c, ps in parts.items()}
+    plans = [conceded_plan(comp, sorted(c)) for c in coalitions]
+    parts: list[list[dict]] = [[] for _ in coalitions]
+    for group in paired(plans, n_runs, root_seed, **how):
+        for part, b in zip(parts, group):
+            part.append(run_metrics(comp.layout, {"outcome": b.outcome, "rounds": b.rounds}))
+            progress(len(b))
+    return {c: {m: np.concatenate([p[m] for p in ps]) for m in METRICS} for c, ps in zip(coalitions, parts)}

@@ -17,22 +17,21 @@ import itertools
 import json
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 import sim
-
-from sim.codes import AGREEMENT, ONGOING, WALKOUT
-from sim.engine import Compiled, play
-from .overrides import Target, fix, resolve
-from sim.params import RunParams, draw_params
-from sim.scenario import ScenarioError, load_scenario, scenario_from_document
-from sim.seeding import run_uniforms
-from .variants import apply
-from sim import schema
 from analysis.stats import wilson
+from sim import schema
+from sim.codes import AGREEMENT, ONGOING, WALKOUT
+from sim.engine import Compiled
+from sim.scenario import ScenarioError, load_scenario, scenario_from_document
+
+from .overrides import Target, fix, resolve
+from .runner import play_chunk
+from .variants import apply
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source",
@@ -299,10 +298,6 @@ def metric_names(comp: Compiled) -> list[str]:
             + ["median_rounds"] + [f"mean_utility_{a}" for a in at])
 
 
-def _concat(params: list[RunParams]) -> RunParams:
-    return RunParams(**{f.name: np.concatenate([getattr(p, f.name) for p in params]) for f in fields(RunParams)})
-
-
 _compiled_cache: dict[str, tuple[Compiled, list[Target]]] = {}  # per process (local or Dask worker)
 
 
@@ -331,18 +326,19 @@ def _prepare(task: Task) -> tuple[Compiled, list[Target]]:
 
 
 def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
-    """Metrics of the task's points: one vectorised batch of k x R runs."""
+    """Metrics of the task's points: the same R runs at every point (common random numbers)."""
     comp, targets = _prepare(task)
     r = task.spec.runs
-    u = run_uniforms(task.spec.seed, 0, r, comp.plan.n_uniforms)  # the same runs at every point
     plans = [fix(comp.plan, targets, row) for row in task.design]
-    batch = _concat([draw_params(plan, u) for plan in plans])
-    out, utility, _ = play(comp.layout, batch)
+    runs = play_chunk(plans, task.spec.seed, 0, r)
+    out = {f: np.concatenate([getattr(b, f) for b in runs]) for f in ("outcome", "rounds", "walkout_by",
+                                                                      "walkout_rule", "shortfall", "agreed")}
+    utility = np.concatenate([b.utility for b in runs])
     metrics = point_metrics(comp, out, utility, len(task.design), r)
     if task.spec.keep_runs:
         from .sweep_keep import kept_arrays
 
-        metrics.update(kept_arrays(plans[0], u, out, utility, batch))
+        metrics.update(kept_arrays(runs, out, utility))
     return task.task_id, metrics
 
 

@@ -18,22 +18,22 @@ from pathlib import Path
 import numpy as np
 
 from sim.engine import Batch, Compiled
-from sim.params import DrawPlan, RunParams, drawn_inputs
+from sim.params import DrawPlan, drawn_inputs
 from storage.runtable import batch_columns
 
 PREFIX = "run."  # keys of kept per-run arrays in a task's results (beside its per-point metrics)
 _OUT = ("outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed")
 
 
-def kept_arrays(plan: DrawPlan, uniforms: np.ndarray, out: dict, utility: np.ndarray,
-                params: RunParams) -> dict[str, np.ndarray]:
-    """A task's per-run arrays, flat over its points (point-major).  The drawn inputs are the
-    same at every point of a task (same plan slots, same uniforms), so they are kept once."""
+def kept_arrays(points: list[Batch], out: dict, utility: np.ndarray) -> dict[str, np.ndarray]:
+    """A task's per-run arrays, flat over its points (point-major: `points`, one Batch per point,
+    and `out`/`utility` joined over them).  The drawn inputs are the same at every point of a task
+    (same plan slots, same uniforms), so they are kept once, from the first point."""
     kept = {PREFIX + k: np.asarray(out[k]) for k in _OUT}
     kept[PREFIX + "utility"] = utility
-    kept[PREFIX + "outside_option"] = params.outside_option
-    kept[PREFIX + "deadline"] = params.deadline
-    for key, v in drawn_inputs(plan, uniforms).items():
+    kept[PREFIX + "outside_option"] = np.concatenate([b.outside_option for b in points])
+    kept[PREFIX + "deadline"] = np.concatenate([b.deadline for b in points])
+    for key, v in points[0].inputs.items():
         kept[PREFIX + "input." + key] = v
     return kept
 

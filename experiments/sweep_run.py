@@ -23,11 +23,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from storage.atomic import atomic_path, write_atomic
 from experiments.procs import die_with_parent, forkserver_context
+from storage.atomic import atomic_path, write_atomic
 
-from .sweep import (FORMAT, SweepError, SweepSpec, Task, evaluate, level_label, metric_names, n_points, problem,
-                    sample, tasks_for, validate)
+from .sweep import (
+    FORMAT,
+    SweepError,
+    SweepSpec,
+    Task,
+    evaluate,
+    level_label,
+    metric_names,
+    n_points,
+    problem,
+    sample,
+    tasks_for,
+    validate,
+)
 
 META_KEY = b"negsim"
 
@@ -175,10 +187,11 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
 
 def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.ndarray, ck: Checkpoint) -> None:
     """runs.parquet: every run of every point, task by task from the checkpoints (experiments.sweep_keep)."""
-    from storage.resultsfile import StreamedTable, run_metadata
-    from .sweep import _prepare
-    from .overrides import fix
     from sim.seeding import run_uniforms
+    from storage.resultsfile import StreamedTable, run_metadata
+
+    from .overrides import fix
+    from .sweep import _prepare
     from .sweep_keep import common_inputs, kept_metadata, runs_path, task_columns
 
     firsts = {t.key: t for t in reversed(tasks)}  # one task per combination of structural choices

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sim import schema
-from sim.scenario import (Scenario, ScenarioError, _parse, _read_bytes, _split_dotted, scenario_from_document)
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    _parse,
+    _read_bytes,
+    _split_dotted,
+    scenario_from_document,
+)
 
 VARIANT_KEYS = {"set": True, "reason": True, "source": True, "weight": False}
 

@@ -1,4 +1,4 @@
-"""Imported by the worker pool's forkserver (see parallel.py): plays one run of a shipped
+"""Imported by the worker pool's forkserver (see runner.py): plays one run of a shipped
 scenario, so the compiled kernel is loaded from Numba's cache once, in the forkserver, and every
 worker forked from it starts with the kernel in memory instead of loading it itself."""
 
@@ -11,10 +11,10 @@ def _warm() -> None:
     if not scenario.is_file():  # not a source checkout: each worker loads the kernel itself
         return
     try:
-        from sim.engine import simulate
+        from sim.engine import Compiled, play_runs
         from sim.scenario import load_scenario
 
-        simulate(load_scenario(scenario), 1)
+        play_runs(Compiled.from_scenario(load_scenario(scenario)).plan, 0, 0, 1)
     except Exception as exc:  # noqa: BLE001  (the forkserver must live; the workers will fail loudly)
         print(f"negsim: could not preload the kernel in the worker pool ({exc})", file=sys.stderr)
 

@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.stats import Estimate, proportion
 from analysis.survival import competing_risks, meeting_day
 from sim.codes import Outcome
-from sim.engine import simulate
+from experiments.runner import batches
 from storage.runtable import batch_columns
 
 
@@ -32,8 +32,8 @@ class Distribution:
 
 def distribution(sc, n_runs: int, seed: int) -> Distribution:
     t0 = time.perf_counter()
-    batches = simulate(sc, n_runs, root_seed=seed)
-    cols = [batch_columns(b, sc.name) for b in batches]
+    played = list(batches(sc, n_runs, seed))
+    cols = [batch_columns(b, sc.name) for b in played]
     runs = pd.DataFrame({k: np.concatenate([c[k] for c in cols]) for k in ("outcome", "rounds", "walkout_by")})
     o = runs["outcome"].to_numpy()
     n = len(runs)
@@ -43,7 +43,7 @@ def distribution(sc, n_runs: int, seed: int) -> Distribution:
         "walkout": proportion(int((o == Outcome.WALKOUT).sum()), n),
         "ongoing": proportion(int((o == Outcome.ONGOING).sum()), n),
     }
-    lay = batches[0].layout
+    lay = played[0].layout
     for a, req in zip(lay.actors, lay.required):
         if req:
             shares[f"walkout by {a}"] = proportion(int(((o == Outcome.WALKOUT) & (runs["walkout_by"].to_numpy() == a)).sum()), n)

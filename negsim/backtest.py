@@ -35,7 +35,7 @@ def cmd_backtest(args) -> int:
 
     from analysis.backtest import DAYS, record_rows
     from storage.outdir import Output, identity, term_line
-    from experiments.parallel import iter_batches
+    from experiments.runner import batches
     from storage.runtable import batch_columns
     from sim.scenario import load_scenario
     from experiments.variants import apply, check, load_variants
@@ -55,7 +55,7 @@ def cmd_backtest(args) -> int:
     show = not args.quiet and sys.stderr.isatty()
     with tqdm(total=len(todo) * args.runs, unit="run", disable=not show, leave=False) as bar:
         for base, variant, sc in todo:
-            cols = [batch_columns(b, sc.name) for b in iter_batches(sc, args.runs, args.seed)]
+            cols = [batch_columns(b, sc.name) for b in batches(sc, args.runs, args.seed)]
             bar.update(args.runs)
             outcome, days, walker = (np.concatenate([c[k] for c in cols]) for k in ("outcome", "days", "walkout_by"))
             rows += record_rows(base.name, variant, outcome, days, walker)

@@ -7,13 +7,12 @@ Heavy libraries (pandas, matplotlib, mesa) are imported inside the commands that
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION, TALKS_ENDED_DAY
 
-MIN_PARALLEL_RUNS = 50_000  # experiments.parallel.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
+MIN_PARALLEL_RUNS = 50_000  # experiments.runner.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
 
 from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, silence_stdout
 
@@ -118,16 +117,12 @@ def _simulate(sc, args, stage: Path, filename: str):
 
     from storage.resultsfile import RunsWriter, run_metadata
     from storage.outdir import term_line as _term_line
-    from experiments.parallel import DEFAULT_CHUNK, default_workers, iter_batches
+    from experiments.runner import DEFAULT_CHUNK, batches as runner_batches, default_workers
     from storage.runtable import batch_columns
 
     chunk = args.chunk_size or DEFAULT_CHUNK
-    if args.engine == "mesa":
-        from sim.model import simulate_mesa
-
-        batches = (simulate_mesa(sc, args.seed, a, min(a + chunk, args.runs)) for a in range(0, args.runs, chunk))
-    else:
-        batches = iter_batches(sc, args.runs, args.seed, chunk, args.workers or default_workers(), args.trace)
+    batches = runner_batches(sc, args.runs, args.seed, chunk=chunk, workers=args.workers or default_workers(),
+                             trace=args.trace, engine=args.engine)
     show = not args.quiet and sys.stderr.isatty()
     slim, layout = [], None
     with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \

@@ -28,7 +28,7 @@ def check_workers(workers: int | None) -> int | None:
         return None
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    from experiments.parallel import default_workers
+    from experiments.runner import default_workers
 
     cores = default_workers()
     if workers > cores:

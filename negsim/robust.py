@@ -49,7 +49,7 @@ def cmd_robust(args) -> int:
 
     from analysis import stats
     from analysis.robustness import forest, pooled, sign_counts
-    from experiments.parallel import iter_batches
+    from experiments.runner import batches
     from storage.outdir import Output, identity, safe_name, term_line
     from sim.scenario import SHIPPED, load_scenario
     from experiments.variants import apply, check, load_variants
@@ -71,7 +71,7 @@ def cmd_robust(args) -> int:
             horizon = max(va.protocol.horizon_days, vb.protocol.horizon_days)
             runs = {}
             for key, sc in (("a", va), ("b", vb)):
-                runs[key] = list(iter_batches(sc, args.runs, args.seed))
+                runs[key] = list(batches(sc, args.runs, args.seed))
                 bar.update(args.runs)
             for day, day_label in ((69, "day 69"), (182, "day 182"), (horizon, "horizon")):
                 ka, kb = _shares(runs["a"], day), _shares(runs["b"], day)

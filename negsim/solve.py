@@ -149,15 +149,12 @@ def _simulate(sc, args):
     from tqdm import tqdm
 
     from analysis.tables import runs_frame
-    from sim.engine import Compiled, simulate_range
+    from experiments.runner import batches
 
-    comp = Compiled.from_scenario(sc)
-    chunk = 2000
-    starts = range(0, args.compare_runs, chunk)
     show = not args.quiet and sys.stderr.isatty()
-    batches = [simulate_range(comp, args.seed, a, min(a + chunk, args.compare_runs))
-               for a in tqdm(starts, desc=sc.name, unit="chunk", disable=not show, leave=False)]
-    return runs_frame(batches, sc.name)
+    with tqdm(total=args.compare_runs, desc=sc.name, unit="run", disable=not show, leave=False) as bar:
+        done = [bar.update(len(b)) or b for b in batches(sc, args.compare_runs, args.seed)]
+    return runs_frame(done, sc.name)
 
 
 def _comparison(items, args) -> list[str]:

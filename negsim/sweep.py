@@ -77,7 +77,7 @@ def cmd_sweep(args) -> int:
     from experiments.sweep import n_points
     from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
     from storage.outdir import Output, identity, safe_name, term_line
-    from experiments.parallel import default_workers
+    from experiments.runner import default_workers
     from sim.scenario import load_scenario
 
     from .common import check_seed, check_workers

@@ -10,7 +10,8 @@ import numpy as np
 
 from analysis.theory_draws import zones_against_runs, zones_over_draws
 from sim.codes import IMPATIENCE
-from sim.engine import Compiled, simulate
+from experiments.runner import run
+from sim.engine import Compiled
 from sim.protocol import AGREEMENT, WALKOUT
 from sim.scenario import load_scenario
 from analysis.study import DEFAULT_SEED
@@ -19,7 +20,7 @@ from analysis.study import DEFAULT_SEED
 def main(n: int) -> None:
     for name in ("full_agenda", "accession_excluded"):
         sc = load_scenario(f"scenarios/{name}.toml")
-        b = simulate(sc, n, root_seed=DEFAULT_SEED, chunk_size=n)[0]
+        b = run(sc, n, DEFAULT_SEED)
         z = zones_over_draws(sc, n, DEFAULT_SEED)
         day = Compiled.from_scenario(sc).layout.days[np.maximum(b.rounds, 1) - 1]
         outcome = np.where(b.outcome == AGREEMENT, "agreement", np.where(b.outcome == WALKOUT, "walkout", "ongoing"))

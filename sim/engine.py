@@ -1,6 +1,7 @@
 """The batch driver: play many runs at once through the compiled rules (`protocol.play_rounds`).
 Numba (and the kernel) load only when runs are played, so describing or checking a scenario
-(`Compiled`) stays fast.
+(`Compiled`) stays fast.  Experiments reach it through one runner (`experiments/runner.py`),
+which schedules `play_runs` over chunks, worker processes or a Dask cluster.
 
 The kernel takes one run at a time through all its rounds, so a run's arrays stay in cache
 and a finished run costs nothing more.
@@ -31,13 +32,20 @@ class Compiled:
         return cls(lay, draw_plan(lay))
 
 
-def params_for_runs(comp: Compiled, root_seed: int, start: int, stop: int) -> RunParams:
-    return draw_params(comp.plan, run_uniforms(root_seed, start, stop, comp.plan.n_uniforms))
+def _plan(source: "Compiled | DrawPlan") -> DrawPlan:
+    return source.plan if isinstance(source, Compiled) else source
 
 
-def inputs_for_runs(comp: Compiled, root_seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+def params_for_runs(source: "Compiled | DrawPlan", root_seed: int, start: int, stop: int) -> RunParams:
+    """The drawn parameters of runs [start, stop) (every random quantity of a run)."""
+    plan = _plan(source)
+    return draw_params(plan, run_uniforms(root_seed, start, stop, plan.n_uniforms))
+
+
+def inputs_for_runs(source: "Compiled | DrawPlan", root_seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
     """The runs' drawn parameters by scenario key (params.drawn_inputs)."""
-    return drawn_inputs(comp.plan, run_uniforms(root_seed, start, stop, comp.plan.n_uniforms))
+    plan = _plan(source)
+    return drawn_inputs(plan, run_uniforms(root_seed, start, stop, plan.n_uniforms))
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +70,21 @@ class Batch:
     def __len__(self) -> int:
         return len(self.run)
 
+    @classmethod
+    def concat(cls, batches: "list[Batch]") -> "Batch":
+        """Consecutive batches of one scenario and seed as one."""
+        first = batches[0]
+        if len(batches) == 1:
+            return first
+        join = lambda get: np.concatenate([get(b) for b in batches])  # noqa: E731
+        kw = {f: join(lambda b, f=f: getattr(b, f)) for f in _ARRAY_FIELDS}
+        trace = {k: join(lambda b, k=k: b.trace[k]) for k in first.trace} if first.trace is not None else None
+        inputs = {k: join(lambda b, k=k: b.inputs[k]) for k in first.inputs} if first.inputs is not None else None
+        return cls(layout=first.layout, root_seed=first.root_seed, trace=trace, inputs=inputs, **kw)
+
 
 _OUT_FIELDS = ("outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed")
+_ARRAY_FIELDS = ("run", *_OUT_FIELDS, "utility", "outside_option", "deadline")
 
 
 # Per-round series kept with `trace=True`, each (runs, horizon, actors), NaN after a run ended:
@@ -77,7 +98,12 @@ TRACE_FIELDS = {
 def play(lay: Layout, p: RunParams, trace: bool = False):
     """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
     like State's fields), final utilities and (if asked) the per-round trace, in run order."""
-    from .protocol import final_utilities, init_state, new_trace, play_rounds  # the compiled kernel: loaded when used
+    from .protocol import (  # the compiled kernel: loaded when used
+        final_utilities,
+        init_state,
+        new_trace,
+        play_rounds,
+    )
 
     s = init_state(lay, p)
     series = new_trace(lay, p.n_runs) if trace else None
@@ -92,18 +118,13 @@ def play(lay: Layout, p: RunParams, trace: bool = False):
     return out, utility, series
 
 
-def simulate_range(comp: Compiled, root_seed: int, start: int, stop: int, trace: bool = False) -> Batch:
-    u = run_uniforms(root_seed, start, stop, comp.plan.n_uniforms)
-    p = draw_params(comp.plan, u)
-    out, utility, series = play(comp.layout, p, trace)
-    return Batch(layout=comp.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),
+def play_runs(plan: DrawPlan, root_seed: int, start: int, stop: int, trace: bool = False,
+              uniforms: np.ndarray | None = None) -> Batch:
+    """Runs [start, stop) of root seed `root_seed` under `plan`: draw, then play.  `uniforms`:
+    the runs' rows (seeding.run_uniforms), when the caller plays several plans on the same runs."""
+    u = run_uniforms(root_seed, start, stop, plan.n_uniforms) if uniforms is None else uniforms
+    p = draw_params(plan, u)
+    out, utility, series = play(plan.layout, p, trace)
+    return Batch(layout=plan.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),
                  utility=utility, outside_option=p.outside_option, deadline=p.deadline, trace=series,
-                 inputs=drawn_inputs(comp.plan, u), **out)
-
-
-def simulate(sc: Scenario, n_runs: int, root_seed: int = 0, chunk_size: int = 2000) -> list[Batch]:
-    """Runs 0..n_runs-1 in chunks; results do not depend on chunk_size."""
-    if n_runs < 1:
-        raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
-    comp = Compiled.from_scenario(sc)
-    return [simulate_range(comp, root_seed, a, min(a + chunk_size, n_runs)) for a in range(0, n_runs, chunk_size)]
+                 inputs=drawn_inputs(plan, u), **out)

@@ -19,7 +19,8 @@ import numpy as np
 
 from .agents import ActorAgent
 from .engine import Batch, Compiled, inputs_for_runs, params_for_runs
-from .protocol import OUTCOME_NAMES, ONGOING, final_utilities, init_state, play_round
+from .params import DrawPlan
+from .protocol import ONGOING, OUTCOME_NAMES, final_utilities, init_state, play_round
 from .scenario import Scenario, load_scenario
 from .walkout import RULE_NAMES
 
@@ -27,10 +28,13 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "acces
 
 
 class NegotiationModel(mesa.Model):
-    def __init__(self, scenario: str | Path | Scenario = DEFAULT_SCENARIO, seed=None, rng=None, run: int = 0):
+    def __init__(self, scenario: str | Path | Scenario | DrawPlan = DEFAULT_SCENARIO, seed=None, rng=None, run: int = 0):
+        """scenario: a file, a loaded scenario, or a draw plan (a scenario with some draws fixed)."""
         super().__init__(seed=seed, rng=rng)
-        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.compiled = Compiled.from_scenario(sc)
+        if isinstance(scenario, DrawPlan):
+            self.compiled = Compiled(scenario.layout, scenario)
+        else:
+            self.compiled = Compiled.from_scenario(scenario if isinstance(scenario, Scenario) else load_scenario(scenario))
         lay = self.compiled.layout
         self.root_seed = int(seed) if seed is not None else int(self.rng.integers(2**63))
         self.run = int(run)
@@ -107,13 +111,13 @@ class NegotiationModel(mesa.Model):
         self.datacollector.collect(self)
 
 
-def simulate_mesa(sc: Scenario, root_seed: int, start: int, stop: int) -> Batch:
-    """Runs start..stop-1 through the Mesa driver, one model each (slow; for cross-checks)."""
-    comp = Compiled.from_scenario(sc)
-    lay = comp.layout
+def simulate_mesa(plan: DrawPlan, root_seed: int, start: int, stop: int) -> Batch:
+    """Runs start..stop-1 through the Mesa driver, one model each (slow; for cross-checks; the
+    runner's engine="mesa", experiments/runner.py, calls it)."""
+    lay = plan.layout
     rows = []
     for i in range(start, stop):
-        m = NegotiationModel(sc, seed=root_seed, run=i)
+        m = NegotiationModel(plan, seed=root_seed, run=i)
         while m.running:
             m.step()
         rows.append(m)
@@ -126,5 +130,5 @@ def simulate_mesa(sc: Scenario, root_seed: int, start: int, stop: int) -> Batch:
         utility=np.concatenate([final_utilities(lay, m.params, m.state) for m in rows]),
         outside_option=np.concatenate([m.params.outside_option for m in rows]),
         deadline=np.concatenate([m.params.deadline for m in rows]),
-        inputs=inputs_for_runs(comp, root_seed, start, stop),
+        inputs=inputs_for_runs(plan, root_seed, start, stop),
     )

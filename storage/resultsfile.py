@@ -25,11 +25,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sim
-from storage.atomic import atomic_path
 from sim.engine import Batch
+from sim.scenario import Scenario
+from storage.atomic import atomic_path
 from storage.outdir import OutputError, term_line, verify_listed
 from storage.runtable import OUTCOMES, batch_columns
-from sim.scenario import Scenario
 
 FORMAT = "negsim-runs/1"
 TRACE_FORMAT = "negsim-trace/1"

@@ -1275,9 +1275,11 @@ def import_api(retries: int = 0, wait: float = 60.0, log: Callable[[str], None] 
     """The loader and simulator entry points (imported once, before forking)."""
     for attempt in range(retries + 1):
         try:
-            from sim import engine, layout, scenario
+            from experiments import runner
+            from sim import layout, scenario
             return {"load_scenario": scenario.load_scenario, "ScenarioError": scenario.ScenarioError,
-                    "build_layout": layout.build_layout, "simulate": engine.simulate, "module": scenario}
+                    "build_layout": layout.build_layout, "simulate": lambda sc, n: runner.run(sc, n, 0),
+                    "module": scenario}
         except Exception as exc:  # noqa: BLE001 - the loader may be mid-rewrite
             if attempt == retries:
                 raise

@@ -9,7 +9,7 @@ import pytest
 
 from storage.resultsfile import ResultsFileError, read_metadata, read_runs
 from negsim.cli import main
-from experiments.parallel import iter_batches
+from experiments.runner import batches
 from sim.scenario import load_scenario
 from tests.test_cli import SCEN
 
@@ -23,9 +23,9 @@ def _collect(batches):
 
 def test_identical_for_one_or_two_workers_and_any_chunk_size():
     sc = load_scenario(SCEN / "accession_excluded.toml")
-    ref = _collect(iter_batches(sc, 1500, 77, chunk_size=1500, workers=1))
+    ref = _collect(batches(sc, 1500, 77, chunk=1500, workers=1))
     for chunk, workers in ((300, 2), (701, 2), (256, 1)):
-        got = _collect(iter_batches(sc, 1500, 77, chunk_size=chunk, workers=workers, min_parallel_runs=0))
+        got = _collect(batches(sc, 1500, 77, chunk=chunk, workers=workers, min_parallel_runs=0))
         for f in FIELDS:
             assert np.array_equal(ref[f], got[f], equal_nan=True), (f, chunk, workers)
 

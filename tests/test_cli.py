@@ -121,7 +121,7 @@ def test_compare_takes_three_scenarios_each_against_the_first(tmp_path, capsys):
 
 def test_small_cli_messages_say_what_they_mean(tmp_path, capsys):
     from negsim import cli
-    from experiments.parallel import MIN_PARALLEL_RUNS
+    from experiments.runner import MIN_PARALLEL_RUNS
 
     assert cli.MIN_PARALLEL_RUNS == MIN_PARALLEL_RUNS  # the --workers help states the threshold the code uses
     assert cli._share(0.001) == "<1%" and cli._share(0.999) == ">99%" and cli._share(0.8) == "80%"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from analysis.solutions import rubinstein_share
-from sim.engine import simulate
+from experiments.runner import run
 from sim.protocol import AGREEMENT
 from tests.factory import TEST_SOURCE, load, pref, two_party
 
@@ -21,7 +21,7 @@ def rubinstein_game(tmp_path, d1: float, d2: float):
 
 @pytest.mark.parametrize("d1, d2", [(0.9, 0.8), (0.95, 0.95), (0.5, 0.9), (0.99, 0.6), (0.8, 0.99)])
 def test_alternating_offers_agree_at_once_on_rubinsteins_split(tmp_path, d1, d2):
-    b = simulate(rubinstein_game(tmp_path, d1, d2), 5, root_seed=1)[0]
+    b = run(rubinstein_game(tmp_path, d1, d2), 5, 1)
     assert (b.outcome == AGREEMENT).all() and (b.rounds == 1).all()  # agreement in round 1
     share = (1 - d2) / (1 - d1 * d2)
     assert share == pytest.approx(rubinstein_share(d1, d2), abs=1e-15)  # the closed form, two ways
@@ -61,7 +61,7 @@ def test_with_complete_information_every_agreement_lies_in_the_zone_of_agreement
     sc = zone_game(tmp_path)
     comp = Compiled.from_scenario(sc)
     n = 400
-    b = simulate(sc, n, root_seed=7, chunk_size=n)[0]
+    b = run(sc, n, 7, chunk=n)
     p = params_for_runs(comp, 7, 0, n)
     lay = comp.layout
     agreed = b.outcome == AGREEMENT
@@ -107,7 +107,7 @@ def baron_ferejohn_game(tmp_path, n: int, delta: float):
 def test_random_recognition_under_unanimity_gives_baron_ferejohns_split(tmp_path, n, delta):
     from analysis.solutions import baron_ferejohn_proposer_share
 
-    b = simulate(baron_ferejohn_game(tmp_path, n, delta), 40, root_seed=3)[0]
+    b = run(baron_ferejohn_game(tmp_path, n, delta), 40, 3)
     assert (b.outcome == AGREEMENT).all() and (b.rounds == 1).all()  # agreed at the first meeting
     proposer_share = 1 - (n - 1) * delta / n
     assert proposer_share == pytest.approx(baron_ferejohn_proposer_share(n, delta, "unanimity"), abs=1e-15)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import simulate
-from sim.model import simulate_mesa
+from experiments.runner import run
 from sim.protocol import AGREEMENT, WALKOUT
 from sim.scenario import ScenarioError
 
@@ -36,7 +35,7 @@ def test_listed_meeting_days_then_every_round_days(tmp_path):
     sc = load(tmp_path, with_changes(base(), **{"protocol.meeting_days": [24, 26, 27], "protocol.horizon_days": 69}))
     assert sc.protocol.calendar().tolist() == [24, 26, 27, 34, 41, 48, 55, 62, 69]
     assert sc.protocol.horizon == 9
-    b = simulate(sc, 200, 3)[0]
+    b = run(sc, 200, 3)
     assert set(b.layout.days[np.maximum(b.rounds, 1) - 1]) <= {24, 26, 27, 34, 41, 48, 55, 62, 69}
 
 
@@ -49,7 +48,7 @@ def test_the_calendar_is_what_the_time_rules_read(tmp_path):
                                   "agenda.caps": {"x": 0.5, "y": 0.5, "source": TEST_SOURCE}})
     doc["actors"]["a"].update(outside_option_growth=0.1, walkout=["outside_option"])
     doc["actors"]["b"]["clauses"]["x"] = pref(0.0, above=0.0)  # no deal is possible
-    b = simulate(load(tmp_path, doc), 50, 1)[0]
+    b = run(load(tmp_path, doc), 50, 1)
     assert (b.outcome == WALKOUT).all() and (b.walkout_by == 0).all()
     assert set(b.layout.days[b.rounds - 1]) == {37.0}
 
@@ -63,7 +62,7 @@ def test_a_tabled_package_is_the_one_voted_on(tmp_path):
     doc = with_changes(base(), **{"events": {"reply": event(7, "offer", actor="b",
                                                              package={"x": 0.6, "y": 0.25})}})
     doc["actors"]["a"]["deadline_days"] = 1
-    b = simulate(load(tmp_path, doc), 100, 2)[0]
+    b = run(load(tmp_path, doc), 100, 2)
     assert (b.outcome == AGREEMENT).all() and (b.rounds == 2).all()
     assert np.allclose(b.agreed, [[0.6, 0.25]])
 
@@ -98,8 +97,8 @@ def test_a_party_named_without_a_package_proposes_out_of_turn(tmp_path):
 def test_an_event_on_the_first_meetings_day_is_the_static_setting(tmp_path, static, ev):
     doc = base()
     doc["actors"]["a"]["walkout"] = ["outside_option", "impatience"]
-    a = simulate(load(tmp_path, with_changes(doc, **static), "static.toml"), 400, 9)[0]
-    b = simulate(load(tmp_path, with_changes(doc, **{"events": {"e": ev}}), "event.toml"), 400, 9)[0]
+    a = run(load(tmp_path, with_changes(doc, **static), "static.toml"), 400, 9)
+    b = run(load(tmp_path, with_changes(doc, **{"events": {"e": ev}}), "event.toml"), 400, 9)
     assert same(a, b)
 
 
@@ -109,8 +108,8 @@ def test_a_cap_holds_from_its_day_and_not_before(tmp_path):
         doc = base()
         for who in ("a", "b"):
             doc["actors"][who]["deadline_days"] = deadline
-        plain = simulate(load(tmp_path, doc, f"plain{deadline}.toml"), 1000, 5)[0]
-        b = simulate(load(tmp_path, with_changes(doc, **cut), f"cut{deadline}.toml"), 1000, 5)[0]
+        plain = run(load(tmp_path, doc, f"plain{deadline}.toml"), 1000, 5)
+        b = run(load(tmp_path, with_changes(doc, **cut), f"cut{deadline}.toml"), 1000, 5)
         ended = plain.layout.days[plain.rounds - 1]
         if deadline == 21:
             assert (ended < 28).all() and (plain.agreed[:, 0] > 0).all()
@@ -130,7 +129,7 @@ def test_an_outside_option_shift_makes_the_party_leave_on_its_day(tmp_path):
                                   "events": {"war": event(14, "outside_option", actor="a", shift=0.8)}})
     doc["actors"]["a"]["walkout"] = ["outside_option"]
     doc["actors"]["b"]["clauses"]["x"] = pref(0.0, above=0.0)
-    b = simulate(load(tmp_path, doc), 100, 3)[0]
+    b = run(load(tmp_path, doc), 100, 3)
     assert (b.outcome == WALKOUT).all() and (b.walkout_by == 0).all()
     assert (b.layout.days[b.rounds - 1] == 14).all()
     assert np.allclose(b.utility[:, 0], 0.8)  # its own walkout: its outside option that day
@@ -144,7 +143,7 @@ def test_the_mesa_driver_plays_events_like_the_batch(tmp_path):
                                              "line": event(26, "red_line", actor="b", clause="x", above=0.7)}})
     doc["actors"]["a"]["walkout"] = ["outside_option", "impatience"]
     sc = load(tmp_path, doc)
-    assert same(simulate(sc, 40, 11)[0], simulate_mesa(sc, 11, 0, 40))
+    assert same(run(sc, 40, 11), run(sc, 40, 11, engine="mesa"))
 
 
 # ------------------------------------------------------------------ bad events: one clear line
@@ -187,15 +186,15 @@ def test_a_co_sponsor_accepts_the_offer_it_tables_within_its_red_lines(tmp_path)
     # with b as co-sponsor, b accepts it (x = 0.6 is on its red line, not beyond), and so does a:
     # every run agrees at meeting 2 on exactly that package.
     reply = event(7, "offer", actor="a", package={"x": 0.6, "y": 0.25})
-    alone = simulate(load(tmp_path, with_changes(base(), **{"events": {"r": reply}}), "alone.toml"), 200, 4)[0]
+    alone = run(load(tmp_path, with_changes(base(), **{"events": {"r": reply}}), "alone.toml"), 200, 4)
     assert not ((alone.rounds == 2) & (alone.outcome == AGREEMENT)).any()
-    joint = simulate(load(tmp_path, with_changes(base(), **{"events": {"r": {**reply, "with": ["b"]}}}), "joint.toml"),
-                     200, 4)[0]
+    joint = run(load(tmp_path, with_changes(base(), **{"events": {"r": {**reply, "with": ["b"]}}}), "joint.toml"),
+                200, 4)
     assert (joint.outcome == AGREEMENT).all() and (joint.rounds == 2).all()
     assert np.allclose(joint.agreed, [[0.6, 0.25]])
     # across its own red line a co-sponsor still says no
     over = {**reply, "with": ["b"], "package": {"x": 0.7, "y": 0.25}}
-    b = simulate(load(tmp_path, with_changes(base(), **{"events": {"r": over}}), "over.toml"), 200, 4)[0]
+    b = run(load(tmp_path, with_changes(base(), **{"events": {"r": over}}), "over.toml"), 200, 4)
     assert not ((b.rounds == 2) & (b.outcome == AGREEMENT)).any()
 
 

@@ -4,7 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import Compiled, params_for_runs, simulate
+from experiments.runner import batches, run
+from sim.engine import Compiled, params_for_runs
 from sim.protocol import AGREEMENT
 from tests.factory import load
 from tests.strategies import scenario_docs
@@ -13,7 +14,7 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_s
 
 
 def _agreed_runs(sc, n=30, seed=0):
-    b = simulate(sc, n, root_seed=seed)[0]
+    b = run(sc, n, seed)
     comp = Compiled.from_scenario(sc)
     p = params_for_runs(comp, seed, 0, n)
     return comp.layout, p, b, b.outcome == AGREEMENT
@@ -43,8 +44,8 @@ def test_agreements_respect_red_lines_agenda_and_caps(tmp_path, doc):
 @given(doc=scenario_docs(), seed=st.integers(0, 2**32), chunk=st.integers(1, 17))
 def test_same_seed_same_results_whatever_the_chunking(tmp_path, doc, seed, chunk):
     sc = load(tmp_path, doc)
-    whole = simulate(sc, 17, root_seed=seed, chunk_size=17)
-    parts = simulate(sc, 17, root_seed=seed, chunk_size=chunk)
+    whole = list(batches(sc, 17, seed, chunk=17))
+    parts = list(batches(sc, 17, seed, chunk=chunk))
     for field in ("run", "outcome", "rounds", "walkout_by", "walkout_rule", "shortfall", "agreed", "utility"):
         a = getattr(whole[0], field)
         b = np.concatenate([getattr(p, field) for p in parts])
@@ -67,7 +68,7 @@ def test_mesa_driver_matches_array_rules(tmp_path, doc, seed):
     from sim.model import NegotiationModel
 
     sc = load(tmp_path, doc)
-    b = simulate(sc, 4, root_seed=seed)[0]
+    b = run(sc, 4, seed)
     names = {0: "ongoing", 1: "agreement", 2: "walkout"}
     for k in range(4):
         m = NegotiationModel(sc, seed=seed, run=k)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.engine import simulate
+from experiments.runner import run
 from sim.protocol import AGREEMENT, WALKOUT
 from sim.strategies import faratin_alpha
 from sim.walkout import OutsideOption, _best_wait_value
@@ -35,7 +35,7 @@ def test_boulware_holds_out_and_conceder_gives_way():
 def test_agreement_in_round_one_when_all_ideal_points_coincide(tmp_path):
     same = {"x": pref(0.7, 2.0), "y": pref(0.2, 1.0)}
     sc = load(tmp_path, two_party(same, dict(same)))
-    b = simulate(sc, 50, root_seed=3)[0]
+    b = run(sc, 50, 3)
     assert (b.outcome == AGREEMENT).all()
     assert (b.rounds == 1).all()
     assert np.allclose(b.agreed, [0.7, 0.2])
@@ -46,7 +46,7 @@ def test_no_agreement_when_red_lines_leave_no_common_package(tmp_path):
     # a never accepts x below 0.6; b never accepts x above 0.4: the win-sets do not overlap.
     doc = two_party({"x": pref(1.0, below=0.6), "y": pref(1.0, 0.5)},
                     {"x": pref(0.0, above=0.4), "y": pref(0.0, 0.5)}, horizon=40)
-    b = simulate(load(tmp_path, doc), 300, root_seed=11)[0]
+    b = run(load(tmp_path, doc), 300, 11)
     assert not (b.outcome == AGREEMENT).any()
 
 
@@ -55,7 +55,7 @@ def test_immediate_walkout_when_outside_option_beats_the_table(tmp_path):
     doc = two_party({"x": pref(1.0, 0.8), "y": pref(1.0, 0.2)}, {"x": pref(0.0), "y": pref(0.0)})
     doc["actors"]["a"]["outside_option"] = 0.3
     doc["agenda"] = {"off": ["x"]}
-    b = simulate(load(tmp_path, doc), 40, root_seed=5)[0]
+    b = run(load(tmp_path, doc), 40, 5)
     assert (b.outcome == WALKOUT).all()
     assert (b.rounds == 1).all()
     assert (b.walkout_by == 0).all()
@@ -71,8 +71,8 @@ def test_removing_the_clause_that_carried_the_trade_lowers_p_agreement(tmp_path)
     doc = two_party(a, b, horizon=30)
     for who in ("a", "b"):
         doc["actors"][who]["outside_option"] = {"dist": "uniform", "low": 0.3, "high": 0.6}
-    with_trade = simulate(load(tmp_path, doc, "trade.toml"), 400, root_seed=2)[0]
-    without = simulate(load(tmp_path, with_changes(doc, **{"agenda.off": ["x"]}), "no_trade.toml"), 400, root_seed=2)[0]
+    with_trade = run(load(tmp_path, doc, "trade.toml"), 400, 2)
+    without = run(load(tmp_path, with_changes(doc, **{"agenda.off": ["x"]}), "no_trade.toml"), 400, 2)
     p_with = (with_trade.outcome == AGREEMENT).mean()
     p_without = (without.outcome == AGREEMENT).mean()
     assert p_with > 0.9
@@ -85,7 +85,7 @@ def test_a_deal_inside_the_bargaining_range_is_found(tmp_path):
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), horizon=30)
     for who in ("a", "b"):
         doc["actors"][who]["outside_option"] = 0.3
-    b = simulate(load(tmp_path, doc), 100, root_seed=9)[0]
+    b = run(load(tmp_path, doc), 100, 9)
     assert (b.outcome == AGREEMENT).all()
     assert ((b.agreed[:, 0] >= 0.3 - 1e-9) & (b.agreed[:, 0] <= 0.7 + 1e-9)).all()
 
@@ -99,7 +99,7 @@ def test_symmetric_linear_conceders_split_the_difference(tmp_path):
     for who in ("a", "b"):
         doc["actors"][who]["strategy"] = {"kind": "time_dependent", "beta": 1.0}
         doc["actors"][who]["deadline_days"] = 70
-    b = simulate(load(tmp_path, doc), 5, root_seed=1)[0]
+    b = run(load(tmp_path, doc), 5, 1)
     assert (b.outcome == AGREEMENT).all()
     assert np.allclose(b.agreed[:, 0], 0.5)
     assert (b.rounds == 6).all()

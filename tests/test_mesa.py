@@ -3,14 +3,14 @@
 import mesa
 import numpy as np
 
-from sim.engine import simulate
+from experiments.runner import run
 from sim.model import DEFAULT_SCENARIO, NegotiationModel
 from sim.scenario import load_scenario
 
 
 def test_batch_run_reports_each_runs_final_round():
     sc = load_scenario(DEFAULT_SCENARIO)
-    b = simulate(sc, 6, root_seed=12)[0]
+    b = run(sc, 6, 12)
     # batch_run's `iterations` does not seed runs: pass the root seed and the run indices.
     rows = mesa.batch_run(NegotiationModel, {"scenario": str(DEFAULT_SCENARIO), "seed": 12, "run": range(6)},
                           number_processes=1, display_progress=False)

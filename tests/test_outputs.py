@@ -498,7 +498,7 @@ def test_sweep_seed_is_checked_before_work(tmp_path, capsys):
 
 
 def test_too_many_workers_are_capped_with_a_warning(tmp_path, capsys):
-    from experiments.parallel import default_workers
+    from experiments.runner import default_workers
 
     rc, cap = run(["run", EXCL, "-n", "30", "--workers", "512", "--out", tmp_path / "o", "--quiet"], capsys)
     assert rc == 0

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.engine import Compiled, params_for_runs, simulate
+from experiments.runner import batches, run
+from sim.engine import Compiled, params_for_runs
 from sim.protocol import init_state, play_round
 from sim.scenario import ScenarioError
 from tests.factory import actor, load, pref, two_party
@@ -29,20 +30,18 @@ def _three_party_separate(instrument_order):
 
 
 def test_separate_packages_do_not_depend_on_the_order_instruments_are_listed(tmp_path):
-    a = simulate(load(tmp_path, _three_party_separate(["i1", "i2"]), "a.toml"), 1500, root_seed=4)[0]
-    b = simulate(load(tmp_path, _three_party_separate(["i2", "i1"]), "b.toml"), 1500, root_seed=4)[0]
+    a = run(load(tmp_path, _three_party_separate(["i1", "i2"]), "a.toml"), 1500, 4)
+    b = run(load(tmp_path, _three_party_separate(["i2", "i1"]), "b.toml"), 1500, 4)
     assert np.array_equal(a.outcome, b.outcome) and np.array_equal(a.rounds, b.rounds)
     assert np.array_equal(a.agreed, b.agreed, equal_nan=True)
 
 
 def test_trace_is_empty_after_a_run_ends_and_independent_of_chunking(tmp_path):
     sc = load(tmp_path, _three_party_separate(["i1", "i2"]))
-    whole = simulate(sc, 60, root_seed=2, chunk_size=60)
+    whole = list(batches(sc, 60, 2, chunk=60))
     comp = Compiled.from_scenario(sc)
-    from sim.engine import simulate_range
-
-    parts = [simulate_range(comp, 2, a, min(a + 7, 60), trace=True) for a in range(0, 60, 7)]
-    one = simulate_range(comp, 2, 0, 60, trace=True)
+    parts = list(batches(comp, 60, 2, chunk=7, trace=True))
+    one = run(comp, 60, 2, trace=True)
     for k in one.trace:
         joined = np.concatenate([p.trace[k] for p in parts])
         assert np.array_equal(one.trace[k], joined, equal_nan=True), k
@@ -52,13 +51,12 @@ def test_trace_is_empty_after_a_run_ends_and_independent_of_chunking(tmp_path):
 
 
 def test_mesa_and_batch_agree_to_the_last_bit(tmp_path):
-    from sim.model import simulate_mesa
     from sim.scenario import load_scenario
     from tests.test_cli import SCEN
 
     sc = load_scenario(SCEN / "accession_excluded.toml")
-    batch = simulate(sc, 6, root_seed=9, chunk_size=6)[0]
-    mesa = simulate_mesa(sc, 9, 0, 6)
+    batch = run(sc, 6, 9, chunk=6)
+    mesa = run(sc, 6, 9, engine="mesa")
     assert np.array_equal(batch.utility, mesa.utility)
     assert np.array_equal(batch.agreed, mesa.agreed, equal_nan=True)
 

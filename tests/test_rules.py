@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.diagnostics import diagnose
-from sim.engine import simulate
+from experiments.runner import batches
 from sim.protocol import AGREEMENT, WALKOUT
 from tests.factory import TEST_SOURCE, load, pref, two_party
 
@@ -30,8 +30,8 @@ def test_a_us_whose_outside_option_beats_every_offer_walks_out(tmp_path):
     from sim.scenario import load_scenario
 
     sc = load_scenario(child)
-    batches = simulate(sc, 300, root_seed=3)
-    outcome, by = _collect(batches, "outcome"), _collect(batches, "walkout_by")
+    runs = list(batches(sc, 300, 3))
+    outcome, by = _collect(runs, "outcome"), _collect(runs, "walkout_by")
     us = sc.actor_ids.index("us")
     assert (outcome == WALKOUT).mean() > 0.9 and (by[outcome == WALKOUT] == us).mean() > 0.5
     assert not any(line.startswith("us can never walk out") for line in diagnose(sc, 300))
@@ -117,7 +117,7 @@ def test_calendar_time_the_meeting_interval_barely_moves_the_answer(days):
             (folder / "s.toml").write_text(f'extends = "{base}"\n' + tomli_w.dumps(
                 {"meta": {"name": "s"}, "protocol": {"round_days": rd, "source": TEST_SOURCE}}))
             sc = load_scenario(folder / "s.toml")
-        b = simulate(sc, 1500, root_seed=11)
+        b = list(batches(sc, 1500, 11))
         outcome, rounds = _collect(b, "outcome"), _collect(b, "rounds")
         day = (rounds - 1) * rd
         shares[rd] = ((outcome == AGREEMENT) & (day <= 182)).mean(), ((outcome == WALKOUT) & (day <= 182)).mean()
@@ -143,7 +143,7 @@ def test_the_pace_memory_moves_the_modal_walkout_day_by_at_most_one_meeting(tmp_
     for memory in (f.low, (f.low + f.high) / 2, f.high):
         (tmp_path / f"m{memory:g}.toml").write_text(f'extends = "{base}"\n' + tomli_w.dumps(
             {"meta": {"name": "m"}, "actors": {"russia": {"pace_memory_days": memory, "source": TEST_SOURCE}}}))
-        b = simulate(load_scenario(tmp_path / f"m{memory:g}.toml"), 4000, root_seed=5)
+        b = list(batches(load_scenario(tmp_path / f"m{memory:g}.toml"), 4000, 5))
         outcome, rounds = _collect(b, "outcome"), _collect(b, "rounds")
         counts = np.bincount(rounds[outcome == WALKOUT], minlength=40).astype(float)
         modes.append(int(np.convolve(counts, np.ones(3) / 3, mode="same").argmax()))
@@ -162,7 +162,7 @@ def test_a_less_patient_russia_walks_out_earlier(tmp_path):
     for patience in (0.99, 0.6):
         (tmp_path / f"p{patience}.toml").write_text(f'extends = "{base}"\n' + tomli_w.dumps(
             {"meta": {"name": "p"}, "actors": {"russia": {"patience": patience, "source": TEST_SOURCE}}}))
-        b = simulate(load_scenario(tmp_path / f"p{patience}.toml"), 2000, root_seed=5)
+        b = list(batches(load_scenario(tmp_path / f"p{patience}.toml"), 2000, 5))
         outcome, rounds = _collect(b, "outcome"), _collect(b, "rounds")
         walked = outcome == WALKOUT
         mean_day[patience] = (walked.mean(), rounds[walked].mean())
@@ -183,6 +183,6 @@ def test_when_the_whole_agenda_beats_leaving_every_walkout_is_by_impatience_and_
     lines = diagnose(sc, 200)
     assert any(line.startswith("a's outside-option rule can fire by the last meeting in none of 200 draws")
                for line in lines)
-    batches = simulate(sc, 200, root_seed=5)
-    outcome, rule = _collect(batches, "outcome"), _collect(batches, "walkout_rule")
+    runs = list(batches(sc, 200, 5))
+    outcome, rule = _collect(runs, "outcome"), _collect(runs, "walkout_rule")
     assert (outcome == WALKOUT).sum() > 0 and (rule[outcome == WALKOUT] == IMPATIENCE).all()

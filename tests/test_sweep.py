@@ -15,7 +15,7 @@ import pytest
 
 from experiments.sweep import SweepError, SweepSpec, ParamRange, load_sweep, sample, validate
 from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
-from sim.engine import simulate
+from experiments.runner import run
 from sim.protocol import WALKOUT
 from sim.scenario import load_scenario
 
@@ -65,7 +65,7 @@ def test_fixing_an_already_fixed_parameter_reproduces_the_plain_batch(tmp_path):
     # and the sweep uses the same runs (common random numbers) as a plain batch.
     spec = small_spec(sampler="grid", points=1, runs=300, params=(ParamRange("actors.us.patience", 0.99, 0.99),))
     table, _ = run_sweep(spec, tmp_path, LocalExecutor(1))
-    b = simulate(load_scenario(EXCL), 300, root_seed=3)[0]
+    b = run(load_scenario(EXCL), 300, 3)
     assert table.loc[0, "p_persist"] == pytest.approx((b.outcome != WALKOUT).mean())
     assert table.loc[0, "median_rounds"] == np.median(b.rounds)
 
@@ -177,7 +177,7 @@ def test_structural_choices_are_factors_crossed_with_the_numeric_design(tmp_path
     from experiments.variants import apply
 
     rot = apply(load_scenario(EXCL), {"protocol.proposer": "rotation"})
-    b = simulate(rot, 100, root_seed=3)[0]  # first LHS point's outside option fixed: compare the share instead
+    b = run(rot, 100, 3)  # first LHS point's outside option fixed: compare the share instead
     assert 0 <= table.loc[4, "p_persist"] <= 1 and np.isfinite(b.rounds).all()
 
 
@@ -220,7 +220,7 @@ def test_kept_runs_are_the_plain_batches_of_each_structural_choice(tmp_path):
         rows = runs[runs["point"] == point]
         assert (rows["input.protocol.proposer"] == level).all()
         assert rows["mc_run"].tolist() == list(range(150))
-        b = simulate(apply(load_scenario(EXCL), {"protocol.proposer": level}), 150, root_seed=3)[0]
+        b = run(apply(load_scenario(EXCL), {"protocol.proposer": level}), 150, 3)
         assert rows["rounds"].tolist() == b.rounds.tolist()
         assert (rows["outcome"] == "walkout").tolist() == (b.outcome == WALKOUT).tolist()
         # the per-point share in sweep.parquet is the share of its rows

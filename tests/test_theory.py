@@ -275,12 +275,12 @@ def test_agreement_distances_by_hand():
 def test_comparison_with_simulated_runs():
     from analysis.tables import runs_frame
     from analysis.theory_plots import comparison_figure
-    from sim.engine import simulate
+    from experiments.runner import batches
     from sim.scenario import load_scenario
 
     sc = load_scenario(SCEN / "accession_excluded.toml")
     th = solve_scenario(sc)
-    runs = runs_frame(simulate(sc, 500, root_seed=1), sc.name)
+    runs = runs_frame(list(batches(sc, 500, 1)), sc.name)
     assert "us.4a" not in th.negotiable and "nato.6" not in th.negotiable and "form" in th.negotiable
     dist = agreement_distances(runs, th.package("nash"), th.negotiable)
     assert len(dist) == int((runs["outcome"] == "agreement").sum()) > 0
