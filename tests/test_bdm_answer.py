@@ -163,3 +163,18 @@ def test_paired_difference_of_identical_outcomes_keeps_its_width():
     with pytest.raises(ValueError, match="same runs"):
         paired_proportion_difference(z, z[:10])
     assert math.isnan(paired_proportion_difference([], []).value)
+
+
+def test_run_table_columns(three):
+    from sim.bdm import answer, columns
+
+    lay, p = three
+    fc, v = answer(lay, p)
+    cols = columns(lay, p, fc, v)
+    assert set(cols) == {"bdm.compatible", "bdm.reason", "bdm.party", "bdm.clause", "bdm.settled",
+                         "bdm.within_red_lines", "bdm.value.x", "bdm.value.y", "bdm.value.z"}
+    assert all(len(c) == 3 for c in cols.values())
+    labels = {"": Reason.COMPATIBLE, "red line": Reason.RED_LINE, "outside option": Reason.OUTSIDE_OPTION}
+    assert [labels[r] for r in cols["bdm.reason"]] == list(v.reason)
+    assert list(cols["bdm.party"]) == [lay.actors[a] if a >= 0 else "" for a in v.party]
+    np.testing.assert_array_equal(cols["bdm.value.x"], fc.package[:, 0])

@@ -68,3 +68,11 @@ def judge(lay: Layout, p: RunParams, package: np.ndarray) -> Verdict:
         party = np.where(red | out, a, party)
         clause = np.where(red, np.argmax(over[:, a], axis=1), np.where(out, np.argmax(loss[:, a], axis=1), clause))
     return Verdict(compatible=reason == Reason.COMPATIBLE, reason=reason, party=party, clause=clause, utility=u)
+
+
+def within_red_lines(lay: Layout, p: RunParams, package: np.ndarray) -> np.ndarray:
+    """(R, C) the package with each clause held inside the interval the red lines of the parties
+    at the table leave: a diagnostic (the model itself knows no red lines), to tell a forecast
+    that overshoots a red line from one that gives a party too little."""
+    table = lay.required
+    return np.clip(package, p.below[:, table].max(axis=1), p.above[:, table].min(axis=1))
