@@ -17,7 +17,7 @@ Conventions
   that hold a preference on c.
 - Blocking: the run table names, for each walkout, who left (walkout_by), by which rule
   (walkout_rule) and the clause with the largest salience-weighted shortfall from the walker's
-  ideal in the best offer it received (shortfall; sim/walkout.py).  What kept that clause
+  ideal in the best offer it received (shortfall; sim/kernel/rounds.py walk_out).  What kept that clause
   short of the walker's ideal is derived here from the scenario: the agenda (the clause off the
   table or capped), else the red lines of the other parties at the table that lie between the
   status quo side and the walker's ideal (central values), else no red line (the others' offers

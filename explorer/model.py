@@ -14,7 +14,7 @@ import numpy as np
 from analysis.survival import meeting_day as _meeting_day
 from sim.codes import Outcome
 from sim.model import NegotiationModel
-from sim.walkout import RULE_NAMES
+from sim.schema import RULE_NAMES
 
 from .settings import DEFAULT_SCENARIO, Settings, parse_int, scenario_for
 

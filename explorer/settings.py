@@ -308,11 +308,10 @@ def strategy_table(actor: str) -> str:
 
 
 def strategy_parameters(kind: str) -> tuple[str, ...]:
-    """The strategy keys a kind reads (from the strategy classes themselves)."""
-    from sim.strategies import STRATEGIES
+    """The strategy keys a kind reads (its row in the schema's strategy registry)."""
+    from sim.schema import STRATEGIES
 
-    cls = STRATEGIES.get(kind)
-    reads = tuple(getattr(cls, "classifier", {}).get("parameters", ())) if cls is not None else ()
+    reads = STRATEGIES[kind][1].parameters if kind in STRATEGIES else ()
     return tuple(k for k in ("beta", "kappa", "gamma") if k in reads) if reads else ("beta", "kappa", "gamma")
 
 

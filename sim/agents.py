@@ -1,6 +1,6 @@
 """Mesa agents: one per actor, a read-only view of that actor's row in the shared arrays.
 
-Behaviour lives in the compiled rules (`kernel.py`), which the batch driver calls too, so the
+Behaviour lives in the compiled rules (`sim/kernel/`), which the batch driver calls too, so the
 two drivers cannot drift apart; an agent only exposes what the DataCollector records.
 """
 

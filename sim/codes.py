@@ -1,4 +1,6 @@
-"""Integer codes shared by the compiled kernel and the Python side (no heavy imports here)."""
+"""How a run ended: the labels run tables and reports use, and the kernel's integer codes for
+them (no heavy imports here).  The codes of strategies, walkout rules and offer rules are their
+positions in the registries of `schema.py`."""
 
 from enum import StrEnum
 
@@ -13,9 +15,3 @@ class Outcome(StrEnum):
 
 ONGOING, AGREEMENT, WALKOUT = 0, 1, 2  # the kernel's integer codes of the same outcomes
 OUTCOME_NAMES = {ONGOING: Outcome.ONGOING, AGREEMENT: Outcome.AGREEMENT, WALKOUT: Outcome.WALKOUT}
-TIME_DEPENDENT, RESPONSIVE, EQUILIBRIUM = 1, 2, 3  # concession strategies (strategies.py)
-BARON_FEREJOHN = 4
-OUTSIDE_OPTION, IMPATIENCE = 1, 2  # walkout rules (walkout.py); 0 = no rule
-# An actor's strategy parameter row, in column order: each strategy reads the columns it needs
-# (kernel.BETA, ... must agree).  The kernel sees it as KernelParams.strategy_params (R, A, K).
-STRATEGY_PARAMS = ("beta", "kappa", "gamma", "partner_patience", "parties")

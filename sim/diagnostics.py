@@ -68,7 +68,7 @@ def _agenda(sc: Scenario) -> list[str]:
 
 
 def _walkouts(actor, a: int, lay: Layout, p, status_quo, o_max, n: int) -> list[str]:
-    rules = {r.name for r in lay.walkout_rules[a]}
+    rules = set(actor.walkout)
     if not rules:
         return [f"{actor.id} can never walk out: it has no walkout rule"]
     can = np.zeros(n, dtype=bool)

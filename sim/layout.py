@@ -12,8 +12,7 @@ import numpy as np
 
 from .events import EventArrays, event_arrays
 from .scenario import Scenario
-from .strategies import STRATEGIES, Strategy
-from .walkout import WALKOUT_RULES, WalkoutRule
+from .schema import OFFER_RULES, STRATEGIES, WALKOUT_RULES, Part
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,10 +31,10 @@ class Layout:
     mixing: np.ndarray  # (A, A) effective utility of i = sum_k mixing[i, k] * u_k
     rotation: np.ndarray  # proposer order (actor indices at the table)
     recognition: np.ndarray | None  # (A,) probabilities for random recognition, else None
-    strategies: tuple[Strategy, ...]
-    walkout_rules: tuple[tuple[WalkoutRule, ...], ...]
-    linkage: np.ndarray  # (A,) bool: offers trade across clauses (else uniform concession)
-    divide: np.ndarray  # (A,) bool: offers divide protocol.budget (kernel._divide_offer)
+    strategies: tuple[Part, ...]  # each actor's concession strategy (schema.STRATEGIES)
+    strategy_codes: np.ndarray  # (A,) their codes
+    walkout_rules: np.ndarray  # (A, max rules) codes of the walkout rules it checks, in order; 0 = none
+    offer_rules: np.ndarray  # (A,) code of the rule it builds packages by (schema.OFFER_RULES)
     budget: float  # protocol.budget, or infinity
     memory: np.ndarray  # (A,) days of offers over which impatience measures the others' pace
     prior_days: np.ndarray  # (A,) weight of its expected pace, in days of observation
@@ -137,10 +136,10 @@ def build_layout(sc: Scenario) -> Layout:
         mixing=mixing,
         rotation=rotation,
         recognition=recognition,
-        strategies=tuple(STRATEGIES[a.strategy.kind]() for a in sc.actors),
-        walkout_rules=tuple(tuple(WALKOUT_RULES[r]() for r in a.walkout) for a in sc.actors),
-        linkage=np.array([a.offer == "linkage" for a in sc.actors]),
-        divide=np.array([a.offer == "divide" for a in sc.actors]),
+        strategies=tuple(STRATEGIES[a.strategy.kind][1] for a in sc.actors),
+        strategy_codes=np.array([STRATEGIES[a.strategy.kind][0] for a in sc.actors], dtype=np.int64),
+        walkout_rules=_rule_codes(sc),
+        offer_rules=np.array([OFFER_RULES[a.offer][0] for a in sc.actors], dtype=np.int64),
         budget=float(sc.protocol.budget) if sc.protocol.budget is not None else float("inf"),
         memory=np.array([a.pace_memory_days for a in sc.actors]),
         prior_days=np.array([a.pace_prior_days for a in sc.actors]),
@@ -153,6 +152,13 @@ def build_layout(sc: Scenario) -> Layout:
         joint=sc.protocol.package == "joint",
         belief_update=sc.protocol.belief_update,
     )
+
+
+def _rule_codes(sc: Scenario) -> np.ndarray:
+    rules = np.zeros((len(sc.actors), max(1, max(len(a.walkout) for a in sc.actors))), dtype=np.int64)
+    for i, a in enumerate(sc.actors):
+        rules[i, :len(a.walkout)] = [WALKOUT_RULES[name][0] for name in a.walkout]
+    return rules
 
 
 def _carriers(sc: Scenario, member: np.ndarray, signs: np.ndarray, required: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from .engine import Batch, Compiled, inputs_for_runs, params_for_runs
 from .params import DrawPlan
 from .protocol import ONGOING, OUTCOME_NAMES, final_utilities, init_state, play_round
 from .scenario import Scenario, load_scenario
-from .walkout import RULE_NAMES
+from .schema import RULE_NAMES
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "accession_excluded.toml"
 

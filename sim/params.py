@@ -15,7 +15,6 @@ import numpy as np
 from scipy import special
 
 from . import schema
-from .codes import STRATEGY_PARAMS
 from .distributions import Fixed, Param
 from .layout import Layout
 from .preferences import best_packages, normalise_salience, utilities
@@ -24,9 +23,7 @@ from .preferences import best_packages, normalise_salience, utilities
 # a field's slot name is its last key ("red_line.above" -> "above", "strategy.beta" -> "beta").
 _CLAUSE_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*.clauses.*"))
 _ACTOR_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*"))
-_STRATEGY_FIELDS = frozenset(f.key for f in schema.drawn_fields("actors.*") if f.parent == "actors.*.strategy")
-if _STRATEGY_FIELDS != set(STRATEGY_PARAMS):
-    raise ImportError("the schema's actors.*.strategy.* fields and codes.STRATEGY_PARAMS disagree; change both together")
+_STRATEGY_FIELDS = frozenset(schema.STRATEGY_PARAMS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +101,7 @@ class RunParams:
     outside_option_growth: np.ndarray  # (R, A) per 7 days
     patience: np.ndarray  # (R, A) discount factor per 7 days
     deadline: np.ndarray  # (R, A) days after 17 Dec 2021
-    strategy_params: np.ndarray  # (R, A, K) each actor's strategy parameters, columns codes.STRATEGY_PARAMS
+    strategy_params: np.ndarray  # (R, A, K) each actor's strategy parameters, columns schema.STRATEGY_PARAMS
     belief_noise: np.ndarray
     breakdown: np.ndarray  # (R, A) utility when another party walks out; NaN: its outside option then
     pace_prior: np.ndarray  # (R, A) impatience rule's expected pace, utility per 7 days
@@ -181,7 +178,7 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
 
     actor["deadline"] = actor.pop("deadline_days")  # days after 17 Dec 2021, as every time quantity
     # one row of strategy parameters per actor, in the kernel's column order
-    actor["strategy_params"] = np.stack([actor.pop(name) for name in STRATEGY_PARAMS], axis=-1)
+    actor["strategy_params"] = np.stack([actor.pop(name) for name in schema.STRATEGY_PARAMS], axis=-1)
 
     salience = normalise_salience(clause["salience"])
     ev = lay.events

@@ -1,23 +1,6 @@
-"""The bargaining rules over arrays with a leading run axis: the state, and the call into the
-compiled kernel (`kernel.py`) that both drivers make.
-
-Round t, in every run still going:
- 1. every actor computes its aspiration (its strategy); a proposer is chosen (rotation over
-    the parties at the table, or random recognition);
- 2. the proposer builds a package toward its estimate of the others' positions (linkage or
-    uniform concession), inside the agenda and its own red lines;
- 3. every other party answers: yes iff the package crosses none of its red lines and is worth
-    at least its own aspiration (which is never below its outside option);
- 4. the package is agreed when all required parties say yes (joint package), or per instrument
-    by that instrument's parties with agreed instruments locked (separate packages);
- 5. the others update their beliefs about the proposer from its offer;
- 6. if nothing was agreed, every party at the table checks its walkout rules; the first one in
-    scenario order that fires ends the talks.
-Talks end in agreement, walkout, or are still going at the horizon.
-
-The state (`State`) is set up here; the rounds themselves run in the compiled kernel
-(`kernel.py`), which both drivers call through `play_rounds`.
-"""
+"""The state of R runs (arrays with a leading run axis) and the call into the compiled kernel that
+both drivers make (`play_rounds`).  What happens at a meeting is `sim/kernel/rounds.py`
+(docs/model.md, section 1.3)."""
 
 from __future__ import annotations
 
@@ -28,7 +11,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import kernel
-from .codes import AGREEMENT, ONGOING, OUTCOME_NAMES, STRATEGY_PARAMS, WALKOUT  # noqa: F401  (re-exported)
+from .codes import AGREEMENT, ONGOING, OUTCOME_NAMES, WALKOUT  # noqa: F401  (re-exported)
 from .layout import Layout
 from .params import RunParams
 from .preferences import utilities
@@ -37,12 +20,12 @@ from .preferences import utilities
 KernelRules = namedtuple("KernelRules", [
     "mixing", "required", "rotation",
     "recognition_cum", "recognition_ids",  # random recognition (both empty under rotation)
-    "strategy",  # (A,) strategy code
-    "reacts",  # (A,) bool: its strategy reads the others' concessions (classifier "reacts_to_others")
-    "role_aware",  # (A,) bool: its strategy asks differently as proposer (classifier "role_aware")
+    "strategy",  # (A,) strategy code (schema.STRATEGIES)
+    "reacts",  # (A,) bool: its strategy reads the others' concessions (Part.reacts_to_others)
+    "role_aware",  # (A,) bool: its strategy asks differently as proposer (Part.role_aware)
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
-    "linkage", "joint", "belief_update", "member", "signs", "live",
-    "divide",  # (A,) bool: offers divide the budget (offer = "divide")
+    "offer_rule",  # (A,) offer rule code (schema.OFFER_RULES)
+    "joint", "belief_update", "member", "signs", "live",
     "budget",  # protocol.budget, or infinity
     "every_party",  # bool: every party at the table proposes at every meeting (protocol.proposer = "all")
     "memory",  # (A,) days of offers over which impatience measures the others' pace
@@ -133,19 +116,15 @@ def kernel_rules(lay: Layout) -> KernelRules:
         cum = np.cumsum(rec[ids]) if rec is not None else np.zeros(0)
         if len(cum):
             cum[-1] = 1.0  # rounding must not leave a sliver of [0, 1) to nobody
-        n_rules = max(1, max(len(r) for r in lay.walkout_rules))
-        rules = np.zeros((lay.n_actors, n_rules), dtype=np.int64)
-        for a, actor_rules in enumerate(lay.walkout_rules):
-            rules[a, :len(actor_rules)] = [rule.code for rule in actor_rules]
         i64 = np.int64  # fixed dtypes too, so one compiled kernel serves every scenario
         _RULES[lay] = KernelRules(
             mixing=_c_order(lay.mixing, float), required=_c_order(lay.required, bool),
             rotation=_c_order(lay.rotation, i64), recognition_cum=_c_order(cum, float),
-            recognition_ids=_c_order(ids, i64), strategy=_c_order([st.code for st in lay.strategies], i64),
-            reacts=_c_order([st.classifier["reacts_to_others"] for st in lay.strategies], bool),
-            role_aware=_c_order([st.classifier.get("role_aware", False) for st in lay.strategies], bool),
-            rules=rules, linkage=_c_order(lay.linkage, bool), memory=_c_order(lay.memory, float),
-            divide=_c_order(lay.divide, bool), budget=float(lay.budget),
+            recognition_ids=_c_order(ids, i64), strategy=_c_order(lay.strategy_codes, i64),
+            reacts=_c_order([st.reacts_to_others for st in lay.strategies], bool),
+            role_aware=_c_order([st.role_aware for st in lay.strategies], bool),
+            rules=_c_order(lay.walkout_rules, i64), offer_rule=_c_order(lay.offer_rules, i64),
+            memory=_c_order(lay.memory, float), budget=float(lay.budget),
             prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
             demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),
             joint=bool(lay.joint), every_party=bool(lay.scenario.protocol.proposer == "all"),
@@ -161,7 +140,7 @@ def kernel_rules(lay: Layout) -> KernelRules:
 
 
 # RunParams' fields; each actor's strategy parameters are one row per actor (strategy_params,
-# columns codes.STRATEGY_PARAMS): the strategy functions read their parameters from that row.
+# columns schema.STRATEGY_PARAMS): the strategy functions read their parameters from that row.
 KernelParams = namedtuple("KernelParams", [f.name for f in fields(RunParams)])
 
 

@@ -1063,9 +1063,7 @@ class _Builder:
 
     def check_strategy_parameters(self, kind: str, strat: dict, key: tuple) -> None:
         """A parameter the chosen strategy does not read is refused, not silently ignored."""
-        from .strategies import STRATEGIES
-
-        reads = set(STRATEGIES[kind].classifier["parameters"])
+        reads = set(schema.STRATEGIES[kind][1].parameters)
         own = [f.key for f in schema.drawn_fields("actors.*.strategy") if f.key in reads]
         for f in schema.drawn_fields("actors.*.strategy"):
             if f.key in strat and f.key not in reads:

@@ -61,16 +61,57 @@ class Field:
         return self.path.rpartition(".")[0]
 
 
-def _strategy_kinds() -> tuple[str, ...]:
-    from .strategies import STRATEGIES
+@dataclass(frozen=True)
+class Part:
+    """A compiled part a scenario selects by name: a concession strategy, a walkout rule or an
+    offer rule.  Its code (its position in its registry, from 1) is its branch in the kernel's
+    dispatch (sim/kernel/); adding a part is a row here plus one compiled function there."""
 
-    return tuple(STRATEGIES)
+    name: str
+    doc: str
+    parameters: tuple[str, ...] = ()  # strategies: the actors.*.strategy.* fields it reads
+    reacts_to_others: bool = False  # strategies: reads how far the others conceded (the kernel works it out)
+    role_aware: bool = False  # strategies: asks differently as proposer and as responder
 
 
-def _walkout_rules() -> tuple[str, ...]:
-    from .walkout import WALKOUT_RULES
+def _registry(*parts: Part) -> dict[str, tuple[int, Part]]:
+    return {p.name: (code, p) for code, p in enumerate(parts, start=1)}
 
-    return tuple(WALKOUT_RULES)
+
+STRATEGIES = _registry(
+    Part("time_dependent", "Faratin et al. (1998): from its best package to its outside option over its deadline "
+         "(beta < 1 Boulware, 1 linear, > 1 Conceder), after an opening concession kappa", ("beta", "kappa")),
+    Part("responsive", "relative tit-for-tat: an opening concession kappa, then gamma times the largest concession "
+         "any single other party has made to it", ("gamma", "kappa"), reacts_to_others=True),
+    Part("equilibrium", "Rubinstein (1982): the subgame-perfect share for two parties under complete information "
+         "(a reference for docking tests)", ("partner_patience",), role_aware=True),
+    Part("baron_ferejohn", "Baron and Ferejohn (1989), unanimity: the stationary ask with `parties` recognised with "
+         "equal chance (a reference for docking tests)", ("parties",), role_aware=True),
+)
+WALKOUT_RULES = _registry(
+    Part("outside_option", "walk out when even the best package the agenda allows is worth less than walking away"),
+    Part("impatience", "walk out when waiting for the others' concessions, at their pace and discounted, cannot beat "
+         "walking away before the deadline"),
+)
+OFFER_RULES = _registry(
+    Part("linkage", "concede first where it cares least and the others most (issue linkage)"),
+    Part("uniform", "concede the same share of the way on every clause"),
+    Part("divide", "with protocol.budget: keep on its own clauses what its aspiration needs and share the rest "
+         "equally over the other clauses"),
+)
+
+
+def code(registry: dict[str, tuple[int, Part]], name: str) -> int:
+    """A part's code in its registry (the kernel's dispatch compares against it)."""
+    return registry[name][0]
+
+
+def names(registry: dict[str, tuple[int, Part]]) -> dict[int, str]:
+    """Code -> name, e.g. to label a run's walkout rule."""
+    return {c: name for name, (c, _) in registry.items()}
+
+
+RULE_NAMES = names(WALKOUT_RULES)  # a run's walkout rule code -> its name
 
 
 EVENT_KINDS = ("cap", "outside_option", "red_line", "offer")
@@ -187,7 +228,9 @@ FIELDS: tuple[Field, ...] = (
     Field("actors.*.deadline_days", "drawn", "day (after 17 Dec 2021) by which it wants a result: its concession "
           "curve reaches its end", "days", REQUIRED, 1.0, 36_500.0),
     Field("actors.*.strategy", "table", "how it concedes"),
-    Field("actors.*.strategy.kind", "choice", "concession strategy (sim/strategies.py)", default="time_dependent"),
+    Field("actors.*.strategy.kind", "choice", "concession strategy: " + "; ".join(
+        f"{name}: {part.doc}" for name, (_, part) in STRATEGIES.items()), default="time_dependent",
+        choices=tuple(STRATEGIES)),
     Field("actors.*.strategy.beta", "drawn", "time_dependent: curve shape (< 1 Boulware, 1 linear, > 1 Conceder)", "",
           1.0, 1e-3, 100.0),
     Field("actors.*.strategy.kappa", "drawn", "opening concession: share of the way to the outside option at once",
@@ -199,12 +242,12 @@ FIELDS: tuple[Field, ...] = (
     Field("actors.*.strategy.parties", "drawn", "baron_ferejohn: the number of parties recognised with equal "
           "chance (n)", "parties", 2.0, 1.0, 1000.0),
     Field("actors.*.strategy.source", "source", SOURCE_DOC),
-    Field("actors.*.offer", "choice", "linkage: concede first where it cares least; uniform: everywhere alike; "
-          "divide (with protocol.budget): keep on the clauses it cares about what its aspiration needs and share "
-          "the rest of the budget equally over the other clauses", default="linkage",
-          choices=("linkage", "uniform", "divide")),
-    Field("actors.*.walkout", "choices", "walkout rules it checks, in order (sim/walkout.py)",
-          default=("outside_option",)),
+    Field("actors.*.offer", "choice", "how it builds a package: " + "; ".join(
+        f"{name}: {part.doc}" for name, (_, part) in OFFER_RULES.items()), default="linkage",
+        choices=tuple(OFFER_RULES)),
+    Field("actors.*.walkout", "choices", "walkout rules it checks, in order: " + "; ".join(
+        f"{name}: {part.doc}" for name, (_, part) in WALKOUT_RULES.items()), default=("outside_option",),
+        choices=tuple(WALKOUT_RULES)),
     Field("actors.*.pace_memory_days", "number", "impatience rule: days of offers over which it measures the others' "
           "recent pace of concession: two to six weeks (at least two meetings at the weekly pace, and no longer "
           "than the six weeks the written replies took)", "days", 21.0, 14.0, 42.0),
@@ -247,7 +290,9 @@ RENAMED = {
     "actors.*.deadline": "deadline_days (calendar days after 17 Dec 2021, no longer rounds)",
     "actors.*.window": "pace_memory_days (calendar days, no longer rounds)",
 }
-LIVE_CHOICES = {"actors.*.strategy.kind": _strategy_kinds, "actors.*.walkout": _walkout_rules}
+# An actor's strategy parameter row, in column order: the drawn actors.*.strategy.* fields in
+# the order above.  Each strategy reads the columns it names (kernel/strategies.py).
+STRATEGY_PARAMS = tuple(f.key for f in FIELDS if f.drawn and f.parent == "actors.*.strategy")
 
 
 def field(path: str) -> Field:
@@ -255,8 +300,8 @@ def field(path: str) -> Field:
 
 
 def choices(f: Field) -> tuple[str, ...]:
-    """Allowed values of a choice field; strategy kinds and walkout rules come from their registries."""
-    return LIVE_CHOICES[f.path]() if f.path in LIVE_CHOICES else f.choices
+    """Allowed values of a choice field."""
+    return f.choices
 
 
 def children(pattern: str) -> dict[str, Field]:

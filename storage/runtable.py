@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.engine import Batch
 from sim.protocol import OUTCOME_NAMES
-from sim.walkout import RULE_NAMES
+from sim.schema import RULE_NAMES
 
 OUTCOMES = tuple(OUTCOME_NAMES[k] for k in sorted(OUTCOME_NAMES))
 MAX_SEED = 2**63 - 1  # the seed column is int64 (Parquet has no unsigned 64-bit logical type everywhere)

@@ -29,14 +29,14 @@ def test_alternating_offers_agree_at_once_on_rubinsteins_split(tmp_path, d1, d2)
 
 
 def test_the_equilibrium_strategy_asks_its_share_as_proposer_and_its_discounted_share_as_responder():
-    from sim import kernel
-    from tests.test_kernel import look
+    from sim.kernel.strategies import equilibrium
+    from tests.parts import look, row
 
-    theta = np.array([1.0, 0.0, 1.0, 0.8])  # partner's weekly discount factor 0.8
+    theta = row(partner_patience=0.8)  # partner's weekly discount factor 0.8
     proposer = look(patience=0.9, best_possible=1.0, reservation=0.0)._replace(proposing=True, interval=7.0)
     responder = proposer._replace(proposing=False)
-    assert kernel.equilibrium(proposer, theta) == pytest.approx(0.2 / 0.28)  # (1 - 0.8) / (1 - 0.72) = 0.714
-    assert kernel.equilibrium(responder, theta) == pytest.approx(0.9 * 0.2 / 0.28)
+    assert equilibrium(proposer, theta) == pytest.approx(0.2 / 0.28)  # (1 - 0.8) / (1 - 0.72) = 0.714
+    assert equilibrium(responder, theta) == pytest.approx(0.9 * 0.2 / 0.28)
 
 
 def zone_game(tmp_path):
@@ -132,12 +132,12 @@ def test_a_budget_needs_the_divide_rule_and_the_divide_rule_a_budget(tmp_path):
 
 
 def test_the_baron_ferejohn_strategy_by_hand():
-    from sim import kernel
-    from tests.test_kernel import look, row
+    from sim.kernel.strategies import baron_ferejohn
+    from tests.parts import look, row
 
     proposer = look(patience=0.9, best_possible=1.0, reservation=0.0)._replace(proposing=True, interval=7.0)
     theta = row(parties=3.0)
-    assert kernel.baron_ferejohn(proposer, theta) == pytest.approx(1 - 2 * 0.9 / 3)  # 0.4
-    assert kernel.baron_ferejohn(proposer._replace(proposing=False), theta) == pytest.approx(0.9 / 3)  # 0.3
+    assert baron_ferejohn(proposer, theta) == pytest.approx(1 - 2 * 0.9 / 3)  # 0.4
+    assert baron_ferejohn(proposer._replace(proposing=False), theta) == pytest.approx(0.9 / 3)  # 0.3
     # two meeting intervals a fortnight apart: delta = 0.9 ** 2
-    assert kernel.baron_ferejohn(proposer._replace(proposing=False, interval=14.0), theta) == pytest.approx(0.81 / 3)
+    assert baron_ferejohn(proposer._replace(proposing=False, interval=14.0), theta) == pytest.approx(0.81 / 3)

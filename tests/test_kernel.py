@@ -9,14 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim import kernel
-from sim.codes import STRATEGY_PARAMS
+from sim import kernel, schema
 from sim.engine import Compiled, params_for_runs
+from sim.kernel import offers, prefs, rules, strategies
+from sim.kernel.bundles import Prefs
 from sim.preferences import normalise_salience, utilities
 from sim.protocol import ONGOING, init_state, kernel_params, play_round
 from sim.scenario import load_scenario
-from sim.strategies import STRATEGIES
-from sim.walkout import WALKOUT_RULES
+from sim.schema import STRATEGY_PARAMS
+from tests.parts import look, row
 
 unit = st.floats(0.0, 1.0)
 
@@ -29,7 +30,7 @@ def test_compiled_utilities_are_the_documented_formula(data, n_a, n_c):
     x = data.draw(arrays(np.float64, n_c, elements=unit))
     mixing = normalise_salience(data.draw(arrays(np.float64, (n_a, n_a), elements=unit)) + np.eye(n_a))
     u = np.empty(n_a)
-    kernel._utilities(kernel.Prefs(mixing, salience, ideal), x, np.empty(n_a), u)
+    prefs.utilities(Prefs(mixing, salience, ideal), x, np.empty(n_a), u)
     expected = utilities(x[None], ideal[None], salience[None], mixing)[0]  # u_i = sum_k M_ik (1 - loss_k)
     assert np.allclose(u, expected, rtol=0, atol=1e-12)
 
@@ -39,7 +40,7 @@ def test_compiled_utilities_are_the_documented_formula(data, n_a, n_c):
 def test_linkage_order_is_a_stable_sort(keys):
     key = np.array(keys, dtype=float)  # few distinct values: many ties, which must keep clause order
     out = np.empty(len(key), dtype=np.int64)
-    kernel._stable_argsort(key, out)
+    prefs.stable_argsort(key, out)
     assert out.tolist() == np.argsort(key, kind="stable").tolist()
 
 
@@ -70,35 +71,38 @@ def test_a_proposer_never_offers_less_than_it_asks_for():
 # ---------------------------------------------------------------- bundles and dispatch
 
 def _compiled_functions():
-    """Every compiled function defined in sim/kernel.py, by name."""
-    return {name: obj for name, obj in vars(kernel).items()
-            if hasattr(obj, "py_func") and obj.py_func.__module__ == kernel.__name__}
+    """Every compiled function defined in the modules of sim/kernel/, by name."""
+    import importlib
+    import pkgutil
+
+    found = {}
+    for info in pkgutil.iter_modules(kernel.__path__):
+        module = importlib.import_module(f"{kernel.__name__}.{info.name}")
+        found.update({name: obj for name, obj in vars(module).items()
+                      if hasattr(obj, "py_func") and obj.py_func.__module__ == module.__name__})
+    return found
 
 
 def test_no_compiled_function_takes_more_than_8_parameters():
     found = _compiled_functions()
-    assert {"play_rounds", "_build_offer", "_setup_run", "_vote_per_instrument", "_walkout", "aspiration",
-            "walkout_fires"} <= set(found)
+    assert {"play_rounds", "play_run", "build_offer", "setup_run", "vote_per_instrument", "walk_out", "aspiration",
+            "walkout_fires", "proposals", "vote", "hold", "learn"} <= set(found)
     too_many = {name: len(inspect.signature(fn.py_func).parameters) for name, fn in found.items()
                 if len(inspect.signature(fn.py_func).parameters) > 8}
     assert not too_many
 
 
-def look(day=5.0, best_possible=0.9, reservation=0.3, deadline=10.0, patience=1.0, held=0.0, held_earlier=0.0,
-         span=0.0, elapsed=5.0, pace_prior=0.0, prior_days=0.0, conceded_to_me=0.0, proposing=False, interval=7.0):
-    return kernel.Look(float(day), best_possible, reservation, deadline, patience, held, held_earlier, span, elapsed,
-                       pace_prior, prior_days, conceded_to_me, proposing, interval)
-
-
-def row(beta=1.0, kappa=0.0, gamma=1.0, partner_patience=1.0, parties=2.0):
-    """An actor's strategy parameter row, columns as in codes.STRATEGY_PARAMS."""
-    values = {"beta": beta, "kappa": kappa, "gamma": gamma, "partner_patience": partner_patience, "parties": parties}
-    return np.array([values[name] for name in STRATEGY_PARAMS])
+def test_compiled_steps_are_short():
+    """A meeting is split into steps a reader can hold in mind: no compiled function of the
+    kernel is longer than 60 lines (docstring included)."""
+    long = {name: len(inspect.getsource(fn.py_func).splitlines()) for name, fn in _compiled_functions().items()}
+    assert {name: n for name, n in long.items() if n > 60} == {}
 
 
 def test_parameter_row_columns_are_the_registry_order():
-    assert (STRATEGY_PARAMS[kernel.BETA], STRATEGY_PARAMS[kernel.KAPPA], STRATEGY_PARAMS[kernel.GAMMA],
-            STRATEGY_PARAMS[kernel.PARTNER], STRATEGY_PARAMS[kernel.PARTIES]) == (
+    st_ = strategies
+    assert (STRATEGY_PARAMS[st_.BETA], STRATEGY_PARAMS[st_.KAPPA], STRATEGY_PARAMS[st_.GAMMA],
+            STRATEGY_PARAMS[st_.PARTNER], STRATEGY_PARAMS[st_.PARTIES]) == (
         "beta", "kappa", "gamma", "partner_patience", "parties")
     comp = Compiled.from_scenario(load_scenario("scenarios/base.toml"))
     p = params_for_runs(comp, 3, 0, 50)
@@ -109,13 +113,13 @@ def test_parameter_row_columns_are_the_registry_order():
 
     drawn = inputs_for_runs(comp, 3, 0, 50)["actors.russia.strategy.beta"]
     russia = comp.layout.actors.index("russia")
-    assert np.array_equal(theta[:, russia, kernel.BETA], drawn) and drawn.std() > 0
-    assert (theta[:, russia, kernel.KAPPA] == 0).all()
+    assert np.array_equal(theta[:, russia, strategies.BETA], drawn) and drawn.std() > 0
+    assert (theta[:, russia, strategies.KAPPA] == 0).all()
 
 
 def test_time_dependent_by_hand():
     # alpha(t) = kappa + (1 - kappa) (t / T)^(1 / beta); aspiration = top - alpha (top - reservation)
-    td = kernel.time_dependent
+    td = strategies.time_dependent
     assert td(look(), row(beta=1.0, kappa=0.2)) == pytest.approx(0.9 - 0.6 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.5
     assert td(look(), row(beta=0.5, kappa=0.2)) == pytest.approx(0.9 - 0.4 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.25 (Boulware)
     assert td(look(), row(beta=2.0, kappa=0.0)) == pytest.approx(0.9 - math.sqrt(0.5) * 0.6, abs=1e-12)  # Conceder
@@ -127,7 +131,7 @@ def test_time_dependent_by_hand():
 
 def test_responsive_by_hand():
     # top - kappa (top - reservation) - gamma * conceded_to_me, kept in [reservation, top]
-    rs = kernel.responsive
+    rs = strategies.responsive
     assert rs(look(conceded_to_me=0.1), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.9 - 0.12 - 0.2, abs=1e-12)
     assert rs(look(conceded_to_me=0.0), row(kappa=0.0, gamma=2.0)) == pytest.approx(0.9, abs=1e-12)
     assert rs(look(conceded_to_me=0.5), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.3, abs=1e-12)  # floor
@@ -137,14 +141,14 @@ def test_responsive_by_hand():
 
 def test_a_strategy_reads_only_its_columns_of_a_wider_row():
     """Rows may grow (another strategy's parameters appended) without changing any strategy."""
-    for fn in kernel.STRATEGY_FUNCTIONS.values():
+    for fn in strategies.FUNCTIONS.values():
         narrow = row(beta=0.7, kappa=0.3, gamma=1.5)
         wide = np.append(narrow, [123.0, -4.0])
         assert fn(look(conceded_to_me=0.05), narrow) == fn(look(conceded_to_me=0.05), wide)
 
 
 def test_walkout_rules_by_hand():
-    oo, imp = kernel.outside_option_fires, kernel.impatience_fires
+    oo, imp = rules.outside_option_fires, rules.impatience_fires
     assert oo(look(best_possible=0.49, reservation=0.5)) and not oo(look(best_possible=0.5, reservation=0.5))
     # holds 0.3, which rose 0.21 over the last 21 days (0.01 a day) in talks 70 days old, no prior
     base = dict(day=70.0, best_possible=0.9, reservation=0.5, deadline=105.0, patience=1.0, held=0.3, span=21.0,
@@ -160,9 +164,10 @@ def test_walkout_rules_by_hand():
 
 
 def test_registries_and_dispatch_agree():
-    assert set(kernel.STRATEGY_FUNCTIONS) == {cls.code for cls in STRATEGIES.values()}
-    assert set(kernel.RULE_FUNCTIONS) == {cls.code for cls in WALKOUT_RULES.values()}
-    unknown = max(set(kernel.STRATEGY_FUNCTIONS) | set(kernel.RULE_FUNCTIONS)) + 1
+    assert set(strategies.FUNCTIONS) == {code for code, _ in schema.STRATEGIES.values()}
+    assert set(rules.FUNCTIONS) == {code for code, _ in schema.WALKOUT_RULES.values()}
+    assert set(offers.FUNCTIONS) == {code for code, _ in schema.OFFER_RULES.values()}
+    unknown = max(set(strategies.FUNCTIONS) | set(rules.FUNCTIONS)) + 1
     assert math.isnan(kernel.aspiration(unknown, look(), row()))
     assert not kernel.walkout_fires(unknown, look(best_possible=0.0, reservation=1.0))
     assert not kernel.walkout_fires(0, look(best_possible=0.0, reservation=1.0))  # 0 = no rule
@@ -177,12 +182,14 @@ fin = st.floats(0.0, 1.0)
        prior=st.floats(0.0, 0.2), conceded=fin, beta=st.floats(0.05, 10.0), kappa=fin, gamma=st.floats(0.0, 3.0))
 def test_dispatch_reaches_each_registered_strategy_and_rule(day, best_possible, reservation, deadline, patience, held,
                                                             drop, span, prior, conceded, beta, kappa, gamma):
-    lk = look(day, best_possible, reservation, deadline, patience, held, held - drop, span, day, prior, 28.0, conceded)
-    theta = row(beta, kappa, gamma)
-    for code, fn in kernel.STRATEGY_FUNCTIONS.items():
+    lk = look(day=day, best_possible=best_possible, reservation=reservation, deadline=deadline, patience=patience,
+              held=held, held_earlier=held - drop, span=span, elapsed=day, pace_prior=prior, prior_days=28.0,
+              conceded_to_me=conceded)
+    theta = row(beta=beta, kappa=kappa, gamma=gamma)
+    for code, fn in strategies.FUNCTIONS.items():
         got = kernel.aspiration(code, lk, theta)
         assert not math.isnan(got) and got == fn(lk, theta)
-    for code, fn in kernel.RULE_FUNCTIONS.items():
+    for code, fn in rules.FUNCTIONS.items():
         assert kernel.walkout_fires(code, lk) == fn(lk)
 
 
@@ -194,6 +201,6 @@ def test_dispatch_fires_each_rule():
                    span=21.0, elapsed=70.0)
     hopeless = look(day=0.0, best_possible=0.4, reservation=0.5, held=0.3, held_earlier=0.3, elapsed=0.0)
     content = look(day=70.0, best_possible=0.9, reservation=0.5, held=0.6, held_earlier=0.6)
-    assert kernel.walkout_fires(kernel.IMPATIENCE, stalled) and not kernel.walkout_fires(kernel.OUTSIDE_OPTION, stalled)
-    assert kernel.walkout_fires(kernel.OUTSIDE_OPTION, hopeless) and kernel.walkout_fires(kernel.IMPATIENCE, hopeless)
-    assert not kernel.walkout_fires(kernel.OUTSIDE_OPTION, content) and not kernel.walkout_fires(kernel.IMPATIENCE, content)
+    assert kernel.walkout_fires(rules.IMPATIENCE, stalled) and not kernel.walkout_fires(rules.OUTSIDE_OPTION, stalled)
+    assert kernel.walkout_fires(rules.OUTSIDE_OPTION, hopeless) and kernel.walkout_fires(rules.IMPATIENCE, hopeless)
+    assert not kernel.walkout_fires(rules.OUTSIDE_OPTION, content) and not kernel.walkout_fires(rules.IMPATIENCE, content)

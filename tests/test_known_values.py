@@ -4,10 +4,21 @@ import numpy as np
 import pytest
 
 from experiments.runner import run
+from sim import kernel
+from sim.kernel import elementwise
+from sim.kernel.rules import OUTSIDE_OPTION
 from sim.protocol import AGREEMENT, WALKOUT
-from sim.strategies import faratin_alpha
-from sim.walkout import OutsideOption, _best_wait_value
 from tests.factory import actor, load, pref, two_party, with_changes
+
+
+def faratin_alpha(*args):
+    """The kernel's Faratin alpha, broadcast over arrays."""
+    return elementwise(kernel.faratin_alpha, float, *args)
+
+
+def _best_wait_value(*args):
+    """The kernel's best value of waiting, broadcast over arrays."""
+    return elementwise(kernel.best_wait_value, float, *args)
 
 
 # ---------------------------------------------------------------- Faratin, Sierra & Jennings (1998)
@@ -59,7 +70,7 @@ def test_immediate_walkout_when_outside_option_beats_the_table(tmp_path):
     assert (b.outcome == WALKOUT).all()
     assert (b.rounds == 1).all()
     assert (b.walkout_by == 0).all()
-    assert (b.walkout_rule == OutsideOption.code).all()
+    assert (b.walkout_rule == OUTSIDE_OPTION).all()
     assert (b.shortfall == 0).all()  # it walked out over x, the clause held off the table
 
 

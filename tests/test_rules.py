@@ -174,7 +174,7 @@ def test_when_the_whole_agenda_beats_leaving_every_walkout_is_by_impatience_and_
     """a's best package is worth 1.0 and its outside option is 0.3 (no growth): the outside-option
     rule (walk out if the best package is worth less than leaving) cannot fire, though the status
     quo (worth 0 to a) is below 0.3, so a can leave, and only through impatience."""
-    from sim.codes import IMPATIENCE
+    from sim.kernel.rules import IMPATIENCE
 
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0, above=0.2)}, clauses=("x",), horizon=30)
     doc["actors"]["a"].update(outside_option=0.3, walkout=["outside_option", "impatience"])

@@ -7,13 +7,10 @@ import numpy as np
 import pytest
 
 from sim import schema
-from sim.codes import STRATEGY_PARAMS
 from sim.engine import Compiled
 from experiments.overrides import fix, resolve
 from sim.params import draw_params
 from sim.scenario import ScenarioError, load_scenario
-from sim.strategies import STRATEGIES
-from sim.walkout import WALKOUT_RULES
 from tests.factory import TEST_SOURCE, load, pref, two_party
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +26,7 @@ def test_every_field_path_has_its_parent_table():
         assert f.parent == "" or schema.BY_PATH[f.parent].kind == "table", f.path
 
 
-@pytest.mark.parametrize("kind", list(STRATEGIES))
+@pytest.mark.parametrize("kind", list(schema.STRATEGIES))
 def test_every_strategy_kind_can_be_named_and_reaches_the_kernel(tmp_path, kind):
     from sim.protocol import kernel_rules
 
@@ -37,18 +34,18 @@ def test_every_strategy_kind_can_be_named_and_reaches_the_kernel(tmp_path, kind)
     doc["actors"]["a"]["strategy"] = {"kind": kind}
     comp = Compiled.from_scenario(load(tmp_path, doc))
     assert comp.layout.strategies[0].name == kind
-    assert kernel_rules(comp.layout).strategy[0] == STRATEGIES[kind].code
+    assert kernel_rules(comp.layout).strategy[0] == schema.code(schema.STRATEGIES, kind)
 
 
-@pytest.mark.parametrize("rule", list(WALKOUT_RULES))
+@pytest.mark.parametrize("rule", list(schema.WALKOUT_RULES))
 def test_every_walkout_rule_can_be_named_and_reaches_the_kernel(tmp_path, rule):
     from sim.protocol import kernel_rules
 
     doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",))
     doc["actors"]["a"]["walkout"] = [rule]
     comp = Compiled.from_scenario(load(tmp_path, doc))
-    assert kernel_rules(comp.layout).rules[0, 0] == WALKOUT_RULES[rule].code
-    assert schema.choices(schema.field("actors.*.walkout")) == tuple(WALKOUT_RULES)
+    assert kernel_rules(comp.layout).rules[0, 0] == schema.code(schema.WALKOUT_RULES, rule)
+    assert schema.choices(schema.field("actors.*.walkout")) == tuple(schema.WALKOUT_RULES)
 
 
 def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
@@ -73,7 +70,7 @@ def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
         if f.key == "deadline_days":  # held as RunParams.deadline, in days like every time quantity
             got = p.deadline[0, 0]
         elif f.parent == "actors.*.strategy":  # a column of the actor's strategy parameter row
-            got = p.strategy_params[0, 0, STRATEGY_PARAMS.index(f.key)]
+            got = p.strategy_params[0, 0, schema.STRATEGY_PARAMS.index(f.key)]
         elif tg.field == "demand_salience":  # z's whole demand: 0.5 against x's and y's 1 each
             got, value = p.salience[0, 0, 2], 0.5 / 2.5
         else:

@@ -1,7 +1,9 @@
-"""The checklist of docs/model.md 3.10, followed: a strategy with one new parameter touches four
-files (codes.py, kernel.py, strategies.py, schema.py) and then works end to end: a scenario
-file names it and sets its parameter, the loader checks it, the draws carry it and the compiled
-kernel plays it.  The edits are made to a copy of the package in a temporary folder."""
+"""The checklist of docs/model.md 3.10, followed: a strategy with one new parameter is a row of
+the schema's strategy registry, a row of its field table and one compiled function with its
+branch in the dispatch: two source files, and this test makes three.  It then works end to end
+(a scenario file names it and sets its parameter, the loader checks it, the draws carry it, the
+compiled kernel plays it), and the shared contract and kernel tests cover it with no edit.  The
+edits are made to a copy of the packages in a temporary folder."""
 
 from __future__ import annotations
 
@@ -17,38 +19,29 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # The toy strategy "flat": ask the reservation value plus a share delta of the way to the best
-# package, at every meeting.  Each edit: (file, anchor, text put after the anchor).
+# package, at every meeting.  Each edit: (file, anchor, text put after the anchor, or "before").
 EDITS = [
-    ("codes.py", "TIME_DEPENDENT, RESPONSIVE, EQUILIBRIUM = 1, 2, 3  # concession strategies (strategies.py)\n",
-     "FLAT = 5\n"),
-    ("codes.py", 'STRATEGY_PARAMS = ("beta", "kappa", "gamma", "partner_patience", "parties"', ', "delta"'),
-    ("kernel.py", "TIME_DEPENDENT, RESPONSIVE, EQUILIBRIUM = 1, 2, 3\n", "FLAT = 5\n"),
-    ("kernel.py", "BETA, KAPPA, GAMMA, PARTNER, PARTIES = 0, 1, 2, 3, 4", "; DELTA = 5"),
-    ("kernel.py", 'if tuple(codes.STRATEGY_PARAMS) != ("beta", "kappa", "gamma", "partner_patience", "parties"',
-     ', "delta"'),
-    ("kernel.py", "    if code == EQUILIBRIUM:\n        return equilibrium(lk, theta)\n",
-     "    if code == FLAT:\n        return flat(lk, theta)\n"),
-    ("kernel.py", "                      EQUILIBRIUM: equilibrium", ", FLAT: flat"),
-    ("kernel.py", "STRATEGY_FUNCTIONS = {",
-     "@_helper\ndef flat(lk, theta):\n    return lk.reservation + theta[DELTA] * (lk.best_possible - lk.reservation)\n\n\n",
+    ("sim/schema.py", ")\nWALKOUT_RULES = _registry(",
+     '    Part("flat", "the outside option plus a share delta of the way to the best package", ("delta",)),\n',
      "before"),
-    ("strategies.py", "from .codes import BARON_FEREJOHN, EQUILIBRIUM, RESPONSIVE, STRATEGY_PARAMS, TIME_DEPENDENT",
-     "\nfrom .codes import FLAT"),
-    ("strategies.py", "    parties: np.ndarray\n", "    delta: np.ndarray\n"),
-    ("strategies.py", "STRATEGIES: dict[str, type] = {cls.name: cls for cls in (TimeDependent, Responsive, Equilibrium",
-     ", Flat"),
-    ("strategies.py", "STRATEGIES: dict[str, type]",
-     'class Flat:\n    name = "flat"\n    code = FLAT\n    classifier = {"reacts_to_others": False, "parameters": ("delta",)}\n\n'
-     "    def aspiration(self, view):\n        return _aspirations(self.code, view)\n\n\n", "before"),
-    ("schema.py", '    Field("actors.*.strategy.source", "source", SOURCE_DOC),\n',
+    ("sim/schema.py", '    Field("actors.*.strategy.source", "source", SOURCE_DOC),\n',
      '    Field("actors.*.strategy.delta", "drawn", "flat: share of the way from the outside option to the best '
      'package", "share", 0.5, 0.0, 1.0),\n', "before"),
+    ("sim/kernel/strategies.py", 'PARTNER, PARTIES = STRATEGY_PARAMS.index("partner_patience"), STRATEGY_PARAMS.index("parties")\n',
+     'FLAT, DELTA = code(STRATEGIES, "flat"), STRATEGY_PARAMS.index("delta")\n'),
+    ("sim/kernel/strategies.py", "@helper\ndef aspiration(",
+     "@helper\ndef flat(lk, theta):\n"
+     "    return max(lk.reservation, lk.reservation + theta[DELTA] * (lk.best_possible - lk.reservation))\n\n\n",
+     "before"),
+    ("sim/kernel/strategies.py", "        return baron_ferejohn(lk, theta)\n",
+     "    if code == FLAT:\n        return flat(lk, theta)\n"),
+    ("sim/kernel/strategies.py", "BARON_FEREJOHN: baron_ferejohn", ", FLAT: flat"),
 ]
 
 
-def _apply(package: Path) -> None:
+def _apply(root: Path) -> None:
     for name, anchor, text, *where in EDITS:
-        path = package / name
+        path = root / name
         src = path.read_text()
         assert src.count(anchor) == 1, f"{name}: the checklist's anchor moved: {anchor!r}"
         src = src.replace(anchor, text + anchor if where == ["before"] else anchor + text)
@@ -62,7 +55,7 @@ SCRIPT = textwrap.dedent("""
     assert sim.__file__.startswith(sys.argv[1]), sim.__file__
     from sim.engine import Compiled, params_for_runs, play
     from sim.scenario import load_scenario
-    from sim.strategies import STRATEGIES
+    from sim.schema import STRATEGIES
 
     sc = load_scenario(sys.argv[2])
     comp = Compiled.from_scenario(sc)
@@ -72,13 +65,14 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_a_strategy_with_one_parameter_takes_four_files(tmp_path):
-    shutil.copytree(ROOT / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+def test_a_strategy_with_one_parameter_takes_three_files(tmp_path):
+    for package in ("sim", "storage", "analysis", "experiments", "tests"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    _apply(tmp_path / "sim")
-    changed = [f for f in sorted((ROOT / "sim").glob("*.py"))
-               if not filecmp.cmp(f, tmp_path / "sim" / f.name, shallow=False)]
-    assert [f.name for f in changed] == ["codes.py", "kernel.py", "schema.py", "strategies.py"]
+    _apply(tmp_path)
+    changed = [f.relative_to(ROOT).as_posix() for f in sorted((ROOT / "sim").rglob("*.py"))
+               if not filecmp.cmp(f, tmp_path / f.relative_to(ROOT), shallow=False)]
+    assert changed == ["sim/kernel/strategies.py", "sim/schema.py"]
     # a: outside option 0.2, best package worth 1 (its ideal is reachable), delta 0.25: it asks
     # 0.2 + 0.25 (1 - 0.2) = 0.4 at the first meeting, whatever the run
     scenario = tmp_path / "scenarios" / "toy_flat.toml"
@@ -111,3 +105,9 @@ def test_a_strategy_with_one_parameter_takes_four_files(tmp_path):
     words = done.stdout.split()
     assert words[0] == "True"
     assert [float(x) for x in words[1:]] == pytest.approx([0.4] * 4, abs=1e-12)
+    # the shared contract and kernel tests, unedited, now cover "flat" too, and pass
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_contracts.py",
+                            "tests/test_kernel.py", "-k", "flat or registries or dispatch or wider_row", "-rA"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert "TestStrategyContract::test_aspiration_between_reservation_and_best_possible[flat]" in tests.stdout

@@ -1,0 +1,75 @@
+"""One run's preferences, compiled: utilities of a package, red lines, and the parties' votes.
+pf is one run's Prefs, rl its RedLines; a package x is (C,)."""
+
+from __future__ import annotations
+
+from .bundles import TOLERANCE, helper
+
+
+@helper
+def copy(src, dst):
+    for k in range(src.shape[0]):  # explicit loops: numba's slice assignment is slow on tiny arrays
+        dst[k] = src[k]
+
+
+@helper
+def stable_argsort(key, out):
+    """out = np.argsort(key, kind="stable"), in place: an insertion sort, which for a score of
+    clauses costs a fraction of numba's allocating merge sort."""
+    for k in range(key.shape[0]):
+        out[k] = k
+        m = k
+        while m > 0 and key[out[m - 1]] > key[k]:
+            out[m] = out[m - 1]
+            m -= 1
+        out[m] = k
+
+
+@helper
+def utilities(pf, x, loss, u):
+    """u[a] = effective utility of package x to actor a (preferences.utilities for one run)."""
+    mixing, salience, ideal = pf.mixing, pf.salience, pf.ideal
+    n_a, n_c = salience.shape
+    for k in range(n_a):
+        s = 0.0
+        for c in range(n_c):
+            s += salience[k, c] * abs(x[c] - ideal[k, c])
+        loss[k] = s
+    for a in range(n_a):
+        s = 0.0
+        for k in range(n_a):
+            s += loss[k] * mixing[a, k]
+        u[a] = 1.0 - s
+
+
+@helper
+def inside(rl, x, a):
+    """Package x crosses none of actor a's red lines."""
+    below, above = rl.below, rl.above
+    ok = True
+    for c in range(x.shape[0]):  # no early exit: the loop vectorises, and clauses are few
+        ok &= (x[c] >= below[a, c]) & (x[c] <= above[a, c])
+    return ok
+
+
+@helper
+def mixed_loss(pf, i, x, out):
+    """out[c] = actor i's effective loss on clause c at package x: sum_k M_ik s_kc |x_c - p_kc|."""
+    mixing, salience, ideal = pf.mixing, pf.salience, pf.ideal
+    for c in range(x.shape[0]):
+        out[c] = 0.0
+    for k in range(mixing.shape[0]):
+        m = mixing[i, k]
+        if m != 0.0:
+            for c in range(x.shape[0]):
+                out[c] += m * salience[k, c] * abs(x[c] - ideal[k, c])
+
+
+@helper
+def answers(pf, rl, tabling, z, asp, loss, u, yes):
+    """yes[a]: actor a accepts package z (no red line crossed and worth its aspiration); a party
+    tabling it (tabling[a]: the proposer, and any co-sponsor of a dated offer) accepts it unless
+    it crosses one of its red lines."""
+    utilities(pf, z, loss, u)
+    for a in range(u.shape[0]):
+        yes[a] = inside(rl, z, a) and (tabling[a] or u[a] >= asp[a] - TOLERANCE)
