@@ -52,6 +52,7 @@ class State:
     t: int
     outcome: np.ndarray  # (R,) int8
     rounds: np.ndarray  # (R,) rounds played
+    packages: np.ndarray  # (R,) packages put to the vote (a meeting may see several)
     walkout_by: np.ndarray  # (R,) actor index or -1
     walkout_rule: np.ndarray  # (R,) rule code or 0
     shortfall: np.ndarray  # (R,) walkouts: the demand on which what the walker held fell furthest short, or -1
@@ -82,6 +83,7 @@ def init_state(lay: Layout, p: RunParams) -> State:
         t=0,
         outcome=np.zeros(r, dtype=np.int8),
         rounds=np.zeros(r, dtype=np.int32),
+        packages=np.zeros(r, dtype=np.int64),
         walkout_by=np.full(r, -1, dtype=np.int16),
         walkout_rule=np.zeros(r, dtype=np.int8),
         shortfall=np.full(r, -1, dtype=np.int16),

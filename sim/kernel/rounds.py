@@ -322,12 +322,13 @@ def learn(q, required, eta, run, w):
 @step
 def proposals(t, L, ar, cal, run, w, r, T):
     """Meeting t's proposals: one, or every party at the table in turn until one is agreed; at a
-    meeting with dated offers, those, in the listed order.  Returns (agreed, last proposer)."""
+    meeting with dated offers, those, in the listed order.  Returns (agreed, last proposer,
+    packages tabled)."""
     n_forced = 0
     for k in range(cal.offer_by.shape[1]):
         n_forced += cal.offer_by[t, k] >= 0
     n = n_forced if n_forced > 0 else (cal.rotation.shape[0] if cal.every_party else 1)
-    agreed, q = False, -1
+    agreed, q, tabled = False, -1, 0
     for k in range(n):
         q = proposer(cal, t, k, n_forced, run.recognition_u)
         fix_clauses(q, L.joint, Instruments(L.member, L.signs, L.live), run.lk, L.carrier, run.last_offer, w.ow, w.vw)
@@ -336,13 +337,14 @@ def proposals(t, L, ar, cal, run, w, r, T):
                                   run.rv.strategy_params[q])
         table(t, k, q, n_forced > 0, cal, run, w)
         agreed = vote(t, k, q, n_forced > 0, cal, L, run, w)
+        tabled += 1
         hold(L.required, run, w)
         learn(q, L.required, L.belief_update, run, w)
         if T.on:
             trace_position(T.position[r, t], q, L.on_table, w.ow.x)
         if agreed:
             break
-    return agreed, q
+    return agreed, q, tabled
 
 
 @step
@@ -421,10 +423,11 @@ def play_run(r, t_stop, L, P, S, T, w):
             run, start = run_views(L, P, S, r, e)
             setup_run(run.pf, run.rl, run.pp, w.plan, start, w.key, False)
         asks(t, ar, run.rv, run.rec, w.asp)
-        agreed, q = proposals(t, L, ar, cal, run, w, r, T)
+        agreed, q, tabled = proposals(t, L, ar, cal, run, w, r, T)
         close_meeting(t, q, L.required, run, w, S, T, r)
         t += 1
         S.rounds[r] = t
+        S.packages[r] += tabled
         if agreed:
             S.outcome[r] = AGREEMENT
             return
