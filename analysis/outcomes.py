@@ -145,6 +145,8 @@ def describe(value: Any) -> str:
         return ""
     if isinstance(value, Fixed):
         return f"{value.value:g}"
+    if getattr(value, "kind", None) == "mixture":
+        return f"mixture({', '.join(f'{w:.3g} {describe(c)}' for w, c in zip(value.weights, value.components))})"
     if hasattr(value, "kind") and value.kind in DIST_FIELDS:
         return f"{value.kind}({', '.join(f'{getattr(value, k):g}' for k in DIST_FIELDS[value.kind])})"
     if isinstance(value, (int, float)) and not isinstance(value, bool):

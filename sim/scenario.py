@@ -35,7 +35,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 CATALOGUE = "sources.toml"  # the source catalogue, beside the scenarios (docs/sources.md in words)
 MAX_FILE_BYTES = 1 << 20
 MAX_EXTENDS = 16
-MAX_DEPTH = 8  # tables and arrays inside each other: the schema's deepest key is 7 levels down
+MAX_DEPTH = 9  # tables and arrays inside each other: a mixture's component under a red line is 9 levels down
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (schema.MAX_NAME - 1))
 SOURCE_PATTERN = re.compile(r"(record|literature|elicitation|judgement) \[([a-z0-9][a-z0-9-]*(?:, ?[a-z0-9][a-z0-9-]*)*)\]: \S")
@@ -505,7 +505,7 @@ def _key_paths(doc: dict) -> list[tuple]:
 
 
 CATALOGUE_KEYS = {"title": True, "author": False, "date": True, "where": True, "kind": True, "summary": True}
-CATALOGUE_KINDS = ("record", "literature", "judgement")
+CATALOGUE_KINDS = ("record", "literature", "elicitation", "judgement")
 
 
 def load_catalogue(path: str | Path) -> dict[str, dict]:
