@@ -25,6 +25,7 @@ class Target:
     clause: int | None
     low: float
     high: float
+    key: tuple[str, ...] = ()  # the path's keys in the scenario document, ids whole: ("actors", "us", "clauses", "us.4a", "ideal")
 
 
 def _pick(name: str, allowed, what: str, path: str) -> str:
@@ -52,24 +53,26 @@ def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: f
         cid = _pick(cid, clauses, "clause", path)
         if cid in off:
             raise ValueError(f"parameter {path!r}: clause {cid!r} is off the table in this scenario and cannot be capped")
-        return Target(path, "cap", None, clauses.index(cid), CAP.low, CAP.high)
+        return Target(path, "cap", None, clauses.index(cid), CAP.low, CAP.high, ("agenda", "caps", cid))
     if head != "actors":
         raise ValueError(f"parameter {path!r}: paths start with 'actors.' or 'agenda.caps.'")
     aid, rest = _split_id(rest, actors, "actor", path)
-    clause = None
+    clause, key = None, ("actors", aid)
     if rest.startswith("clauses."):
         cid, rest = _split_id(rest.removeprefix("clauses."), clauses, "clause", path)
-        clause = clauses.index(cid)
+        clause, key = clauses.index(cid), key + ("clauses", cid)
         pattern = "actors.*.clauses.*"
     elif rest.startswith("demands."):
         did, rest = _split_id(rest.removeprefix("demands."), demands, "demand", path)
         _pick(rest, ("salience",), "demand parameter", path)
-        return Target(path, "demand_salience", actors.index(aid), demands.index(did), *_range("actors.*.demands.*.salience"))
+        return Target(path, "demand_salience", actors.index(aid), demands.index(did), *_range("actors.*.demands.*.salience"),
+                      key + ("demands", did, "salience"))
     else:
         pattern = "actors.*"
     fields = {f.path.removeprefix(pattern + "."): f for f in schema.drawn_fields(pattern)}
-    f = fields[_pick(rest, fields, "drawn parameter", path)]
-    return Target(path, f.key, actors.index(aid), clause, f.low, f.high)
+    suffix = _pick(rest, fields, "drawn parameter", path)
+    f = fields[suffix]
+    return Target(path, f.key, actors.index(aid), clause, f.low, f.high, key + tuple(suffix.split(".")))
 
 
 def _range(pattern: str) -> tuple[float, float]:

@@ -142,6 +142,12 @@ def _input_path(lay: Layout, s: Slot) -> str:
     return f"actors.{actor}.clauses.{lay.clauses[s.clause]}.{suffix}"
 
 
+def drawn_params(plan: DrawPlan) -> dict[str, Param]:
+    """The distribution of every parameter a run draws, keyed by its scenario key (the run
+    table's input.<key> column): what importance reweighting divides by (analysis/reweight.py)."""
+    return {_input_path(plan.layout, s): s.param for s in plan.slots if s.param.needs_uniform}
+
+
 def drawn_inputs(plan: DrawPlan, uniforms: np.ndarray) -> dict[str, np.ndarray]:
     """Every parameter a run draws from a distribution, as written in the scenario (before
     saliences are normalised), keyed by its scenario key: what scenario discovery conditions on."""
