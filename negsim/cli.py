@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import backtest, discover, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
+    from . import backtest, discover, elicit, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
 
     solve.register(sub)
     backtest.register(sub)
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     explore.register(sub)
     sweep.register(sub)
     report.register(sub)
+    elicit.register(sub)
 
     validate.register(sub)
     return p
