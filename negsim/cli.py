@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch_options(c)
     c.set_defaults(func=cmd_compare)
 
-    from . import backtest, discover, elicit, explain, explore, report, robust, solve, sweep, validate  # light: nothing heavy until used
+    from . import backtest, discover, elicit, explain, explore, report, reweight, robust, solve, sweep, validate  # light: nothing heavy until used
 
     solve.register(sub)
     backtest.register(sub)
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.register(sub)
     report.register(sub)
     elicit.register(sub)
+    reweight.register(sub)
 
     validate.register(sub)
     return p
