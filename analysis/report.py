@@ -535,9 +535,14 @@ def _explain_section(explain: pd.DataFrame, label: str) -> str:
 
 
 def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION,
-           explain: tuple[pd.DataFrame, str] | None = None) -> str:
-    """The report as one HTML string."""
+           explain: tuple[pd.DataFrame, str] | None = None, priors=None) -> str:
+    """The report as one HTML string.  priors: report_priors.PriorInputs (an elicited overlay, a
+    sweep's indices) for the provenance of the answer and the section on the priors."""
     import sim
+
+    from . import report_priors  # here, not at the top: it builds on this module's HTML helpers
+
+    priors = priors or report_priors.PriorInputs()
 
     results = list(results)
     if not results:
@@ -555,15 +560,20 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     toc.append(("history", "The record as a reference"))
     if explain is not None:
         toc.append(("explain", "What would change the outcome"))
+    toc.append(("priors", "How much the answer owes to the priors"))
     toc.append(("assumptions", "Assumptions and provenance"))
     body = [f"<h1>negsim report: {esc(title)}</h1>",
             f"<p class='question'>{esc(question)}</p>"]
     if len(results) > 1:
-        body.append(f"<p class='answer'><b>Answer.</b> {esc(_answer(results[0], results[1], seed))}</p>")
+        where = report_priors.provenance_sentence(oc.scenario_of(results[1].meta), priors.indices)
+        body.append(f"<p class='answer'><b>Answer.</b> {esc(_answer(results[0], results[1], seed))} {esc(where)}</p>")
         body.append(figure_html(plots.difference_figure(results[0], results[1]),
                                 "Difference between the scenarios in agreement and walkout by each day",
                                 "B - A by each day after 17 Dec 2021: the sign of the answer can change with the "
                                 "horizon, so every share in this report names its day."))
+    else:
+        where = report_priors.provenance_sentence(oc.scenario_of(results[0].meta), priors.indices)
+        body.append(f"<p class='answer'>{esc(where)}</p>")
     body.append("<p class='note'>" + esc(
         "Outcome distributions over Monte Carlo runs of an agent-based bargaining model; every uncertain "
         "calibration number is drawn afresh per run. A tool for comparing scenarios, not a forecast. "
@@ -582,6 +592,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     body.append(_history_section(results))
     if explain is not None:
         body.append(_explain_section(*explain))
+    body.append(report_priors.prior_section(results, priors))
     body.append("<h2 id='assumptions'>Assumptions and provenance</h2>")
     body.extend(_assumptions(r) for r in results)
     body.append(f"<hr><p class='note'>Written by negsim {esc(sim.__version__)} "

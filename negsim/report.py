@@ -62,6 +62,10 @@ def register(sub) -> None:
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     r.add_argument("--explain", type=Path, metavar="FOLDER",
                    help="a `negsim explain` output folder: adds the section 'What would change the outcome'")
+    r.add_argument("--sweep", type=Path, metavar="DIR", help="a Sobol sweep's folder (or its indices.parquet): the "
+                   "answer's provenance shares are weighted by its total-order indices, and its top inputs reweighted")
+    r.add_argument("--prior-from", type=Path, metavar="OVERLAY.toml",
+                   help="an elicited overlay (negsim elicit): the headline reweighted to its priors, side by side")
     r.set_defaults(func=cmd_report)
 
 
@@ -268,13 +272,28 @@ def cmd_report(args) -> int:
         raise ValueError(f"--out {term_line(out)}: the report is an .html file")
     results = _load(args.results, trace=None)
     explain = _explain(args.explain) if args.explain else None
-    text = report.render(results, args.seed, explain=explain)
+    text = report.render(results, args.seed, explain=explain, priors=_priors(args))
     write_atomic(out, text)
     traced = sum(r.trace is not None for r in results)
     print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
           f"({term_line(', '.join(r.label for r in results), 400)}); "
           f"{traced} with a trace; {len(text.encode()) / 1024:,.0f} kB, self-contained")
     return 0
+
+
+def _priors(args):
+    """The elicited overlay and the sweep's indices the report was given (analysis/report_priors.py)."""
+    from analysis.report_priors import PriorInputs
+    from sim.scenario import load_scenario
+
+    overlay = load_scenario(args.prior_from) if args.prior_from else None
+    indices = None
+    if args.sweep:
+        path = args.sweep / "indices.parquet" if args.sweep.is_dir() else args.sweep
+        indices, _ = read_table(path)
+        if not {"metric", "parameter", "index", "value"} <= set(indices.columns):
+            raise ValueError(f"--sweep {args.sweep}: not the indices.parquet of a Sobol sweep")
+    return PriorInputs(overlay, str(args.prior_from or ""), indices, str(args.sweep or ""))
 
 
 def _explain(folder: Path):

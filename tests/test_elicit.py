@@ -6,6 +6,7 @@ The table tests/fixtures/elicitation_invented.csv is INVENTED FOR TESTS: no real
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -242,3 +243,21 @@ def test_an_overlay_must_be_able_to_extend_its_scenario(tmp_path, capsys):
     assert "outside the shipped scenarios/ folder" in capsys.readouterr().err
     assert main(["elicit", str(table), "--scenario", str(tmp_path / "toy.toml"), "--out", str(tmp_path / "o.toml")]) == 0
     assert load_scenario(tmp_path / "o.toml").actors[0].outside_option.kind in KINDS
+
+
+def test_the_template_names_every_column_and_its_examples_read(tmp_path):
+    from analysis.elicitation_table import COLUMNS
+
+    text = (ROOT / "scenarios" / "elicitation" / "template.csv").read_text()
+    header = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert header == [",".join(COLUMNS)]  # nothing but comments and the header: no judgement ships
+    explained = text.split("# Example rows")[0]
+    for col in COLUMNS:  # each column's meaning is written in the comments
+        assert re.search(rf"#   [a-z0-9,]*\b{col}\b", explained), col
+    examples = [ln[2:] for ln in text.splitlines() if ln.startswith("# E1,")]
+    filled = tmp_path / "filled.csv"
+    filled.write_text(text + "\n".join(examples) + "\n")
+    table = read_table(filled, load_scenario(SCENARIO))
+    assert (len(table.targets), len(table.seeds)) == (2, 2)
+    with pytest.raises(TableError, match="no row for a scenario quantity"):  # the empty template says what is missing
+        read_table(ROOT / "scenarios" / "elicitation" / "template.csv", load_scenario(SCENARIO))
