@@ -55,6 +55,8 @@ def _check_out(args, scenario_path: Path) -> str:
     if folder == SHIPPED:
         raise UsageError(f"--out {out}: write the overlay outside the shipped scenarios/ folder (its sources.toml is "
                          "the project's own catalogue); a folder of your own, e.g. elicited/")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: a folder; give the overlay's file name, e.g. {out}/overlay.toml")
     if out.exists() and not args.force:
         first = out.read_text("utf-8", errors="replace").split("\n", 1)[0]
         if not first.startswith(OVERLAY_MARK):
@@ -132,11 +134,13 @@ def _write_checked(out: Path, text: str, sid: str, entry: str, with_entry, load_
         write_atomic(probe, text)
         load_scenario(probe)
         os.replace(probe, out)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         if old is None:
             catalogue.unlink(missing_ok=True)
         else:
             write_atomic(catalogue, old)
+        if isinstance(exc, OSError):
+            raise
         raise ValueError(f"the overlay would not load, so nothing was written: {str(exc).replace(str(probe), str(out))}") from None
     finally:
         probe.unlink(missing_ok=True)

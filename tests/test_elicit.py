@@ -261,3 +261,17 @@ def test_the_template_names_every_column_and_its_examples_read(tmp_path):
     assert (len(table.targets), len(table.seeds)) == (2, 2)
     with pytest.raises(TableError, match="no row for a scenario quantity"):  # the empty template says what is missing
         read_table(ROOT / "scenarios" / "elicitation" / "template.csv", load_scenario(SCENARIO))
+
+
+def test_an_overlay_the_loader_refuses_is_not_written(tmp_path, capsys):
+    # a's ideal on x is 0.2; a red line 'never above' about 0.1 would exclude it: the loader refuses
+    _toy(tmp_path)
+    own = ('# the user\'s own catalogue\n[sources.mine]\ntitle = "t"\ndate = "2026"\nwhere = "w"\nkind = "judgement"\n'
+           'summary = "s"\n')
+    (tmp_path / "sources.toml").write_text(own)
+    table = _table(tmp_path, "A,actors.a.clauses.x.red_line.above,0.05,0.1,0.15,,,,,,,,\n")
+    code = main(["elicit", str(table), "--scenario", str(tmp_path / "toy.toml"), "--out", str(tmp_path / "o.toml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the overlay would not load, so nothing was written" in err and "o.toml" in err
+    assert "negsim-check" not in err and not (tmp_path / "o.toml").exists()
+    assert (tmp_path / "sources.toml").read_text() == own  # restored as it was
