@@ -14,7 +14,7 @@ from analysis import reweight as rw
 from analysis.stats import proportion
 from negsim.cli import main
 from sim.distributions import Beta, Mixture, Triangular, TruncNormal, Uniform
-from sim.engine import simulate
+from experiments import runner
 from storage.runtable import batch_columns
 from tests.factory import load, pref, two_party, with_changes
 
@@ -61,7 +61,7 @@ def _toy(tmp_path: Path, outside_option: dict, name: str):
 
 
 def _runs(sc, n: int, seed: int) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame(batch_columns(b, sc.name)) for b in simulate(sc, n, root_seed=seed)], ignore_index=True)
+    return pd.DataFrame(batch_columns(runner.run(sc, n, seed), sc.name))
 
 
 def test_the_reweighted_answer_agrees_with_a_rerun_under_the_new_prior(tmp_path):
