@@ -6,6 +6,9 @@ whole, anything else is replaced; derived scenarios state only what they change.
 is checked on its own before merging, so a message names the file that set the offending key
 (and the `extends` chain that led to it), the key's dotted path and what is allowed.
 
+`extends` names a file beside the extending one; a bare file name not found there is taken from
+the shipped `scenarios/`, so a scenario anywhere on disk can extend a shipped one by name.
+
 Safety: nothing in a file is executed; a file is read only if it is a regular `.toml` file of
 at most MAX_FILE_BYTES inside the first file's folder tree or the shipped `scenarios/` (or a
 root the caller allows); chains are at most MAX_EXTENDS files; values nest at most as deep as
@@ -328,12 +331,21 @@ def _read_chain(top: Path, roots: tuple[Path, ...]) -> list[_File]:
             return chain
         if len(chain) >= MAX_EXTENDS:
             raise ScenarioError(f.label, "extends", f"the chain of 'extends' is longer than {MAX_EXTENDS} files")
-        nxt = (path.parent / base)
+        nxt = _extended_file(path.parent, base)
         target = nxt.resolve()
         if nxt.suffix != ".toml" or not any(target.is_relative_to(r) for r in allowed):
             raise ScenarioError(f.label, "extends", f"{base!r} is not allowed: 'extends' names a .toml file in this "
                                 "scenario's folder (or below it) or in the shipped scenarios/ folder")
         path = nxt
+
+
+def _extended_file(folder: Path, base: str) -> Path:
+    """The file `extends = base` names: beside the extending file; a bare file name that is not
+    there is looked up in the shipped scenarios/, so a scenario anywhere can extend a shipped one."""
+    beside = folder / base
+    if Path(base).name == base and not beside.exists() and (SHIPPED / base).is_file():
+        return SHIPPED / base
+    return beside
 
 
 def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
@@ -342,10 +354,11 @@ def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
         st = path.stat()
     except FileNotFoundError:
         try:
-            near = schema.closest(path.name, sorted(p.name for p in path.parent.glob("*.toml")))
+            names = {p.name for p in path.parent.glob("*.toml")} | ({p.name for p in SHIPPED.glob("*.toml")} if via else set())
+            near = schema.closest(path.name, sorted(names))
         except OSError:
             near = ""
-        raise ScenarioError(where, "", f"file not found{near}") from None
+        raise ScenarioError(where, "", f"file not found{near}{_extends_hint(via)}") from None
     except OSError as exc:
         raise ScenarioError(where, "", f"cannot read ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
@@ -357,6 +370,14 @@ def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
             return fh.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
     except OSError as exc:
         raise ScenarioError(where, "", f"cannot read ({exc.strerror})") from None
+
+
+def _extends_hint(via: tuple[str, ...]) -> str:
+    """How `extends` finds a file, for a file an `extends` named that is missing."""
+    if not via:
+        return ""
+    return (" 'extends' looks beside the extending file, then, for a bare file name, in the shipped scenarios/ "
+            f"({', '.join(p.name for p in scenario_files(SHIPPED))})")
 
 
 def _parse(path: Path, data: bytes, via: tuple[str, ...]) -> dict:

@@ -124,7 +124,8 @@ SOURCE_DOC = "where this table's numbers come from: \"<record|literature|elicita
 # columns of a run's uniform numbers in this order (per actor: clause fields clause by clause,
 # then actor fields), so reordering drawn fields changes every run's numbers.
 FIELDS: tuple[Field, ...] = (
-    Field("extends", "text", "file this scenario is based on (a .toml beside it or in the shipped scenarios/): "
+    Field("extends", "text", "file this scenario is based on (a .toml beside it; a bare file name not there is taken from the shipped "
+          "scenarios/): "
           "its tables merge key by key, distributions are replaced whole"),
     Field("remove", "removals", "dotted keys of inherited tables to drop, e.g. [\"actors.nato\"] or "
           "['actors.us.clauses.\"us.1\"']"),

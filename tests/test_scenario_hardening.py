@@ -72,6 +72,27 @@ def test_extends_stays_inside_the_scenario_folders(tmp_path):
     refused(text_file(inner, 'extends = "missing.toml"\n'), "missing.toml (via s.toml): file not found")
 
 
+def test_a_scenario_anywhere_extends_a_shipped_one_by_name(tmp_path):
+    # a user's own folder outside the repository: the bare name falls back to the shipped scenarios/
+    own = text_file(tmp_path, 'extends = "accession_excluded.toml"\n[meta]\nname = "mine"\n', "mine.toml")
+    sc = load_scenario(own)
+    assert sc.name == "mine" and sc.agenda.off == {"us.4a", "nato.6"}
+    # a file of that name beside the scenario comes first
+    write(tmp_path, GOOD, "accession_excluded.toml")
+    assert load_scenario(own).actor_ids == ("a", "b")
+    # a path (not a bare name) is never looked up in the shipped folder, and nothing outside is read
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    refused(text_file(inner, 'extends = "sub/base.toml"\n'), "file not found")
+    refused(text_file(inner, 'extends = "../../base.toml"\n'), "is not allowed")
+
+
+def test_a_misspelt_extends_says_where_it_looked(tmp_path):
+    msg = refused(text_file(tmp_path, 'extends = "acession_excluded.toml"\n'), "file not found",
+                  "did you mean 'accession_excluded.toml'?", "shipped scenarios/", "base.toml")
+    assert msg.count("accession_excluded.toml") == 2  # the suggestion and the listing
+
+
 def test_the_first_file_must_be_a_regular_file():
     from pathlib import Path
 
