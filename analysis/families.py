@@ -19,9 +19,11 @@ import pandas as pd
 
 from sim.codes import Outcome
 
+from .outcomes import scenario_of
 from .stats import Estimate, paired_proportion_difference, proportion
 
 BDM = "bdm.compatible"
+HEADING = "<h2 id='families'>Across model families</h2>"
 VALUE = "bdm.value."
 
 
@@ -86,21 +88,24 @@ def same_package(runs_a: pd.DataFrame, runs_b: pd.DataFrame) -> float:
     return float(np.isclose(a[cols].to_numpy(float), b[cols].to_numpy(float), atol=1e-12).all(axis=1).mean())
 
 
-def agenda_changes(sc_a, sc_b) -> list[str]:
-    """Clauses whose place on the agenda (on, off or capped) differs between two scenarios."""
-    return [c for c in sc_a.clause_ids if c in sc_b.clause_ids and sc_a.agenda.upper(c) != sc_b.agenda.upper(c)]
+def agenda_changes(sc_a, sc_b) -> dict[str, float]:
+    """Clauses whose place on the agenda differs between two scenarios, with the most B's agenda
+    allows on each (0: off the table; else its cap)."""
+    return {c: float(sc_b.agenda.upper(c)) for c in sc_a.clause_ids
+            if c in sc_b.clause_ids and sc_a.agenda.upper(c) != sc_b.agenda.upper(c)}
 
 
-def held_by_b(runs_a: pd.DataFrame, runs_b: pd.DataFrame, clauses) -> list[tuple[str, float, float]]:
-    """For each of `clauses` that B's package holds at one value in every run: (clause, that
-    value, share of runs whose package in A already has it)."""
-    a, b = paired(runs_a, runs_b)
+def within_agenda(runs: pd.DataFrame, limits: dict[str, float], prefix: str) -> list[tuple[str, float, float]]:
+    """For each clause of `limits`: (clause, limit, share of the runs with a value in column
+    prefix + clause whose value is already at most the limit). Runs without a value (NaN: no
+    agreement) are left out; a clause without the column is skipped."""
     out = []
-    for c in clauses:
-        col = VALUE + c
-        if col in a.columns and col in b.columns and np.ptp(b[col].to_numpy(float)) == 0:
-            held = float(b[col].iloc[0])
-            out.append((c, held, float(np.isclose(a[col].to_numpy(float), held, atol=1e-12).mean())))
+    for c, limit in limits.items():
+        if prefix + c in runs.columns:
+            v = runs[prefix + c].to_numpy(float)
+            v = v[~np.isnan(v)]
+            if len(v):
+                out.append((c, limit, float((v <= limit + 1e-12).mean())))
     return out
 
 
@@ -121,25 +126,33 @@ def crosstab(runs: pd.DataFrame, day: float) -> dict[tuple[bool, bool], int]:
 
 
 def reading(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float,
-            changed=()) -> list[str]:
+            changed: dict[str, float] | None = None) -> list[str]:
     """Sentences: where the families agree and where they part, and which of it is mechanics.
-    changed: the clauses whose agenda differs between the scenarios (`agenda_changes`)."""
+    changed: the clauses whose agenda differs between the scenarios, with B's limit on each
+    (`agenda_changes`)."""
     res = answers(runs_a, runs_b, day)
     if len(res) < 2:
         return ["The run tables hold no expected-utility columns (run the comparison with --models abm,bdm)."]
     abm, bdm = res
     out = [_effect_sentence(abm, names), _effect_sentence(bdm, names)]
     same = same_package(runs_a, runs_b)
-    held = held_by_b(runs_a, runs_b, changed)
     if same == 1.0:
         out.append("The expected-utility difference is zero by construction: the forecast package is the same in "
                    "both scenarios in every run.")
     elif same == same:  # not NaN
         out.append(f"The expected-utility forecast package differs between the scenarios in {1 - same:.2%} of runs.")
+    limits = changed or {}
+    held = within_agenda(runs_a, limits, VALUE)
     if held:
-        out.append(f"On the clauses whose agenda differs, the forecast in {names[0]} already stands where "
-                   f"{names[1]} holds them: " + "; ".join(f"{c} at {v:g} in {s:.2%} of runs" for c, v, s in held)
-                   + ".")
+        out.append(f"On the clauses whose agenda differs, the expected-utility forecast in {names[0]} already lies "
+                   f"within {names[1]}'s agenda: " + _within(held, "runs"))
+    deals = within_agenda(runs_a, limits, "value.")
+    if deals:
+        every = all(s == 1.0 for _, _, s in deals)
+        out.append(f"On the same clauses, the agent-based agreements in {names[0]} lie within {names[1]}'s agenda: "
+                   + _within(deals, "agreements")
+                   + (f" {names[1]}'s agenda removes none of the deals reached in {names[0]}: what differs between "
+                      "the scenarios is the course of the talks, not the deals on offer." if every else ""))
     out.append(f"Levels: {abm.a.value:.1%} of agent-based runs in {names[0]} end in agreement by day {day:g}; "
                f"{bdm.a.value:.1%} of expected-utility forecasts there are deal-compatible.")
     reasons = why_not(runs_a, 3)
@@ -154,6 +167,10 @@ def reading(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, 
     return out
 
 
+def _within(rows, what: str) -> str:
+    return "; ".join(f"{c} (at most {v:g}) in {s:.2%} of {what}" for c, v, s in rows) + "."
+
+
 def _effect_sentence(r: FamilyAnswer, names: tuple[str, str]) -> str:
     d = r.diff
     verdict = ("no difference beyond Monte Carlo noise" if d.low <= 0 <= d.high
@@ -162,7 +179,8 @@ def _effect_sentence(r: FamilyAnswer, names: tuple[str, str]) -> str:
             f"on the same runs ({r.only_a} runs counted only in {names[0]}, {r.only_b} only in {names[1]}): {verdict}.")
 
 
-def lines(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float, changed=()) -> list[str]:
+def lines(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float,
+          changed: dict[str, float] | None = None) -> list[str]:
     """The comparison for the terminal: a table, then the reading."""
     res = answers(runs_a, runs_b, day)
     w = 27
@@ -176,24 +194,41 @@ def lines(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, da
 
 
 def section(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float, esc, table,
-            changed=()) -> str:
+            changed: dict[str, float] | None = None, heading: bool = True) -> str:
     """The report's section "Across model families". esc and table are the report's HTML helpers
     (analysis/report.py; passed in, as the report imports this module)."""
     res = answers(runs_a, runs_b, day)
     rows = [[f"{r.family}: {r.measure}", r.a.fmt(), r.b.fmt(), r.diff.fmt(signed=True).replace("%", " pp", 1),
              f"{r.only_a} / {r.only_b}"] for r in res]
     cross = crosstab(runs_a, day) if has_bdm(runs_a) else {}
-    parts = ["<h2 id='families'>Across model families</h2>",
-             "<p class='note'>The same runs answered by two model families: the agent-based model (agreement by the "
-             "horizon) and Bueno de Mesquita's expected-utility model (is its forecast package a deal every party at "
-             "the table could sign? docs/model.md, section 8). 95% intervals: Wilson; B - A by Newcombe's interval "
-             "for paired data; Monte Carlo noise only.</p>",
-             table(["family: measure", names[0], names[1], "B - A (paired)", "runs only in A / only in B"], rows,
-                   [False, True, True, True, True]),
-             "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in reading(names, runs_a, runs_b, day, changed)) + "</ul>"]
+    parts = [HEADING] if heading else []
+    parts += ["<p class='note'>The same runs answered by two model families: the agent-based model (agreement by the "
+              "horizon) and Bueno de Mesquita's expected-utility model (is its forecast package a deal every party at "
+              "the table could sign? docs/model.md, section 8). 95% intervals: Wilson; B - A by Newcombe's interval "
+              "for paired data; Monte Carlo noise only.</p>",
+              table(["family: measure", names[0], names[1], "B - A (paired)", "runs only in A / only in B"], rows,
+                    [False, True, True, True, True]),
+              "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in reading(names, runs_a, runs_b, day, changed)) + "</ul>"]
     if cross:
         parts.append(f"<p><b>Run by run in {esc(names[0])}</b></p>" + table(
             ["", "forecast deal-compatible", "not"],
             [[f"agent-based agreement by day {day:g}", cross[True, True], cross[True, False]],
              ["no agreement", cross[False, True], cross[False, False]]], [False, True, True]))
+    return "\n".join(parts)
+
+
+def report_section(results, esc, table) -> str | None:
+    """The section for a report of two or more scenarios whose run tables hold the
+    expected-utility columns (each against the first); None otherwise."""
+    results = list(results)
+    if len(results) < 2 or not all(has_bdm(r.runs) for r in results):
+        return None
+    first = results[0]
+    parts = [HEADING]
+    for other in results[1:]:
+        day = float(max(first.protocol.get("horizon_days", 0), other.protocol.get("horizon_days", 0)))
+        changed = agenda_changes(scenario_of(first.meta), scenario_of(other.meta))
+        if len(results) > 2:
+            parts.append(f"<h3>{esc(other.name)} - {esc(first.name)}</h3>")
+        parts.append(section((first.name, other.name), first.runs, other.runs, day, esc, table, changed, heading=False))
     return "\n".join(parts)

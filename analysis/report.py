@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis.study import QUESTION as DEFAULT_QUESTION
 
+from . import families
 from . import outcomes as oc
 from . import plots, stats, survival
 
@@ -556,6 +557,9 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
            ("trajectories", "Positions over rounds")]
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))
+    across = families.report_section(results, esc, table)  # None unless the runs hold both model families
+    if across:
+        toc.append(("families", "Across model families"))
     toc.append(("theory", "Theory across draws, against the runs"))
     toc.append(("history", "The record as a reference"))
     if explain is not None:
@@ -588,6 +592,8 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     body.append(_trajectory_section(results))
     if diffs is not None:
         body.append(_difference_section(results, diffs, seed))
+    if across:
+        body.append(across)
     body.append(_theory_section(results))
     body.append(_history_section(results))
     if explain is not None:

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
                    help="A B [C ...]: differences are taken against A (the first)")
     batch_options(c)
+    c.add_argument("--models", default="abm", metavar="abm,bdm",
+                   help="model families: abm (the agent-based model, default) and bdm (Bueno de Mesquita's "
+                   "expected-utility model on the same draws: its answer is added side by side, docs/model.md section 8)")
     c.set_defaults(func=cmd_compare)
 
     from . import backtest, discover, elicit, explain, explore, report, reweight, robust, solve, sweep, validate  # light: nothing heavy until used
@@ -111,9 +114,10 @@ CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the P
 RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
 
 
-def _simulate(sc, args, stage: Path, filename: str):
+def _simulate(sc, args, stage: Path, filename: str, extra=None):
     """Stream the batch to `stage/filename` (Parquet, chunk by chunk) and return the layout and a
-    slim per-run frame (the columns the summary needs), so memory stays flat for any -n."""
+    slim per-run frame (the columns the summary needs), so memory stays flat for any -n.
+    extra(batch), if given, adds columns for the batch's runs (kept in the frame too)."""
     import pandas as pd
     from tqdm import tqdm
 
@@ -130,9 +134,11 @@ def _simulate(sc, args, stage: Path, filename: str):
     with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \
             tqdm(total=args.runs, desc=_term_line(sc.name, 40), unit="run", disable=not show, leave=False, mininterval=0.5) as bar:
         for b in batches:
-            writer.write(b)
-            cols = batch_columns(b, sc.name)
+            more = extra(b) if extra else {}
+            writer.write(b, more)
+            cols = {**batch_columns(b, sc.name), **more}
             keep = SUMMARY_COLUMNS + [c for c in cols if c.startswith("outside_option.")]
+            keep += ["run", "seed", *more] if more else []
             if sum(map(len, slim)) < CONDITION_RUNS:  # the drawn inputs of the first runs, for "under what conditions"
                 keep += [c for c in cols if c.startswith("input.")]
             slim.append(pd.DataFrame({k: cols[k] for k in keep}))
@@ -212,10 +218,17 @@ def cmd_compare(args) -> int:
                                  f"name {term_line(files[k], 80)!r}; compare needs scenarios with different names "
                                  "(meta.name)")
     out = args.out or Path("results") / safe_name("_vs_".join(files), 160)
-    from analysis import plots, stats
+    from analysis import families, plots, stats
+    from experiments import families as models
 
+    try:
+        bdm = "bdm" in models.parse_models(args.models)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     with Output(out, identity("compare", scs, args.seed, args.runs), force=args.force) as o:
-        sims = [_simulate(sc, args, o.stage, f"runs_{f}.parquet") for sc, f in zip(scs, files)]
+        sims = [_simulate(sc, args, o.stage, f"runs_{f}.parquet",
+                          (lambda b, sc=sc: models.bdm_columns(sc, args.seed, b.run)) if bdm else None)
+                for sc, f in zip(scs, files)]
         layouts, runs = [x[0] for x in sims], [x[1] for x in sims]
         metrics = list(dict.fromkeys(m for lay in layouts for m in _metrics(lay)))
         actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
@@ -249,6 +262,9 @@ def cmd_compare(args) -> int:
     for k in range(1, len(scs)):
         print()
         print(_answer(names[0], names[k], runs[0], runs[k], horizon))
+    for k in range(1, len(scs) if bdm else 1):
+        print("\n" + "\n".join(families.lines((names[0], names[k]), runs[0], runs[k], horizon,
+                                                families.agenda_changes(scs[0], scs[k]))))
     traces = "".join(f", trace_{f}.parquet" for f in files) if args.trace else ""
     print(f"\nwrote {term_line(out)}/: {', '.join(f'runs_{f}.parquet' for f in files)}{traces}, compare.png, "
           "manifest.json")

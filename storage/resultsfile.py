@@ -164,8 +164,10 @@ class RunsWriter:
     def __enter__(self) -> "RunsWriter":
         return self
 
-    def write(self, batch: Batch) -> None:
-        self.runs.write(batch_columns(batch, self.meta["scenario"]))
+    def write(self, batch: Batch, extra: dict[str, Any] | None = None) -> None:
+        """Append the batch's runs; `extra` adds columns for the same runs (another model
+        family's answer, e.g.), the same columns in every batch."""
+        self.runs.write({**batch_columns(batch, self.meta["scenario"]), **(extra or {})})
         if batch.trace is not None:
             self.trace.write(trace_columns(batch))
         self.rows += len(batch)
