@@ -165,7 +165,7 @@ def test_offers_in_each_region_of_the_figure():
     for a, b, kind, target in cases:
         own = np.array([[0.0, a], [0.0, 0.0]])[..., None]
         other = np.array([[0.0, b], [0.0, 0.0]])[..., None]
-        k, t = offers(x, own, other)
+        k, t = offers(x, np.abs(x[:, None, :] - x[None, :, :]), own, other)
         assert k[0, 1, 0] == kind, (a, b)
         if kind != NO_OFFER:
             assert t[0, 1, 0] == pytest.approx(target), (a, b)

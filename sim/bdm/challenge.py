@@ -89,6 +89,7 @@ class Play:
 
 # Offer kinds, in the order an actor takes them (section 6.2).
 LOST_CONFRONTATION, COMPROMISE, CAPITULATION, NO_OFFER = 0, 1, 2, 3
+SAME = 1e-9  # positions closer than this share of the issue's range are one position
 
 
 def median_position(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -177,8 +178,11 @@ def risk_exponents(eu_neutral: np.ndarray) -> np.ndarray:
     return (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
 
 
-def offers(x: np.ndarray, own: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def offers(x: np.ndarray, dist: np.ndarray, own: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(kind, target), each (A, A, G): what mover i would do about j, from i's perspective.
+    dist: the normalised distances; two actors closer than SAME of the range stand at one place,
+    with nothing to settle (their expected utilities are rounding noise there, and would decide
+    by it).
 
     own[i, j] = a, i's expected utility of challenging j; other[i, j] = b, j's of challenging i
     as i sees it (section 6, figure 6):
@@ -193,7 +197,7 @@ def offers(x: np.ndarray, own: np.ndarray, other: np.ndarray) -> tuple[np.ndarra
     compromise = upper & (b > -a)
     kind = np.where(lose, LOST_CONFRONTATION, np.where(compromise, COMPROMISE,
                     np.where(upper, CAPITULATION, NO_OFFER)))
-    kind = np.where(xi != xj, kind, NO_OFFER)  # nothing to settle with an actor at one's place
+    kind = np.where(dist > SAME, kind, NO_OFFER)  # nothing to settle with an actor at one's place
     frac = np.divide(-a, b, out=np.zeros_like(a), where=compromise)
     target = np.where(kind == COMPROMISE, xi + (xj - xi) * frac, xj)
     return kind, target
@@ -297,5 +301,5 @@ def _round(x, s, w, span, readings: Readings) -> np.ndarray:
     own = challenge_eu(utils, prob, resist_j, no_challenge_value(x, w, span, r_i) if q < 1.0 else None, q)
     drift_seen = np.swapaxes(no_challenge_value(x, w, span, r[None, :, :]), 0, 1) if q < 1.0 else None
     other = challenge_eu(utils, np.swapaxes(prob, 0, 1), resist_i, drift_seen, q)
-    kind, target = offers(x, own, other)
+    kind, target = offers(x, dist, own, other)
     return choose(x, kind, target, own, other, readings.selection)
