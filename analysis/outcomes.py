@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.codes import Outcome
+from storage.outdir import plural
 
 from . import stats
 
@@ -87,7 +88,7 @@ class Result:
     @property
     def label(self) -> str:
         """'<scenario> (<n> runs)', for titles."""
-        return f"{self.name} ({self.n:,} runs)"
+        return f"{self.name} ({plural(self.n, 'run')})"
 
 
 def trace_path(runs_path: str | Path) -> Path:
@@ -359,24 +360,33 @@ def _concession_row(actor, clause, ideal, gap, signed, direction, agenda_status)
 def constraint(meta: Mapping, clause: str, walker: str, others: Sequence[str]) -> str:
     """What kept `clause` short of `walker`'s ideal, from the scenario (central values): the
     agenda, else the other parties' red lines between the status quo side and the ideal."""
+    return _constraint_parts(meta, clause, walker, others)[2]
+
+
+def _constraint_parts(meta: Mapping, clause: str, walker: str, others: Sequence[str]) -> tuple[str, tuple, str]:
+    """(kind, actors, detail) of `constraint`: the kind in a few words ("off the table", "red
+    lines"), the actors whose red lines are in the way, and the detail with each red line's value."""
     upper = agenda(meta).get(clause, 1.0)
     prefs = preferences(meta)
     mine = prefs[(prefs["actor"] == walker) & (prefs["clause"] == clause)]
     if mine.empty:
-        return "walker has no preference on it"
+        return "walker has no preference", (), "walker has no preference on it"
     p = float(mine["ideal"].iloc[0])
     if p > upper + 1e-9:
-        return "agenda: off the table (held at 0)" if upper <= 0 else f"agenda: capped at {upper:g}"
+        if upper <= 0:
+            return "off the table", (), "agenda: off the table (held at 0)"
+        return f"capped at {upper:g}", (), f"agenda: capped at {upper:g}"
     rl = prefs[(prefs["clause"] == clause) & prefs["actor"].isin([o for o in others if o != walker])]
     hits = []
     for _, r in rl.iterrows():
         if not math.isnan(r["red_line_above"]) and r["red_line_above"] < p - 1e-9:
-            hits.append((r["red_line_above"], f"{r['actor']} (above {r['red_line_above']:.2g})"))
+            hits.append((r["red_line_above"], r["actor"], f"{r['actor']} (above {r['red_line_above']:.2g})"))
         if not math.isnan(r["red_line_below"]) and r["red_line_below"] > p + 1e-9:
-            hits.append((-r["red_line_below"], f"{r['actor']} (below {r['red_line_below']:.2g})"))
+            hits.append((-r["red_line_below"], r["actor"], f"{r['actor']} (below {r['red_line_below']:.2g})"))
     if not hits:
-        return "no red line in the way (traded off)"
-    return "red line of " + ", ".join(h for _, h in sorted(hits))
+        return "no red line in the way", (), "no red line in the way (traded off)"
+    hits.sort()
+    return "red lines", tuple(a for _, a, _ in hits), "red line of " + ", ".join(h for _, _, h in hits)
 
 
 def demand_clauses(meta: Mapping, demand: str) -> list[str]:
@@ -397,10 +407,21 @@ def _demand_constraint(meta: Mapping, clauses: Sequence[str], walker: str, other
     return "; ".join(f"{c}: {constraint(meta, c, walker, others)}" for c in clauses)
 
 
+def _demand_held_by(meta: Mapping, clauses: Sequence[str], walker: str, others: Sequence[str]) -> str:
+    """What kept a demand's clauses short, in a few words: each kind once, red lines with the
+    actors that hold them on any of the clauses ("red lines of us, nato; off the table")."""
+    kinds: dict[str, dict] = {}
+    for c in clauses:
+        kind, actors, _ = _constraint_parts(meta, c, walker, others)
+        kinds.setdefault(kind, {}).update(dict.fromkeys(actors))
+    return "; ".join(f"{k} of {', '.join(a)}" if a else k for k, a in kinds.items())
+
+
 def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
     """What blocked agreement, one row per (walker, rule, blocking clause) among walkouts, most
     frequent first: runs, share of walkouts, share of all runs with its Wilson interval, the
-    clause's agenda status, and what kept the clause short of the walker's ideal (`constraint`).
+    clause's agenda status, and what kept the clause short of the walker's ideal (`constraint`,
+    and in a few words `held_by`).
     A last row counts the runs still talking at the horizon, which have no blocking record."""
     n = len(runs)
     o = runs["outcome"].astype(str)
@@ -417,12 +438,13 @@ def blocking(runs: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
                          "share_of_walkouts": k / len(w), "share": e.value, "low": e.low, "high": e.high,
                          "agenda": _demand_agenda(upper, demand_clauses(meta, clause)) if clause else "",
                          "constraint": _demand_constraint(meta, demand_clauses(meta, clause), who, at_table)
-                         if clause else ""})
+                         if clause else "",
+                         "held_by": _demand_held_by(meta, demand_clauses(meta, clause), who, at_table) if clause else ""})
     k = int((o == Outcome.ONGOING).sum())
     e = stats.proportion(k, n)
     rows.append({"walkout_by": "", "rule": "", "clause": "", "runs": k, "share_of_walkouts": math.nan,
                  "share": e.value, "low": e.low, "high": e.high, "agenda": "",
-                 "constraint": "still talking at the horizon: nobody walked out"})
+                 "constraint": "still talking at the horizon: nobody walked out", "held_by": ""})
     return pd.DataFrame(rows)
 
 

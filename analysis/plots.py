@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.study import RECORD as STUDY_RECORD  # noqa: E402
+from storage.outdir import plural  # noqa: E402
 
 from . import outcomes as oc  # noqa: E402
 from . import survival  # noqa: E402
@@ -64,7 +65,7 @@ def _names(results, width: int = 95) -> str:
     """'a (n runs) vs b (m runs)', wrapped onto several lines when long."""
     import textwrap
 
-    labels = (f"{short(r.name)} ({r.n:,} runs)" for r in results)
+    labels = (f"{short(r.name)} ({plural(r.n, 'run')})" for r in results)
     return "\n".join(textwrap.wrap(" vs ".join(labels), width, break_on_hyphens=False))
 
 
@@ -81,6 +82,41 @@ def _panels(n: int, width: float, height: float, **kw):
 
 
 # ================================================================== axes functions: run tables
+
+
+def mark_record(ax, record: Mapping[float, str]) -> None:
+    """The record's dates on a days axis: a dotted vertical at each (gid "record|<day>"), the day
+    numbers as ticks along the top edge, and what happened on each in one line above them (gid
+    "record|key"), so no label crosses another or the title however close the days are."""
+    if not record:
+        return
+    days = sorted(record)
+    for day in days:
+        ax.axvline(day, color="0.45", linewidth=0.8, linestyle=(0, (1, 2)), gid=f"record|{day:g}")
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(days, _spread_day_labels(ax, days), fontsize=7, color="0.35")
+    top.tick_params(length=3, color="0.45", pad=1)
+    key = top.set_xlabel("dotted, the record: " + "; ".join(f"day {d:g} {record[d]}" for d in days),
+                         fontsize=7, color="0.35", labelpad=3)
+    key.set_gid("record|key")
+
+
+def _spread_day_labels(ax, days: Sequence[float]) -> list[str]:
+    """Day numbers for the top ticks; a day within 2% of the axis span of the one before shares
+    its label ("62/69" on the first, nothing on the second), so two labels never collide."""
+    lo, hi = ax.get_xlim()
+    lo = min(lo, 0.0)
+    hi = max(hi, max(days))
+    gap = 0.02 * (hi - lo)
+    labels = [f"{d:g}" for d in days]
+    head = 0
+    for k in range(1, len(days)):
+        if days[k] - days[head] < gap * (k - head):
+            labels[head] += f"/{days[k]:g}"
+            labels[k] = ""
+        else:
+            head = k
+    return labels
 
 
 def outcome_bars(ax, summaries: dict[str, dict[str, Estimate]], metrics: list[str], title: str | None = None) -> None:
@@ -122,12 +158,8 @@ def incidence_curves(ax, tables: Mapping[str, pd.DataFrame], calendars: Mapping[
             if bands:
                 ax.fill_between(x, tab[f"{col}_low"].to_numpy() * 100, tab[f"{col}_high"].to_numpy() * 100,
                                 step="post", color=_colour(k), alpha=0.18, linewidth=0, gid=f"band|{name}|{q}")
-    for day, what in (record or {}).items():
-        ax.axvline(day, color="0.45", linewidth=0.8, linestyle=(0, (1, 2)), gid=f"record|{day}")
-        # above the plotting area, where no curve runs
-        ax.annotate(f"{what} (day {day})", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
-                    textcoords="offset points", rotation=60, va="bottom", ha="left", fontsize=7, color="0.35")
     ax.set_xlabel("days since the drafts were published (2021-12-17)")
+    mark_record(ax, record or {})
     ax.set_ylabel("share of runs (%), 95% band")
     ax.set_ylim(0, 100)
     ax.set_xlim(left=0)
@@ -152,7 +184,7 @@ def rounds_histogram(ax, runs: pd.DataFrame, horizon: int, name: str) -> None:
             p.set_gid(f"{name}|{o}")
     ax.set_xlabel("rounds played (the horizon is round %d)" % horizon)
     ax.set_ylabel("runs")
-    ax.set_title(f"Length of the talks: {short(name)} ({len(runs):,} runs)")
+    ax.set_title(f"Length of the talks: {short(name)} ({plural(len(runs), 'run')})")
     ax.legend(fontsize=8)
 
 
@@ -225,24 +257,24 @@ def concession_dots(ax, conc: pd.DataFrame, actors: Sequence[str] | None = None)
     ax.set_yticks(np.arange(len(clauses)), labels, fontsize=8)
     ax.set_ylim(len(clauses) - 0.5, -0.5)
     ax.set_xlim(-0.03, 1.03)  # a concession of exactly 0 or 1 shows its whole marker
-    ax.set_xlabel("|agreed value - actor's ideal| (median, quartile range across agreements)")
+    ax.set_xlabel("|agreed value - actor's ideal|\n(median, quartile range across agreements)")
     ax.set_ylabel("clause")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, title="actor", title_fontsize=7)
 
 
 def _blocking_label(row) -> str:
+    """A row of the blocking figure: who left, by which rule, furthest short on which demand (what
+    kept the demand short differs between scenarios, so it labels the bar, not the row)."""
     if not row["walkout_by"]:
         return "still talking at the horizon\n(no walkout)"
-    rule = str(row["rule"]).replace("_", " ")
-    con = str(row["constraint"])
-    con = con.replace("red line of ", "red line: ").replace("agenda: ", "")
-    return f"{row['walkout_by']} walked out, furthest short on {row['clause']}\n({rule}; {con})"
+    return f"{row['walkout_by']} walked out ({str(row['rule']).replace('_', ' ')}),\nfurthest short on {row['clause']}"
 
 
 def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
-    """Horizontal bars: share of runs (%) ending in each (walker, rule, blocking clause), and
-    still talking at the horizon, per scenario (colour), with Wilson 95% error bars.  Bars of
+    """Horizontal bars: share of runs (%) ending in each (walker, rule, demand furthest short),
+    and still talking at the horizon, per scenario (colour), with Wilson 95% error bars.  Each bar
+    says what kept the demand short in that scenario (text gid "<scenario>|held|<row>").  Bars of
     scenario k form a container labelled with its name (gid "<scenario>|blocking")."""
     keys: list[str] = []
     for tab in tables.values():
@@ -256,13 +288,20 @@ def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
         vals = np.array([lab[q]["share"] if q in lab else 0.0 for q in keys]) * 100
         lo = np.array([lab[q]["low"] if q in lab else 0.0 for q in keys]) * 100
         hi = np.array([lab[q]["high"] if q in lab else 0.0 for q in keys]) * 100
-        ax.barh(np.arange(len(keys)) + (k - (n - 1) / 2) * h, vals, h, xerr=[vals - lo, hi - vals], capsize=3,
-                color=_colour(k), label=short(name), gid=f"{name}|blocking")
-    ax.set_yticks(np.arange(len(keys)), keys, fontsize=7)
+        y = np.arange(len(keys)) + (k - (n - 1) / 2) * h
+        ax.barh(y, vals, h, xerr=[vals - lo, hi - vals], capsize=3, color=_colour(k), label=short(name),
+                gid=f"{name}|blocking")
+        for j, q in enumerate(keys):
+            held = str(lab[q].get("held_by", "")) if q in lab else ""
+            if held:
+                ax.annotate(f"{held}", (hi[j], y[j]), xytext=(6, 0), textcoords="offset points", va="center",
+                            fontsize=7, color="0.25", gid=f"{name}|held|{j}")
+    ax.set_yticks(np.arange(len(keys)), keys, fontsize=8)
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("share of all runs (%), 95% interval")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("share of all runs (%), 95% interval; beside each bar: what kept that demand short "
+                  "(central values)")
+    ax.legend(fontsize=8, loc="lower right")
 
 
 # ================================================================== figures from run tables
@@ -282,11 +321,8 @@ def difference_figure(a, b) -> Figure:
         ax.fill_between(t["day"], 100 * t["low"], 100 * t["high"], step="post", color=colour, alpha=0.2,
                         gid=f"band|{what}")
     ax.axhline(0, color="black", lw=0.8)
-    for day, what in RECORD.items():
-        ax.axvline(day, color="grey", lw=0.6, ls=":")
-        ax.annotate(f"{what} (day {day})", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
-                    textcoords="offset points", rotation=60, va="bottom", ha="left", fontsize=7, color="grey")
     ax.set_xlabel("days after 17 Dec 2021 (the record's dates are references, not targets)")
+    mark_record(ax, RECORD)
     ax.set_ylabel("percentage points")
     ax.set_title(f"{short(b.name)} - {short(a.name)}: difference in the share of runs ended by each day "
                  "(95% bands, Monte Carlo noise only)", fontsize=9, loc="left")
@@ -299,7 +335,7 @@ def run_figure(name: str, runs: pd.DataFrame, summary: dict[str, Estimate], metr
     fig, (a1, a2) = new_figure(1, 2, figsize=(12, 4.5), layout="constrained")
     outcome_bars(a1, {name: summary}, metrics)
     rounds_histogram(a2, runs, horizon, name)
-    fig.suptitle(f"{short(name)}: {len(runs):,} runs")
+    fig.suptitle(f"{short(name)}: {plural(len(runs), 'run')}")
     return fig
 
 
@@ -308,7 +344,7 @@ def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, d
     fig, (a1, a2) = new_figure(1, 2, figsize=(13, 4.8), layout="constrained")
     outcome_bars(a1, summaries, metrics)
     talks_over_time(a2, runs_by_name, calendars)
-    n = ", ".join(f"{short(k)} ({len(v):,} runs)" for k, v in runs_by_name.items())
+    n = ", ".join(f"{short(k)} ({plural(len(v), 'run')})" for k, v in runs_by_name.items())
     fig.suptitle(f"{n}")
     return fig
 
@@ -346,11 +382,11 @@ def history_figure(results, last_day: float = 100) -> Figure:
     first = min(STUDY_RECORD)  # the first meetings (days 24, 26, 27) under one mark
     record = {first: "talks open",
               **{d: w for d, w in STUDY_RECORD.items() if d >= 40}}
-    incidence_curves(ax, tables, {r.name: r.calendar for r in results}, quantities=("agreement", "walkout"),
-                     record=record)
+    incidence_curves(ax, tables, {r.name: r.calendar for r in results}, quantities=("agreement", "walkout"))
     ax.set_xlim(0, last_day)
+    mark_record(ax, record)  # after the limits: the day labels are spaced for them
     ax.set_title(f"The first {last_day:g} days next to the record (a reference pattern, not a fit)\n{_names(results)}",
-                 fontsize=10, pad=80)
+                 fontsize=10)
     return fig
 
 
@@ -369,7 +405,7 @@ def clauses_figure(results, bins: int = 10, ideals: bool = True) -> Figure:
         dist = oc.clause_distribution(r.runs, bins)
         ide = oc.ideals(r.meta, dist.index, oc.table_actors(r.runs)) if ideals else None
         mesh = clause_heatmap(ax, dist, oc.agenda(r.meta), ide)
-        ax.set_title(f"{short(r.name)}: {dist.attrs['agreements']:,} agreements of {r.n:,} runs", fontsize=10)
+        ax.set_title(f"{short(r.name)}: {plural(dist.attrs['agreements'], 'agreement')} of {plural(r.n, 'run')}", fontsize=10)
     if mesh is not None:
         fig.colorbar(mesh, ax=axes, label="share of agreements (%)", shrink=0.6 if len(axes) > 2 else 0.8,
                      aspect=30)
@@ -395,7 +431,7 @@ def trajectories_figure(results, value: str = "position") -> Figure:
         actors = [a for a in oc.actors_of(r.runs) if a in set(traj["actor"])]
         trajectory_bands(top, traj, actors, value)
         top.set_xlabel("")
-        top.set_title(f"{short(r.name)} ({r.n:,} runs)", fontsize=10)
+        top.set_title(f"{short(r.name)} ({plural(r.n, 'run')})", fontsize=10)
         talking = r.trace.groupby("round")["run"].nunique()
         ax.step(talking.index, talking.to_numpy(), where="mid", color="0.3", gid=f"{r.name}|talking")
         ax.set_ylim(0, r.n * 1.05)
@@ -413,7 +449,7 @@ def concessions_figure(results) -> Figure:
         conc = oc.concessions(r.runs, r.meta)
         concession_dots(ax, conc)
         n = int(conc["agreements"].max()) if len(conc) else 0
-        ax.set_title(f"{short(r.name)}: {n:,} agreements of {r.n:,} runs", fontsize=10)
+        ax.set_title(f"{short(r.name)}: {plural(n, 'agreement')} of {plural(r.n, 'run')}", fontsize=10)
     fig.suptitle(f"How far each actor conceded, by clause (distance from its central ideal)\n{_names(results)}",
                  fontsize=11)
     return fig
@@ -421,11 +457,13 @@ def concessions_figure(results) -> Figure:
 
 def blocking_figure(results) -> Figure:
     tables = {r.name: oc.blocking(r.runs, r.meta) for r in results}
-    rows = sum(min(len(t) - 1, 6) for t in tables.values()) + 1
-    fig, ax = new_figure(figsize=(10, 1.6 + 0.75 * rows), layout="constrained")
+    rows = len({_blocking_label(r) for t in tables.values() for _, r in t[t["walkout_by"] != ""].head(6).iterrows()})
+    fig, ax = new_figure(figsize=(10, 1.8 + (0.4 + 0.3 * len(tables)) * (rows + 1)), layout="constrained")
     blocking_bars(ax, tables)
-    ax.set_title(f"Who walked out, over which clause, and what kept that clause short of the walker's ideal\n"
-                 f"{_names(results)}", fontsize=10)
+    # on the figure, not the axes: the long row labels push the axes right, and a title centred
+    # on them would run off the figure's edge
+    fig.suptitle(f"Who walked out, on which demand it fell furthest short, and what kept that demand short of "
+                 f"the walker's ideal\n{_names(results)}", fontsize=10)
     return fig
 
 
@@ -482,10 +520,12 @@ def _is_grid(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: str | None = None) -> Figure:
-    """2-D map of `metric` over parameters x and y, with labelled contours.  A full grid is
-    drawn cell by cell (pcolormesh, gid "map", mean over repeated points) with contour lines;
-    scattered points (LHS, Sobol) are interpolated linearly on their Delaunay triangulation
-    (tricontourf, gid "map") and shown as dots (gid "points")."""
+    """2-D map of `metric` over parameters x and y.  A full grid is drawn cell by cell
+    (pcolormesh, gid "map", mean over repeated points) with labelled contours.  Scattered points
+    (LHS, Sobol) are not interpolated (a surface through a few dozen noisy points draws their
+    noise as spikes): the plane is cut into equal cells, each cell shows the mean of the points in
+    it (gid "map"; empty cells blank) and how many there are (text gid "count|<ix>|<iy>"), and
+    the points are shown as dots (gid "points")."""
     _check(table, [x, y], "parameter")
     _check(table, [metric], "metric")
     if x == y:
@@ -496,7 +536,7 @@ def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: 
     s = _scale(metric)
     fig = ax.figure if ax is not None else Figure(figsize=(7.5, 5.6), layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
-    vx, vy, vz = t[x].to_numpy(float), t[y].to_numpy(float), t[metric].to_numpy(float) * s
+    vx, vy = t[x].to_numpy(float), t[y].to_numpy(float)
     if _is_grid(vx, vy):
         grid = t.groupby([y, x])[metric].mean().unstack() * s
         gx, gy = grid.columns.to_numpy(float), grid.index.to_numpy(float)
@@ -506,29 +546,34 @@ def sweep_map(table: pd.DataFrame, x: str, y: str, metric: str, ax=None, title: 
             ax.clabel(cs, fontsize=7, fmt="%g")
         kind = f"grid of {len(gx)} x {len(gy)}"
     else:
-        import matplotlib.tri as mtri
-
+        bins = int(np.clip(round(math.sqrt(len(t) / 4)), 2, 12))  # about four points a cell
+        mappable = _binned_map(ax, t, x, y, metric, bins, s)
         others = [p for p in parameters_of(table) if p not in (x, y) and table[p].nunique() > 1]
-        kind = f"{len(t)} scattered points, linear interpolation"
-        if others and len(t) >= 4 * 9:
-            # The metric also moves with the other parameters: interpolating raw points would draw
-            # their noise.  Average within cells first (the mean over the other parameters).
-            cells = cell_means(t, x, y, metric, bins=int(np.clip(math.sqrt(len(t) / 4), 3, 12)))
-            vx, vy, vz = cells[x].to_numpy(float), cells[y].to_numpy(float), cells[metric].to_numpy(float) * s
-            kind = (f"{len(t)} scattered points averaged over the other parameters in "
-                    f"{len(cells)} cells, linear interpolation")
-        tri = mtri.Triangulation(vx, vy)
-        mappable = ax.tricontourf(tri, vz, levels=12, cmap=CMAP)
-        mappable.set_gid("map")
-        cs = ax.tricontour(tri, vz, levels=mappable.levels[1:-1:2], colors="white", linewidths=0.7)
-        ax.clabel(cs, fontsize=7, fmt="%g")
-        ax.plot(t[x].to_numpy(float), t[y].to_numpy(float), ".", color="black", markersize=2, alpha=0.5,
-                gid="points")
+        kind = (f"{len(t)} scattered points: mean of the points in each of {bins} x {bins} cells, "
+                f"number of points written in the cell{'; other parameters vary within a cell' if others else ''}")
+        ax.plot(vx, vy, ".", color="black", markersize=2, alpha=0.5, gid="points")
     fig.colorbar(mappable, ax=ax, label=_metric_label(metric))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or f"{_metric_label(metric)} over {x} and {y}\n({kind})", fontsize=10)
     return fig
+
+
+def _binned_map(ax, t: pd.DataFrame, x: str, y: str, metric: str, bins: int, scale: float):
+    """Cell means of `metric` on a bins x bins grid over the range of x and y, with each cell's
+    count; returns the mesh."""
+    ex = np.linspace(t[x].min(), t[x].max(), bins + 1)
+    ey = np.linspace(t[y].min(), t[y].max(), bins + 1)
+    cells = cell_means(t, x, y, metric, bins)
+    mean = np.full((bins, bins), np.nan)
+    mean[cells["iy"], cells["ix"]] = cells[metric].to_numpy(float) * scale
+    mesh = ax.pcolormesh(ex, ey, np.ma.masked_invalid(mean), cmap=CMAP, gid="map")
+    for _, c in cells.iterrows():
+        ix, iy = int(c["ix"]), int(c["iy"])
+        ax.text((ex[ix] + ex[ix + 1]) / 2, (ey[iy] + ey[iy + 1]) / 2, f"{int(c['n'])}", ha="center", va="center",
+                fontsize=7, color="white" if c[metric] * scale < 0.6 * np.nanmax(mean) else "black",
+                gid=f"count|{ix}|{iy}")
+    return mesh
 
 
 def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | None = None,
@@ -537,7 +582,9 @@ def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | N
     the points (gid "line") with the band metric_low..metric_high (gid "band").  If others vary
     too: x is cut into `bins` equal bins (default min(10, distinct x values)) and the line is the
     mean over the points in each bin at the bin centre, with the 95% interval of that mean
-    (t interval) as the band; the points are shown faintly (gid "points")."""
+    (t interval) as the band; the points are shown faintly (gid "points").  A share's line and
+    band are clipped to 0-100% (a t interval of a mean of shares can reach past them), and the
+    legend says so when any was."""
     _check(table, [x], "parameter")
     _check(table, [metric], "metric")
     s = _scale(metric)
@@ -545,27 +592,32 @@ def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | N
     ax = ax if ax is not None else fig.add_subplot()
     others = [p for p in parameters_of(table) if p != x and table[p].nunique() > 1]
     t = table.dropna(subset=[x, metric])
+    share = metric.startswith("p_")
     if not others:
         t = t.sort_values(x)
-        xs, ys = t[x].to_numpy(float), t[metric].to_numpy(float) * s
+        xs, ys = t[x].to_numpy(float), t[metric].to_numpy(float)
         lo_c, hi_c = f"{metric}_low", f"{metric}_high"
-        if lo_c in t and hi_c in t:
-            ax.fill_between(xs, t[lo_c].to_numpy(float) * s, t[hi_c].to_numpy(float) * s, color=_colour(0),
-                            alpha=0.25, linewidth=0, gid="band", label="95% interval")
-        ax.plot(xs, ys, "-o", color=_colour(0), markersize=3, gid="line", label=metric)
-        note = f"{len(t)} points"
+        band = (t[lo_c].to_numpy(float), t[hi_c].to_numpy(float)) if lo_c in t and hi_c in t else None
+        what, line_label, note = "95% interval", metric, f"{len(t)} points"
     else:
         line = binned_means(t, x, metric, bins)
         ax.plot(t[x], t[metric] * s, ".", color="0.6", markersize=2.5, alpha=0.5, gid="points",
                 label="points (other parameters vary)")
-        ax.fill_between(line["x"], line["low"] * s, line["high"] * s, color=_colour(0), alpha=0.25,
-                        linewidth=0, gid="band", label="95% interval of the bin mean")
-        ax.plot(line["x"], line["mean"] * s, "-o", color=_colour(0), markersize=3, gid="line",
-                label="mean per bin")
+        xs, ys, band = line["x"].to_numpy(float), line["mean"].to_numpy(float), (line["low"], line["high"])
+        what, line_label = "95% interval of the bin mean", "mean per bin"
         note = f"{len(t)} points, mean over {len(line)} bins of {x}"
+    if band is not None:
+        lo, hi = np.asarray(band[0], float), np.asarray(band[1], float)
+        clipped = share and bool((lo < 0).any() or (hi > 1).any())
+        if share:
+            lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+        ax.fill_between(xs, lo * s, hi * s, color=_colour(0), alpha=0.25, linewidth=0, gid="band",
+                        label=what + (", clipped to 0-100%" if clipped else ""))
+    ax.plot(xs, (np.clip(ys, 0, 1) if share else ys) * s, "-o", color=_colour(0), markersize=3, gid="line",
+            label=line_label)
     ax.set_xlabel(x)
     ax.set_ylabel(_metric_label(metric))
-    if metric.startswith("p_"):
+    if share:
         ax.set_ylim(0, 100)
     ax.legend(fontsize=8)
     ax.set_title(title or f"{_metric_label(metric)} against {x}\n({note})", fontsize=10)
@@ -573,15 +625,15 @@ def sweep_lines(table: pd.DataFrame, x: str, metric: str, ax=None, bins: int | N
 
 
 def cell_means(table: pd.DataFrame, x: str, y: str, metric: str, bins: int) -> pd.DataFrame:
-    """Points cut into bins x bins equal cells over the range of x and y; per non-empty cell the
-    mean x, mean y, mean metric and the number of points `n`."""
+    """Points cut into bins x bins equal cells over the range of x and y; per non-empty cell its
+    column `ix` and row `iy`, the mean x, mean y, mean metric and the number of points `n`."""
     v = table[[x, y, metric]].dropna()
     ix = np.clip(((v[x] - v[x].min()) / max(v[x].max() - v[x].min(), 1e-300) * bins).astype(int), 0, bins - 1)
     iy = np.clip(((v[y] - v[y].min()) / max(v[y].max() - v[y].min(), 1e-300) * bins).astype(int), 0, bins - 1)
     g = v.groupby([ix.rename("ix"), iy.rename("iy")])
     out = g.mean()
     out["n"] = g.size()
-    return out.reset_index(drop=True)
+    return out.reset_index()
 
 
 def binned_means(table: pd.DataFrame, x: str, metric: str, bins: int | None = None) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sim.codes import Outcome
 
@@ -31,13 +31,23 @@ def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def interval_digits(low: float, high: float, digits: int = 1, scale: float = 1.0) -> int:
+def interval_digits(low: float, high: float, digits: int = 1, scale: float = 1.0, share: float | None = None) -> int:
     """Decimals to print an interval with: `digits`, or up to three more when an interval that
-    has width would otherwise print as a single value (0.0% [0.0, 0.0] reads as certainty)."""
+    has width would otherwise print as a single value (0.0% [0.0, 0.0] reads as certainty), or
+    when a `share` strictly between 0 and 1 would print as 0 or 100% (1 deal in 2,000 runs is
+    0.05%, not 0.1% or 0.0%; 1,999 walkouts are 99.95%, not 100.0%)."""
     for d in range(digits, digits + 4):
-        if not high > low or round(scale * low, d) != round(scale * high, d):  # (-0.0 and 0.0 are one value)
+        wide = not high > low or round(scale * low, d) != round(scale * high, d)  # (-0.0 and 0.0 are one value)
+        inner = share is None or not 0 < share < 1 or 0 < round(scale * share, d) < round(scale, d)
+        if wide and inner:
             return d
     return digits + 3
+
+
+def share_words(v: float) -> str:
+    """A share for a sentence, in whole percent; one that rounds to 0% or 100% without being
+    either is not printed as one ("<1%", ">99%")."""
+    return "<1%" if 0 < v < 0.005 else ">99%" if 0.995 < v < 1 else f"{100 * v:.0f}%"
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class Estimate:
 
     def fmt(self, percent: bool = True, signed: bool = False) -> str:
         k = 100 if percent else 1
-        d = interval_digits(self.low, self.high, 1, k)
+        d = interval_digits(self.low, self.high, 1, k, share=self.value if percent and not signed else None)
         f = (lambda v: f"{k * v:+.{d}f}") if signed else (lambda v: f"{k * v:.{d}f}")
         unit = "%" if percent else ""
         return f"{f(self.value)}{unit} [{f(self.low)}, {f(self.high)}]"
@@ -79,12 +89,26 @@ def median(values: np.ndarray) -> Estimate:
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan)
     # 1-based ranks l and n - l + 1 cover the median with probability >= 95%.
-    l = int(stats.binom.ppf(0.025, n, 0.5))
+    l = binomial_quantile(0.025, n)
     return Estimate(float(np.median(x)), float(x[max(l - 1, 0)]), float(x[min(n - l, n - 1)]))
+
+
+def binomial_quantile(q: float, n: int) -> int:
+    """The q-quantile of Binomial(n, 1/2): the smallest k with P(X <= k) >= q (scipy.stats'
+    binom.ppf, from the distribution function in scipy.special, which is much lighter to import)."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if special.bdtr(mid, n, 0.5) >= q:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def median_difference(a: np.ndarray, b: np.ndarray, seed: int) -> Estimate:
     """median(b) - median(a) with a percentile bootstrap 95% interval (seeded)."""
+    from scipy import stats  # heavy: only the bootstrap needs it
     res = stats.bootstrap(
         (np.asarray(b, float), np.asarray(a, float)),
         lambda x, y, axis: np.median(x, axis=axis) - np.median(y, axis=axis),

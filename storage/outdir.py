@@ -83,6 +83,12 @@ def term_line(text: Any, limit: int | None = 2000) -> str:
     return term(text, limit).replace("\n", "\\n").replace("\t", "\\t")
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """A count with its noun in the right number: '1 run', '2,000 runs', '1 entry', '3 entries'
+    (`many`: the plural when it is not word + 's')."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
 # ------------------------------------------------------------------ fingerprints
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()

@@ -359,35 +359,53 @@ def test_sweep_map_grid_cells_are_the_table():
     plt.close(fig)
 
 
-def test_sweep_map_scattered_points_are_triangulated():
+def test_sweep_map_scattered_points_are_cell_means_with_counts():
     rng = np.random.default_rng(0)
-    t = pd.DataFrame({"point": range(60), X: rng.uniform(0.1, 0.5, 60), Y: rng.uniform(0, 1, 60)})
+    t = pd.DataFrame({"point": range(64), X: rng.uniform(0.1, 0.5, 64), Y: rng.uniform(0, 1, 64)})
     t["p_agreement"] = 1 - t[X]
+    t["actors.us.patience"] = rng.uniform(0.9, 1, 64)
     fig = plots.sweep_map(t, X, Y, "p_agreement")
     ax = fig.axes[0]
     (pts,) = by_gid(ax, "points")
     assert pts.get_xdata() == pytest.approx(t[X].to_numpy()) and pts.get_ydata() == pytest.approx(t[Y].to_numpy())
-    (filled,) = by_gid(ax, "map")
-    assert filled.levels.min() <= 100 * t["p_agreement"].min() and filled.levels.max() >= 100 * t["p_agreement"].max()
-    assert "60 scattered points, linear interpolation" in ax.get_title()
-    plt.close(fig)
-    # A third parameter varies too: the map is of cell means over it (and says so).
-    t["actors.us.patience"] = rng.uniform(0.9, 1, 60)
-    t["p_agreement"] = 1 - t[X] + 0.3 * (t["actors.us.patience"] - 0.95)
-    fig = plots.sweep_map(t, X, Y, "p_agreement")
-    ax = fig.axes[0]
-    cells = plots.cell_means(t, X, Y, "p_agreement", bins=3)
-    assert cells["n"].sum() == 60 and len(cells) <= 9
-    first = t[(t[X] < t[X].min() + (t[X].max() - t[X].min()) / 3) & (t[Y] < t[Y].min() + (t[Y].max() - t[Y].min()) / 3)]
-    assert cells.iloc[0]["p_agreement"] == pytest.approx(first["p_agreement"].mean())
-    (filled,) = by_gid(ax, "map")
-    assert filled.levels.min() <= 100 * cells["p_agreement"].min() <= 100 * cells["p_agreement"].max() <= filled.levels.max()
-    assert "averaged over the other parameters in" in ax.get_title()
+    # 64 points: 4 x 4 cells (about four points a cell); each cell is the mean of its points, by hand
+    (mesh,) = by_gid(ax, "map")
+    values = np.ma.masked_invalid(np.asarray(mesh.get_array())).reshape(4, 4)
+    edges_x, edges_y = np.linspace(t[X].min(), t[X].max(), 5), np.linspace(t[Y].min(), t[Y].max(), 5)
+    counts = {tx.get_gid(): int(tx.get_text()) for tx in ax.texts if (tx.get_gid() or "").startswith("count|")}
+    for ix in range(4):
+        for iy in range(4):
+            inside = t[(t[X] >= edges_x[ix]) & ((t[X] < edges_x[ix + 1]) | (ix == 3))
+                       & (t[Y] >= edges_y[iy]) & ((t[Y] < edges_y[iy + 1]) | (iy == 3))]
+            if inside.empty:
+                assert values.mask[iy, ix] and f"count|{ix}|{iy}" not in counts
+            else:
+                assert values[iy, ix] == pytest.approx(100 * inside["p_agreement"].mean())
+                assert counts[f"count|{ix}|{iy}"] == len(inside)
+    assert sum(counts.values()) == 64
+    assert "64 scattered points: mean of the points in each of 4 x 4 cells" in ax.get_title()
+    assert "other parameters vary within a cell" in ax.get_title()
+    assert not [c for c in ax.collections if "Contour" in type(c).__name__]  # nothing interpolated
     plt.close(fig)
     with pytest.raises(ValueError, match="no metric column 'p_nothing'; available: p_agreement"):
         plots.sweep_map(t, X, Y, "p_nothing")
     with pytest.raises(ValueError, match="no parameter column 'x.y'"):
         plots.sweep_map(t, "x.y", Y, "p_agreement")
+
+
+def test_sweep_lines_clip_shares_to_the_unit_interval_and_say_so():
+    # Two points per bin at 0.99 and 0.93: mean 0.96, sd 0.0424, standard error 0.0424 / sqrt(2)
+    # = 0.03, t(0.975, 1 df) = 12.706, so the interval 0.96 +- 0.381 reaches past 1 (and down to
+    # 0.579); the band stops at 100% and its legend says it was clipped.
+    t = pd.DataFrame({X: [0.1, 0.1, 0.5, 0.5], Y: [0.0, 1.0, 0.0, 1.0], "p_agreement": [0.99, 0.93, 0.99, 0.93]})
+    fig = plots.sweep_lines(t, X, "p_agreement", bins=2)
+    ax = fig.axes[0]
+    (band,) = by_gid(ax, "band")
+    lo, hi = band_limits(band, np.array([0.2, 0.4]))
+    assert max(hi) == pytest.approx(100) and min(lo) == pytest.approx(100 * (0.96 - 12.706 * 0.03), abs=0.01)
+    assert "clipped to 0-100%" in band.get_label()
+    assert ax.get_ylim() == (0, 100)
+    plt.close(fig)
 
 
 def test_sweep_lines_single_parameter_band_and_binned_means():

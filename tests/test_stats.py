@@ -96,3 +96,15 @@ def test_an_interval_with_width_never_prints_as_a_single_value():
     assert interval_digits(0.0, 1e-9, 1, 100) == 4  # at most three more decimals
     # a difference of two zero shares: Newcombe's interval is about +/-0.04 pp, not [-0.0, +0.0]
     assert Estimate(0.0, -0.00038, 0.00038).fmt(signed=True) == "+0.00% [-0.04, +0.04]"
+
+
+def test_the_median_interval_ranks_match_scipy_binomial_quantiles():
+    """The order-statistic ranks of the median's interval come from the Binomial(n, 1/2)
+    quantile, computed from scipy.special (cheap to import) instead of scipy.stats.binom."""
+    from scipy import stats as sps
+
+    from analysis.stats import binomial_quantile
+
+    for n in list(range(1, 1200)) + [9_999, 10_000, 123_457, 20_000_000]:
+        assert binomial_quantile(0.025, n) == int(sps.binom.ppf(0.025, n, 0.5)), n
+    assert binomial_quantile(0.025, 10) == 2  # P(X <= 1) = 11/1024 < 0.025 <= P(X <= 2) = 56/1024
