@@ -41,8 +41,31 @@ def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
     for a, actor in enumerate(sc.actors):
         if lay.required[a]:
             out += _walkouts(actor, a, lay, p, status_quo[:, a], o_max[:, a], n_draws)
+    out += [_holdout_line(a, n_draws) for a in _holders(lay, p, status_quo)]
     out += _room(sc, lay, p, n_draws)
     return out
+
+
+def status_quo_holders(sc: Scenario, n_draws: int = 200) -> tuple[str, ...]:
+    """Parties at the table whose best package is the status quo in every draw: no package is
+    worth more to them than no deal, and they hold a vote on every package."""
+    lay = build_layout(sc)
+    plan = draw_plan(lay)
+    p = draw_params(plan, run_uniforms(_SEED, 0, n_draws, plan.n_uniforms))
+    status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
+    return _holders(lay, p, status_quo)
+
+
+def _holders(lay: Layout, p, status_quo) -> tuple[str, ...]:
+    return tuple(a for k, a in enumerate(lay.actors)
+                 if lay.required[k] and np.all(status_quo[:, k] >= p.best_possible[:, k] - 1e-9))
+
+
+def _holdout_line(actor: str, n: int) -> str:
+    return (f"{actor} gains from no package: the status quo is its best package in every one of {n:,} draws, so it "
+            "votes for a package that moves a clause it weighs only once its aspiration has come down to that "
+            "package's worth, and no other party holds an offer until every party has voted for it (docs/model.md "
+            "3.5-3.7)")
 
 
 def _away_from_table(sc: Scenario, lay: Layout) -> list[str]:
