@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from sim.codes import Outcome
+from storage.outdir import plural
 
 PREFIX = "input."
 RULES = ("f1", "density")
@@ -494,7 +495,7 @@ def describe(discovery: Discovery, outcome_label: str, labels: Mapping[str, str]
     d = discovery
     if not d.found:
         return (f"no box of the drawn inputs was found where {outcome_label} markedly more often than "
-                f"overall ({_pct(d.base_rate)} of {d.n_runs:,} runs): no step of the peeling trajectory "
+                f"overall ({_pct(d.base_rate)} of {plural(d.n_runs, 'run')}): no step of the peeling trajectory "
                 f"had every restriction significant (quasi-p <= {d.settings['qp_max']:g})")
     parts = []
     for r in d.box.to_dict("records"):

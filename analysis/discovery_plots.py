@@ -18,6 +18,8 @@ from matplotlib import colormaps
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
+from storage.outdir import plural
+
 from .discovery import Discovery, _default_label
 
 CMAP = "cividis"
@@ -143,7 +145,7 @@ def trajectory_figure(discovery: Discovery, title: str | None = None) -> Figure:
     top = int(discovery.trajectory["restricted"].max())
     bar.set_ticks(range(0, top + 1, max(1, math.ceil((top + 1) / 10))))
     outcome = discovery.settings.get("outcome", "outcome")
-    fig.suptitle(title or f"PRIM peeling trajectory: {outcome} ({discovery.n_runs:,} runs)", fontsize=10)
+    fig.suptitle(title or f"PRIM peeling trajectory: {outcome} ({plural(discovery.n_runs, 'run')})", fontsize=10)
     return fig
 
 

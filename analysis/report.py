@@ -28,9 +28,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.study import QUESTION as DEFAULT_QUESTION
+from storage.outdir import plural
 
 from . import families
 from . import outcomes as oc
+from .holdouts import holdout_line
 from . import plots, stats, survival
 
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
@@ -70,7 +72,7 @@ def est(value: float, low: float, high: float, percent: bool = True, signed: boo
     if value is None or math.isnan(value):
         return "-"
     k = 100 if percent else 1
-    digits = stats.interval_digits(low, high, digits, k)
+    digits = stats.interval_digits(low, high, digits, k, share=value if percent and not signed else None)
 
     def f(v: float) -> str:
         v = k * v
@@ -125,12 +127,21 @@ def _answer(a: oc.Result, b: oc.Result, seed: int) -> str:
     d = stats.compare(a.runs, b.runs, actors, seed)
     p, g = d["talks persist"], d["agreement"]
     direction = "more" if p.low > 0 else "less" if p.high < 0 else "neither more nor less"
-    return (f"With {b.name}, the talks persist (no required party walks out) in {sb['talks persist'].fmt()} of "
+    return (f"{_by_horizon(a, b)}: with {b.name}, the talks persist (no required party walks out) in {sb['talks persist'].fmt()} of "
             f"runs against {sa['talks persist'].fmt()} with {a.name}: {direction} often "
             f"({est(p.value, p.low, p.high, signed=True)}). A deal forms in {sb['agreement'].fmt()} against "
             f"{sa['agreement'].fmt()} ({est(g.value, g.low, g.high, signed=True)}). Median length of the talks: "
             f"{sb['median rounds'].value:g} rounds against {sa['median rounds'].value:g} "
             f"(one round = {b.round_days:g} days).")
+
+
+def _by_horizon(a: oc.Result, b: oc.Result) -> str:
+    """'By day 364 (the horizon)': the day every share of the answer is taken by."""
+    days = {oc.scenario_of(r.meta).protocol.horizon_days for r in (a, b)}
+    if len(days) == 1:
+        return f"By day {days.pop():g} (the horizon)"
+    return "By each scenario's horizon (" + ", ".join(
+        f"{r.name}: day {oc.scenario_of(r.meta).protocol.horizon_days:g}" for r in (a, b)) + ")"
 
 
 def _outcome_section(results: list[oc.Result], seed: int) -> str:
@@ -453,7 +464,7 @@ def _reconciliation(results: Sequence[oc.Result], drawn: dict) -> str:
                          "meeting calendar, actors or clauses change every run's numbers).</li>")
             continue
         m = reconcile(za, zb, oa[:k], ob[:k])
-        items.append(f"<li><b>{esc(r.name)} - {esc(first)}</b> on the same {k} draws: a zone of agreement exists "
+        items.append(f"<li><b>{esc(r.name)} - {esc(first)}</b> on the same {plural(k, 'draw')}: a zone of agreement exists "
                      f"on day 0 in {pct(m['zone_b'], 0)} and {pct(m['zone_a'], 0)} of them. Deals by the horizon "
                      f"differ by {_pp(m['difference'])}: {_pp(m['from_zone'])} from draws where only one scenario "
                      f"has a zone (what theory sees), {_pp(m['from_dynamics_with_zone'])} from draws where both have "
@@ -535,10 +546,15 @@ def _explain_section(explain: pd.DataFrame, label: str) -> str:
     return "".join(parts)
 
 
+REPORT_STEPS = 9  # what `render` reports to `progress`, one call per step
+
+
 def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION,
-           explain: tuple[pd.DataFrame, str] | None = None, priors=None) -> str:
+           explain: tuple[pd.DataFrame, str] | None = None, priors=None, progress=lambda step: None) -> str:
     """The report as one HTML string.  priors: report_priors.PriorInputs (an elicited overlay, a
-    sweep's indices) for the provenance of the answer and the section on the priors."""
+    sweep's indices) for the provenance of the answer and the section on the priors.
+    `progress(name)` is called as each of REPORT_STEPS steps starts (the theory across draws and
+    the course of the talks take longest)."""
     import sim
 
     from . import report_priors  # here, not at the top: it builds on this module's HTML helpers
@@ -578,26 +594,39 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     else:
         where = report_priors.provenance_sentence(oc.scenario_of(results[0].meta), priors.indices)
         body.append(f"<p class='answer'>{esc(where)}</p>")
+    for r in results:  # a party that gains from no deal: why the talks end in walkouts
+        why = holdout_line(oc.scenario_of(r.meta), r.runs)
+        if why:
+            body.append(f"<p class='answer'>{esc(why)}</p>")
     body.append("<p class='note'>" + esc(
         "Outcome distributions over Monte Carlo runs of an agent-based bargaining model; every uncertain "
         "calibration number is drawn afresh per run. A tool for comparing scenarios, not a forecast. "
-        + "; ".join(f"{r.name}: {r.n:,} runs, root seed {r.meta.get('root_seed', '?')}" for r in results) + ".")
+        + "; ".join(f"{r.name}: {plural(r.n, 'run')}, root seed {r.meta.get('root_seed', '?')}" for r in results) + ".")
         + "</p>")
     body.append("<nav><ol>" + "".join(f"<li><a href='#{i}'>{esc(t)}</a></li>" for i, t in toc) + "</ol></nav>")
+    progress("differences (bootstrap)")
     diffs = oc.scenario_differences(results[0].runs, results[1].runs, seed) if len(results) > 1 else None
+    progress("outcome shares")
     body.append(_outcome_section(results, seed))
+    progress("course of the talks (and PRIM)")
     body.append(_course_section(results))
+    progress("clauses and concessions")
     body.append(_clause_section(results, diffs))
+    progress("walkouts")
     body.append(_blocking_section(results))
+    progress("positions over rounds")
     body.append(_trajectory_section(results))
     if diffs is not None:
         body.append(_difference_section(results, diffs, seed))
     if across:
         body.append(across)
+    progress("theory across draws")
     body.append(_theory_section(results))
+    progress("the record")
     body.append(_history_section(results))
     if explain is not None:
         body.append(_explain_section(*explain))
+    progress("assumptions")
     body.append(report_priors.prior_section(results, priors))
     body.append("<h2 id='assumptions'>Assumptions and provenance</h2>")
     body.extend(_assumptions(r) for r in results)

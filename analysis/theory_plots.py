@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.codes import Outcome
+from storage.outdir import plural
 
 from .plots import new_figure
 from .theory import ScenarioTheory, agreement_distances
@@ -81,9 +82,9 @@ def comparison_figure(items: Sequence[tuple[ScenarioTheory, object]]) -> Figure:
         _distance_panel(a1, st, runs)
         _clause_panel(a2, st, runs)
         n_agree = int((runs["outcome"].astype(str) == Outcome.AGREEMENT).sum())
-        a1.annotate(f"{st.name}: {len(runs):,} runs, {n_agree:,} agreements", xy=(0, 1.12),
+        a1.annotate(f"{st.name}: {plural(len(runs), 'run')}, {plural(n_agree, 'agreement')}", xy=(0, 1.12),
                     xycoords="axes fraction", fontsize=11, fontweight="bold")
-    names = ", ".join(f"{st.name} ({len(runs):,} runs)" for st, runs in items)
+    names = ", ".join(f"{st.name} ({plural(len(runs), 'run')})" for st, runs in items)
     fig.suptitle(f"Simulated agreements vs the Nash bargaining package at the central calibration: {names}",
                  fontsize=11)
     return fig

@@ -166,11 +166,20 @@ def _level(text: str):
         return text.strip()
 
 
+def _numeric_range(text: str) -> bool:
+    low, colon, high = text.partition(":")
+    try:
+        float(low), float(high)
+    except ValueError:
+        return False
+    return bool(colon)
+
+
 def parse_param_option(text: str) -> ParamRange | Factor:
     """--param PATH=LOW:HIGH (a drawn parameter) or --param PATH=A,B,... (a structural choice;
     levels split at ';' if any, else at ',')."""
     path, eq, rng = text.partition("=")
-    if eq and not _drawn_path(path.strip()):
+    if eq and not _drawn_path(path.strip()) and not _numeric_range(rng):  # a range is for a drawn parameter, even misspelt
         parts = rng.split(";") if ";" in rng else rng.split(",")
         levels = tuple(_level(x) for x in parts if x.strip())
         if not levels:

@@ -25,6 +25,7 @@ import solara  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 
 from sim.codes import Outcome  # noqa: E402
+from storage.outdir import plural  # noqa: E402
 
 from . import charts  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
@@ -48,12 +49,14 @@ CSS = """
 .negsim-pkg td, .negsim-pkg th { padding: 0 1px; height: 15px; }
 .negsim-pkg .pkg-name { padding-right: 6px; white-space: nowrap; }
 .negsim-pkg .pkg-cell { position: relative; }
-.negsim-pkg .pkg-bg { position: absolute; left: 0; top: 2px; height: 11px; background: #e0e0e0; }
+.negsim-pkg .pkg-bg { position: absolute; top: 2px; height: 11px; background: #e0e0e0; }
+.negsim-pkg .pkg-none { position: absolute; left: 0; top: 2px; height: 11px; width: 3px; background: #c62828; }
 .negsim-pkg .pkg-bar { position: absolute; left: 0; top: 4px; height: 7px; background: #1565c0; }
 .negsim-pkg .pkg-val { position: absolute; right: 0; top: 0; font-size: 10px; color: #444; }
 .negsim-pkg .pkg-off { color: #c62828; font-size: 10px; }
 .negsim-pkg .hm { border: 0; padding: 0 !important; }
-.negsim-pkg .hm-head { font-size: 8px; font-weight: normal; color: #555; padding: 0 !important; }
+.negsim-pkg .hm-head { font-size: 8px; font-weight: normal; color: #555; padding: 0 !important; text-align: left;
+  border-left: 1px solid #bbb; }
 .hm-legend { font-size: 10px; margin-top: 2px; } .hm-legend span { padding: 0 6px; color: white; margin-right: 1px; }
 .hm-legend span:nth-child(n+4) { color: black; }
 .negsim-charts svg { margin-right: 8px; }
@@ -82,7 +85,8 @@ def package_html(model: ExplorerModel) -> str:
     on = [model.scenario.on_table(c) for c in lay.clauses]
     current = offers[:, -1] if offers.shape[1] else np.zeros(lay.n_clauses)
     proposers = [r["proposer"] or "" for r in model.rounds_log]
-    return charts.package_table(lay.clauses, lay.upper, on, current, offers, proposers)
+    low, high = model.allowed()
+    return charts.package_table(lay.clauses, low, high, on, current, offers, proposers)
 
 
 def run_summary_html(model: ExplorerModel) -> str:
@@ -153,7 +157,7 @@ def distribution_html(cur, base, changes: str = "") -> str:
         cls = "dist-" + k.replace(" ", "-")
         rows.append(f"<tr class='{cls}'><td>P({html.escape(k)})</td><td>{b.fmt() if b else '-'}</td>"
                     f"<td class='current'>{c.fmt() if c else '-'}</td></tr>")
-    return (f"<b>Distribution over {cur.n:,} runs</b> (root seed {cur.seed}; runs rerun on every change, "
+    return (f"<b>Distribution over {plural(cur.n, 'run')}</b> (root seed {cur.seed}; runs rerun on every change, "
             f"<span class='negsim-dist-time'>{cur.seconds:.2f}</span> s for the batch)."
             f"<div class='negsim-changes' style='font-size:12px'>Changed from the shipped scenario: "
             f"{html.escape(changes)}</div>"

@@ -24,19 +24,28 @@ def viridis(x: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
-def package_table(clauses, upper, on_table, current, offers: np.ndarray, proposers: list[str]) -> str:
-    """Per clause: the latest package as a bar inside what the agenda allows, then a heatmap of
-    every round's offer (columns = rounds, proposer's initials on top)."""
+HEAD_EVERY = 10  # rounds under one column heading of the heatmap
+
+
+def package_table(clauses, low, high, on_table, current, offers: np.ndarray, proposers: list[str]) -> str:
+    """Per clause: the latest package as a bar, over a grey band from `low` to `high`, what the
+    agenda and the red lines of the parties at the table allow in this run (a red mark where they
+    leave no common value); then a heatmap of each round's package (columns = rounds, headed by
+    round number every HEAD_EVERY rounds; the proposer in each cell's tooltip)."""
     width = 110
     cell = max(4, min(10, 300 // max(1, len(proposers))))  # the heatmap stays about 300 px wide
-    head = "".join(f"<th class='hm-head' style='width:{cell}px' title='round {r + 1}: {html.escape(p)}'>"
-                   f"{html.escape(p[:1]) if cell >= 6 else ''}</th>" for r, p in enumerate(proposers))
+    head = "".join(f"<th class='hm-head' colspan='{min(HEAD_EVERY, len(proposers) - r)}' "
+                   f"title='rounds {r + 1}-{min(r + HEAD_EVERY, len(proposers))}'>{r + 1}</th>"
+                   for r in range(0, len(proposers), HEAD_EVERY))
     rows = []
     for j, c in enumerate(clauses):
         if on_table[j]:
             v = float(current[j]) if len(current) else 0.0
-            bar = (f"<div class='pkg-bg' style='width:{upper[j] * width:.0f}px'></div>"
-                   f"<div class='pkg-bar' style='width:{v * width:.0f}px'></div>"
+            lo, hi = float(low[j]), float(high[j])
+            band = (f"<div class='pkg-bg' style='left:{lo * width:.1f}px;width:{(hi - lo) * width:.1f}px' "
+                    f"title='allowed: {lo:.2f}-{hi:.2f}'></div>" if hi >= lo else
+                    "<div class='pkg-none' title='the red lines leave no common value'></div>")
+            bar = (band + f"<div class='pkg-bar' style='width:{v * width:.1f}px'></div>"
                    f"<span class='pkg-val'>{v:.2f}</span>")
         else:
             bar = "<span class='pkg-off'>off the table</span>"
@@ -47,7 +56,7 @@ def package_table(clauses, upper, on_table, current, offers: np.ndarray, propose
                     f"<td class='pkg-cell' style='width:{width + 36}px'>{bar}</td>{cells}</tr>")
     legend = ("<div class='hm-legend'>offer: " + "".join(
         f"<span style='background:{viridis(x)}'>{x:g}</span>" for x in (0, 0.25, 0.5, 0.75, 1)) + "</div>")
-    return ("<table class='negsim-pkg'><tr><th>clause</th><th>package (grey: allowed)</th>"
+    return ("<table class='negsim-pkg'><tr><th>clause</th><th>package (grey: what the red lines allow)</th>"
             + head + "</tr>" + "".join(rows) + "</table>" + (legend if proposers else ""))
 
 

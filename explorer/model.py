@@ -75,6 +75,15 @@ class ExplorerModel(NegotiationModel):
             "shortfall": lay.clauses[int(s.shortfall[0])] if s.shortfall[0] >= 0 else None,
         }
 
+    def allowed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per clause, the lowest and highest value the agenda and the red lines of every party at
+        the table allow in this run (its draws); low > high: no common value."""
+        lay, p = self.compiled.layout, self.params
+        req = np.asarray(lay.required, dtype=bool)
+        low = p.below[0][req].max(axis=0)
+        high = np.minimum(p.above[0][req].min(axis=0), p.upper[0])
+        return low, high
+
     def offers_matrix(self) -> np.ndarray:
         """(clauses, rounds) the package offered in each round so far."""
         lay = self.compiled.layout

@@ -22,8 +22,18 @@ def register(sub) -> None:
     p.add_argument("--variants", type=Path, help="a variants file (e.g. scenarios/variants.toml for structural "
                    "variants, scenarios/history_whatif.toml for 'what if the replies had gone further'), applied "
                    "to every scenario")
-    study_options(p, 10_000, "scenario and variant", "results/backtest")
-    p.set_defaults(func=cmd_backtest)
+    study_options(p, 10_000, "scenario and variant", "results/backtest_<scenarios>[_<variants file>]")
+    p.set_defaults(func=cmd_backtest, default_out=default_out)
+
+
+def default_out(args) -> Path:
+    """results/backtest_<each scenario's name>[_<the variants file's name>]."""
+    from sim.scenario import load_scenario
+
+    from .common import results_folder
+
+    return results_folder("backtest", *(load_scenario(f).name for f in args.scenarios),
+                          args.variants.stem if args.variants else "")
 
 
 def cmd_backtest(args) -> int:
@@ -60,7 +70,7 @@ def cmd_backtest(args) -> int:
             outcome, days, walker = (np.concatenate([c[k] for c in cols]) for k in ("outcome", "days", "walkout_by"))
             rows += record_rows(base.name, variant, outcome, days, walker)
     table = pd.DataFrame(rows)
-    out = args.out or Path("results") / "backtest"
+    out = args.out or default_out(args)
     ident = identity("backtest", scenarios, args.seed, args.runs, variants=str(args.variants or ""))
     with Output(out, ident, force=args.force) as o:
         table.to_parquet(o.stage / "backtest.parquet", index=False)
@@ -71,9 +81,9 @@ def cmd_backtest(args) -> int:
 
 
 def _print(table, args, days) -> None:
-    from storage.outdir import term_line
+    from storage.outdir import plural, term_line
 
-    print(f"The record next to the model ({args.runs:,} runs per scenario and variant, seed {args.seed}; "
+    print(f"The record next to the model ({plural(args.runs, 'run')} per scenario and variant, seed {args.seed}; "
           "shares by each day, 95% Wilson intervals for Monte Carlo noise only):")
     print("  what happened: no agreement; the written replies on day 40 and Russia's reply on day 62 changed "
           "nothing; the talks ended with military action on day 69")

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION, TALKS_ENDED_DAY
+from storage.outdir import plural
 
 MIN_PARALLEL_RUNS = 50_000  # experiments.runner.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
 
-from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, silence_stdout
+from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, say_first, silence_stdout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="Monte Carlo batch of one scenario: summary table, per-run table, figure")
     r.add_argument("scenario", type=Path)
     batch_options(r)
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=cmd_run, default_out=lambda args: _default_out([args.scenario]))
 
     c = sub.add_parser("compare", help="two or more scenarios side by side, each against the first, with intervals")
     c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--models", default="abm", metavar="abm,bdm",
                    help="model families: abm (the agent-based model, default) and bdm (Bueno de Mesquita's "
                    "expected-utility model on the same draws: its answer is added side by side, docs/model.md section 8)")
-    c.set_defaults(func=cmd_compare)
+    c.set_defaults(func=cmd_compare, default_out=lambda args: _default_out(args.scenarios))
 
     from . import backtest, discover, elicit, explain, explore, report, reweight, robust, solve, sweep, validate  # light: nothing heavy until used
 
@@ -93,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ run / compare
+def _default_out(paths) -> Path:
+    """run: results/<scenario name>; compare: results/<A>_vs_<B>[_vs_<C>...]."""
+    from sim.scenario import load_scenario
+    from storage.outdir import safe_name
+
+    return Path("results") / safe_name("_vs_".join(safe_name(load_scenario(p).name) for p in paths), 160)
+
+
 def _check_batch_args(args) -> None:
     """Everything about the numbers asked for, checked before any work."""
     if args.runs < 1:
@@ -109,7 +118,7 @@ def _check_batch_args(args) -> None:
         raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
 
 
-SUMMARY_COLUMNS = ["outcome", "rounds", "days", "walkout_by", "shortfall"]
+SUMMARY_COLUMNS = ["outcome", "rounds", "days", "walkout_by", "walkout_rule", "shortfall"]
 CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the PRIM sentence
 RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
 
@@ -145,7 +154,7 @@ def _simulate(sc, args, stage: Path, filename: str, extra=None):
             layout = b.layout
             bar.update(len(b))
     runs = pd.concat(slim, ignore_index=True)
-    for c in ("outcome", "walkout_by", "shortfall"):
+    for c in ("outcome", "walkout_by", "walkout_rule", "shortfall"):
         runs[c] = runs[c].astype("category")
     return layout, runs
 
@@ -174,29 +183,31 @@ def _fmt(metric: str, e, signed: bool = False) -> str:
 
 
 def cmd_run(args) -> int:
-    from storage.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, term_line
     from sim.scenario import load_scenario
 
     _check_batch_args(args)
     sc = load_scenario(args.scenario)
-    out = args.out or Path("results") / safe_name(sc.name)
-    from analysis import plots, stats
-
-    # Write first, print after: the summary is printed once every file is in place, so neither a
-    # closed pipe nor a failing print loses the run.
+    out = args.out or _default_out([args.scenario])
+    # Write first, print after: the results are printed once every file is in place, so neither a
+    # closed pipe nor a failing print loses the run.  Only the heading, which holds no result,
+    # comes first, so the user sees at once what is being run.
     with Output(out, identity("run", [sc], args.seed, args.runs), force=args.force) as o:
+        say_first(f"{term_line(sc.name, 200)}: {plural(args.runs, 'run')}, seed {args.seed}, engine {args.engine}, "
+                  "95% intervals (shares: Wilson; median: order statistics)")
+        from analysis import plots, stats
+
         layout, runs = _simulate(sc, args, o.stage, "runs.parquet")
         metrics = _metrics(layout)
         summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
         plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), o.stage / "outcomes.png")
         o.commit(runs=["runs.parquet"])
-    name = term_line(sc.name, 200)
-    print(f"{name}: {len(runs):,} runs, seed {args.seed}, engine {args.engine}, 95% intervals "
-          "(shares: Wilson; median: order statistics)")
-    for m in metrics + ["median rounds", "median rounds to agreement"]:
+    for m in metrics + ["median rounds"]:
         print(f"  {term_line(_label(m)):<30} {_fmt(m, summary[m])}")
+    print(f"  {_label('median rounds to agreement'):<30} {_to_agreement(runs, summary['median rounds to agreement'])}")
     _median_note([summary["median rounds"], summary["median rounds to agreement"]])
     _print_blocking(stats, {sc.name: runs})
+    _print_holdouts([(sc, runs)])
     extra = (", runs.csv" if args.csv else "") + (", trace.parquet" if args.trace else "")
     print(f"wrote {term_line(out)}/: runs.parquet (one row per run){extra}, outcomes.png, manifest.json")
     return 0
@@ -217,8 +228,8 @@ def cmd_compare(args) -> int:
                 raise UsageError(f"{term_line(args.scenarios[j])} and {term_line(args.scenarios[k])} give the same "
                                  f"name {term_line(files[k], 80)!r}; compare needs scenarios with different names "
                                  "(meta.name)")
-    out = args.out or Path("results") / safe_name("_vs_".join(files), 160)
-    from analysis import families, plots, stats
+    out = args.out or _default_out(args.scenarios)
+    names = [term_line(sc.name, 200) for sc in scs]
     from experiments import families as models
 
     try:
@@ -226,6 +237,9 @@ def cmd_compare(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with Output(out, identity("compare", scs, args.seed, args.runs), force=args.force) as o:
+        say_first(_question(scs, names))  # the question holds no result (see cmd_run)
+        from analysis import families, plots, stats
+
         sims = [_simulate(sc, args, o.stage, f"runs_{f}.parquet",
                           (lambda b, sc=sc: models.bdm_columns(sc, args.seed, b.run)) if bdm else None)
                 for sc, f in zip(scs, files)]
@@ -238,9 +252,7 @@ def cmd_compare(args) -> int:
         plots.save(fig, o.stage / "compare.png")
         o.commit(runs=[f"runs_{f}.parquet" for f in files])
 
-    names = [term_line(sc.name, 200) for sc in scs]
-    print(_question(scs, names))
-    print(f"{len(runs[0]):,} runs per scenario, seed {args.seed} (the same runs in every scenario); 95% intervals "
+    print(f"{plural(len(runs[0]), 'run')} per scenario, seed {args.seed} (the same runs in every scenario); 95% intervals "
           "(shares: Wilson; differences against the first scenario: Newcombe; medians: order statistics, "
           "difference: bootstrap)\n")
     horizon = max(sc.protocol.horizon_days for sc in scs)
@@ -257,6 +269,7 @@ def cmd_compare(args) -> int:
         _median_note([sums[0]["median rounds"], sums[k]["median rounds"]])
         _print_over_time(stats, runs[0], runs[k], (RECORD_DAY, 182, horizon))
     _print_blocking(stats, {sc.name: r for sc, r in zip(scs, runs)})
+    _print_holdouts(zip(scs, runs))
     for sc, r in zip(scs, runs):
         _print_conditions(sc.name, r)
     for k in range(1, len(scs)):
@@ -271,15 +284,42 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _to_agreement(runs, median) -> str:
+    """The median meetings to agreement, over how many agreements; none: nothing to time."""
+    from sim.codes import Outcome
+
+    k = int((runs["outcome"] == Outcome.AGREEMENT).sum())
+    if k == 0:
+        return "no agreement to time"
+    return f"{_fmt('median rounds', median)} (over {plural(k, 'agreement')})"
+
+
+SHORTFALLS_SHOWN = 3  # the largest; the rest are summed as "other"
+
+
 def _print_blocking(stats, runs_by_name) -> None:
     from storage.outdir import term_line
 
     for name, runs in runs_by_name.items():
-        top = stats.shortfalls(runs).head(3)
+        shares = stats.shortfalls(runs)
+        top, rest = shares.head(SHORTFALLS_SHOWN), float(shares.iloc[SHORTFALLS_SHOWN:].sum())
         if len(top):
-            parts = ", ".join(f"{term_line(k, 200)} ({_share(v)})" for k, v in top.items())
+            parts = [f"{term_line(k, 200)} ({_share(v)})" for k, v in top.items()]
+            if rest > 0:
+                parts.append(f"other ({_share(rest)})")
             print(f"  walkouts in {term_line(name, 200)}, by who left and the demand on which what it held fell "
-                  f"furthest short (a description, not a cause): {parts}")
+                  f"furthest short, as a share of walkouts (a description, not a cause): {', '.join(parts)}")
+
+
+def _print_holdouts(scenarios) -> None:
+    """Why a party that gains from no deal ends the talks in walkouts (analysis/holdouts.py)."""
+    from analysis.holdouts import holdout_line
+    from storage.outdir import term_line
+
+    for sc, runs in scenarios:
+        line = holdout_line(sc, runs)
+        if line:
+            print(term_line(f"  {line}", 2000))
 
 
 def _question(scs, names) -> str:
@@ -293,7 +333,9 @@ def _question(scs, names) -> str:
 
 def _share(v: float) -> str:
     """A share for a sentence: a share that rounds to 0% or 100% is not printed as one."""
-    return "<1%" if 0 < v < 0.005 else ">99%" if 0.995 < v < 1 else f"{100 * v:.0f}%"
+    from analysis.stats import share_words
+
+    return share_words(v)
 
 
 def _print_conditions(name: str, runs) -> None:
@@ -307,7 +349,7 @@ def _print_conditions(name: str, runs) -> None:
     if words is None:
         return
     print()
-    print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {len(runs):,} runs; "
+    print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {plural(len(runs), 'run')}; "
                     f"`negsim discover` for more): {words}", 2000))
 
 

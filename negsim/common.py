@@ -38,6 +38,26 @@ def check_workers(workers: int | None) -> int | None:
     return workers
 
 
+def results_folder(command: str, *names: str):
+    """The default output folder of a command: results/<command>_<name>_<name>..., so two commands,
+    or one command on other inputs, never share a folder by default (a folder belongs to one
+    command and identity; storage/outdir.py refuses another)."""
+    from pathlib import Path
+
+    from storage.outdir import safe_name
+
+    return Path("results") / safe_name("_".join([command, *(safe_name(n, 60) for n in names if n)]), 160)
+
+
+def say_first(line: str) -> None:
+    """A heading printed before the work starts (it holds no result, so nothing is lost if the
+    pipe it goes to is already closed: then the rest of stdout is silenced and the work goes on)."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        silence_stdout()
+
+
 def silence_stdout() -> None:
     """After a closed pipe: send what is left of stdout to /dev/null so exiting prints nothing."""
     try:

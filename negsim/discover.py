@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.codes import Outcome
+from storage.outdir import plural
 
 OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
 
@@ -63,7 +64,7 @@ def cmd_discover(args) -> int:
         fig.savefig(buf, format="png", dpi=110)
         write_atomic(out / f"discovery_{name}_{stem}.png", buf.getvalue())
     print(term_line(f"{result.label}: {args.outcome} by day {day:g} in {y.mean():.1%} of runs; PRIM over "
-                    f"{len(inputs)} drawn inputs ({found.rule})", 2000))
+                    f"{plural(len(inputs), 'drawn input')} ({found.rule})", 2000))
     print(term_line(f"  {words}", 4000))
     print(term_line(f"wrote {out}/discovery_{stem}.csv, box_{stem}.csv and two figures", 2000))
     return 0

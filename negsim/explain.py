@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.outdir import plural
+
 
 
 
@@ -23,12 +25,20 @@ def register(sub) -> None:
                        "alone and its Shapley value (or: the edits between two scenarios)",
                        description="With one scenario: play every coalition of its concedable demands on the same "
                        "runs and attribute P(agreement) and P(walkout), by day 69 and by the horizon, to each demand "
-                       "(conceded alone, with a paired 95%% interval, and its exact Shapley value). With two: "
+                       "(conceded alone, with a paired 95% interval, and its exact Shapley value). With two: "
                        "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
                        "and explain.png.")
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="one scenario, or two (A B)")
-    study_options(p, 2000, "coalition", "results/explain_<name>")
-    p.set_defaults(func=cmd_explain)
+    study_options(p, 2000, "coalition", "results/explain_<name> (two scenarios: explain_<A>_vs_<B>)")
+    p.set_defaults(func=cmd_explain, default_out=default_out)
+
+
+def default_out(args) -> Path:
+    from sim.scenario import load_scenario
+
+    from .common import results_folder
+
+    return results_folder("explain", "_vs_".join(load_scenario(p).name for p in args.scenarios))
 
 
 def _outcomes_of_edits(sa, sb, n_runs, seed, bar):
@@ -60,10 +70,11 @@ def cmd_explain(args) -> int:
     from tqdm import tqdm
 
     from analysis.attribution import coalitions, paired_mean, shapley_exact
+    from analysis.attribution_plots import shapley_figure
     from analysis.metrics import METRICS, metric_label
     from experiments.counterfactual import concedable, run_coalitions
     from sim.engine import Compiled
-    from storage.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, term_line
     from sim.scenario import load_scenario
 
     from .common import UsageError, check_seed
@@ -85,12 +96,12 @@ def cmd_explain(args) -> int:
         co = coalitions(players)
         with tqdm(total=len(co) * args.runs, unit="run", disable=not show, leave=False) as bar:
             outcomes = run_coalitions(comp, co, args.runs, args.seed, bar.update)
-        name, what = scs[0].name, "conceding each demand"
+        what = "conceding each demand"
         ends = ("with nothing conceded", "with everything")
     else:
         with tqdm(total=None, unit="run", disable=not show, leave=False) as bar:
             players, outcomes = _outcomes_of_edits(scs[0], scs[1], args.runs, args.seed, bar)
-        name, what = f"{scs[0].name}_vs_{scs[1].name}", f"each edit from {scs[0].name} to {scs[1].name}"
+        what = f"each edit from {scs[0].name} to {scs[1].name}"
         ends = (f"with {scs[0].name}", f"with {scs[1].name}")
     horizons = {sc.protocol.horizon_days for sc in scs}
     horizon = horizons.pop() if len(horizons) == 1 else None
@@ -106,15 +117,36 @@ def cmd_explain(args) -> int:
                          "alone_high": alone.high, "shapley": t["value"], "shapley_low": t["low"],
                          "shapley_high": t["high"], "share": t["share"]})
     result = pd.DataFrame(rows)
-    out = args.out or Path("results") / f"explain_{safe_name(name, 120)}"
+    out = args.out or default_out(args)
     with Output(out, identity("explain", scs, args.seed, args.runs), force=args.force) as o:
         result.to_parquet(o.stage / "explain.parquet", index=False)
-        _figure(result, f"{what}: Shapley values, {args.runs:,} runs per coalition").savefig(o.stage / "explain.png",
-                                                                                            dpi=110)
+        shapley_figure(result, f"{what}: Shapley values, {plural(args.runs, 'run')} per coalition").savefig(
+            o.stage / "explain.png", dpi=110)
         o.commit()
     _print(result, what, outcomes, players, args, ends)
     print(term_line(f"wrote {out}/explain.parquet, explain.png and manifest.json", 2000))
     return 0
+
+
+def _in_words(lead, label, every, none, ends) -> str:
+    """The answer in one sentence: which player matters most, or that there is nothing to attribute."""
+    from analysis.attribution import paired_mean
+
+    diff = every.astype(float) - none.astype(float)
+    if not diff.any():
+        return (f"  In words: nothing to attribute: {label} is the same in every run {ends[0]} and {ends[1]}, so every "
+                "value below is 0.")
+    total = paired_mean(diff)
+    span = f"{100 * total.value:+.1f} pp [{100 * total.low:+.1f}, {100 * total.high:+.1f}]"
+    if total.low <= 0 <= total.high:
+        return (f"  In words: nothing clear to attribute: {ends[1]} against {ends[0]} moves {label} by {span}, within "
+                "Monte Carlo noise, so the values below split noise.")
+    demands = ends[0] == "with nothing conceded"
+    who = f"conceding {lead['player']}" if demands else f"the edit {lead['player']}"
+    whole = "conceding everything" if demands else f"going {ends[0].removeprefix('with ')} -> {ends[1].removeprefix('with ')}"
+    return (f"  In words: {who} matters most for {label}: alone it moves it by {100 * lead['alone']:+.1f} pp "
+            f"[{100 * lead['alone_low']:+.1f}, {100 * lead['alone_high']:+.1f}], and it carries "
+            f"{100 * lead['shapley']:+.1f} pp of the {span} that {whole} moves it.")
 
 
 def _print(result, what, outcomes, players, args, ends) -> None:
@@ -122,7 +154,7 @@ def _print(result, what, outcomes, players, args, ends) -> None:
     from storage.outdir import term_line
 
     none, every = frozenset(), frozenset(players)
-    print(term_line(f"{what}: {len(outcomes)} coalitions x {args.runs:,} runs, seed {args.seed}, common random "
+    print(term_line(f"{what}: {len(outcomes)} coalitions x {plural(args.runs, 'run')}, seed {args.seed}, common random "
                     "numbers; 95% intervals over runs (paired), Monte Carlo noise only", 2000))
     for m in METRICS:
         label = result.loc[result["metric"] == m, "label"].iloc[0]
@@ -130,30 +162,8 @@ def _print(result, what, outcomes, players, args, ends) -> None:
         print(f"\n{label}: {100 * base:.1f}% {ends[0]}, {100 * top:.1f}% {ends[1]} "
               f"({100 * (top - base):+.1f} pp, the sum of the Shapley values)")
         sub = result[result["metric"] == m].sort_values("shapley", key=abs, ascending=False)
-        lead = sub.iloc[0]
-        print(term_line(f"  In words: conceding {lead['player']} matters most for {label}: alone it moves it by "
-                        f"{100 * lead['alone']:+.1f} pp [{100 * lead['alone_low']:+.1f}, {100 * lead['alone_high']:+.1f}], "
-                        f"and it carries {100 * lead['shapley']:+.1f} pp of the {100 * (top - base):+.1f} pp that "
-                        "conceding everything would move it.", 600))
+        print(term_line(_in_words(sub.iloc[0], label, outcomes[every][m], outcomes[none][m], ends), 600))
         for _, r in sub.iterrows():
             print(term_line(f"  {str(r['player']):<28} alone {100 * r['alone']:+6.1f} pp [{100 * r['alone_low']:+.1f}, "
                             f"{100 * r['alone_high']:+.1f}]   Shapley {100 * r['shapley']:+6.1f} pp "
                             f"[{100 * r['shapley_low']:+.1f}, {100 * r['shapley_high']:+.1f}]", 400))
-
-
-def _figure(result, title):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 1.2 + 0.35 * result["player"].nunique() * 2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, m in zip(axes, ("agreement_by_horizon", "walkout_by_horizon")):
-        sub = result[result["metric"] == m].sort_values("shapley")
-        y = range(len(sub))
-        v = 100 * sub["shapley"].to_numpy()
-        err = [v - 100 * sub["shapley_low"].to_numpy(), 100 * sub["shapley_high"].to_numpy() - v]
-        ax.barh(list(y), v, xerr=err, color="#0072B2", gid=f"{m}|shapley")
-        ax.set_yticks(list(y), [str(p) for p in sub["player"]], fontsize=8)
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel(f"Shapley value, pp of {sub['label'].iloc[0]}")
-    axes[0].set_title(title, fontsize=9, loc="left")
-    return fig

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from storage.outdir import plural
+
 RUN_KINDS = {
     "outcomes": "outcome shares with 95% intervals",
     "incidence": "cumulative incidence of agreement and walkout, and share still talking, over days",
@@ -169,10 +171,10 @@ def _sweep_title(meta: dict, text: str, points: int | None = None) -> str:
     if meta.get("scenario"):
         bits.append(f"scenario {short(str(meta['scenario']))}")
     if sweep.get("sampler"):
-        bits.append(f"{sweep['sampler']} design" + (f", {points:,} points" if points else ""))
+        bits.append(f"{sweep['sampler']} design" + (f", {plural(points, 'point')}" if points else ""))
     runs = sweep.get("runs") or meta.get("n_runs")
     if isinstance(runs, int) and not isinstance(runs, bool) and runs > 0:
-        bits.append(f"{runs:,} runs per point")
+        bits.append(f"{plural(runs, 'run')} per point")
     return f"{text}\n{'; '.join(bits)}" if bits else text
 
 
@@ -272,7 +274,7 @@ def cmd_report(args) -> int:
         raise ValueError(f"--out {term_line(out)}: the report is an .html file")
     results = _load(args.results, trace=None)
     explain = _explain(args.explain) if args.explain else None
-    text = report.render(results, args.seed, explain=explain, priors=_priors(args))
+    text = _render_with_progress(report, results, args, explain, _priors(args))
     write_atomic(out, text)
     traced = sum(r.trace is not None for r in results)
     print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
@@ -294,6 +296,32 @@ def _priors(args):
         if not {"metric", "parameter", "index", "value"} <= set(indices.columns):
             raise ValueError(f"--sweep {args.sweep}: not the indices.parquet of a Sobol sweep")
     return PriorInputs(overlay, str(args.prior_from or ""), indices, str(args.sweep or ""))
+
+
+def _render_with_progress(report, results, args, explain, priors) -> str:
+    """report.render with a progress bar naming the step under way (it can take a minute)."""
+    import sys
+
+    from tqdm import tqdm
+
+    from storage.outdir import term_line
+
+    from .common import say_first
+
+    say_first(term_line(f"writing the report of {', '.join(r.label for r in results)}", 400))
+    with tqdm(total=report.REPORT_STEPS, unit="step", disable=not sys.stderr.isatty(), leave=False,
+              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {postfix}") as bar:
+        started = []
+
+        def step(name: str) -> None:
+            if started:  # the step before this one is done
+                bar.update(1)
+            started.append(name)
+            bar.set_postfix_str(name)
+
+        text = report.render(results, args.seed, explain=explain, priors=priors, progress=step)
+        bar.update(len(started) and 1)
+    return text
 
 
 def _explain(folder: Path):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.outdir import plural
+
 WHAT = {"agreement": "P(agreement by day D)", "walkout": "P(walkout by day D)", "persist": "P(talks persist to day D)"}
 
 
@@ -25,8 +27,19 @@ def register(sub) -> None:
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     p.add_argument("--variants", type=Path, help="variants file (default: scenarios/variants.toml)")
-    study_options(p, 10_000, "scenario and variant", "results/robust_<A>_vs_<B>")
-    p.set_defaults(func=cmd_robust)
+    study_options(p, 10_000, "scenario and variant", "results/robust_<A>_vs_<B>[_<variants file>]")
+    p.set_defaults(func=cmd_robust, default_out=default_out)
+
+
+def default_out(args) -> Path:
+    """results/robust_<A>_vs_<B>, with the variants file's name unless it is the shipped one."""
+    from sim.scenario import SHIPPED, load_scenario
+
+    from .common import results_folder
+
+    shipped = args.variants is None or args.variants.resolve() == (SHIPPED / "variants.toml").resolve()
+    return results_folder("robust", load_scenario(args.a).name, "vs", load_scenario(args.b).name,
+                          "" if shipped else args.variants.stem)
 
 
 def _shares(batches, day: float) -> dict[str, int]:
@@ -50,7 +63,7 @@ def cmd_robust(args) -> int:
     from analysis import stats
     from analysis.robustness import forest, pooled, sign_counts
     from experiments.runner import batches
-    from storage.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, term_line
     from sim.scenario import SHIPPED, load_scenario
     from experiments.variants import apply, check, load_variants
 
@@ -83,14 +96,14 @@ def cmd_robust(args) -> int:
                                  "a_high": ea.high, "b": eb.value, "b_low": eb.low, "b_high": eb.high,
                                  "difference": d.value, "low": d.low, "high": d.high})
     table = pd.DataFrame(rows)
-    out = args.out or Path("results") / safe_name(f"robust_{sa.name}_vs_{sb.name}", 160)
+    out = args.out or default_out(args)
     with Output(out, identity("robust", [sa, sb], args.seed, args.runs, variants=str(vfile)), force=args.force) as o:
         table.to_parquet(o.stage / "robustness.parquet", index=False)
         for metric in ("agreement_by_horizon", "walkout_by_day_69"):
-            forest(table, metric, f"{sb.name} - {sa.name} across {len(variants)} variants, {args.runs:,} runs each"
+            forest(table, metric, f"{sb.name} - {sa.name} across {plural(len(variants), 'variant')}, {plural(args.runs, 'run')} each"
                    ).savefig(o.stage / f"forest_{metric}.png", dpi=110)
         o.commit()
-    print(term_line(f"{sb.name} - {sa.name} under {len(variants)} structural variants ({vfile}), {args.runs:,} runs "
+    print(term_line(f"{sb.name} - {sa.name} under {plural(len(variants), 'structural variant')} ({vfile}), {plural(args.runs, 'run')} "
                     f"per scenario and variant, seed {args.seed}; intervals: Newcombe per variant (Monte Carlo "
                     "noise); pooled: equal-weight mixture over variants (their spread and noise)", 2000))
     for metric in dict.fromkeys(table["metric"]):
@@ -101,7 +114,7 @@ def cmd_robust(args) -> int:
         held = c[sign] if sign != "zero" else c["zero"]
         clear = c["above_zero"] if sign == "positive" else c["below_zero"] if sign == "negative" else 0
         name = metric.replace("_by_", " by ").replace("_", " ")
-        print(f"  the sign of the difference in P({name}) ({sign}) holds in {held} of {c['variants']} variants "
+        print(f"  the sign of the difference in P({name}) ({sign}) holds in {held} of {plural(c['variants'], 'variant')} "
               f"(clear of zero in {clear}); pooled {p.fmt(signed=True).replace('%', ' pp', 1)}")
     print(term_line(f"wrote {out}/robustness.parquet, forest plots and manifest.json", 2000))
     return 0

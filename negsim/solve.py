@@ -15,6 +15,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from storage.outdir import plural
+
 WIDTH = 100
 
 
@@ -29,13 +31,22 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, help="folder for the comparison figure and table "
-                   "(default results/<scenario>/, or results/theory/ for several scenarios)")
+                   "(default results/solve_<scenario>[_vs_<scenario>...])")
     p.add_argument("--draws", type=int, default=200, metavar="N",
                    help="also test the zone of agreement in the first N drawn calibrations (runs 0..N-1 of --seed): "
                    "the share with a zone on day 0, the day it closes as outside options grow and the Nash "
                    "package's spread (default 200, about 6 s per 100 draws and scenario; 0 skips)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_solve)
+    p.set_defaults(func=cmd_solve, default_out=default_out)
+
+
+def default_out(args) -> Path:
+    from sim.scenario import load_scenario
+
+    from .common import results_folder
+
+    names = [load_scenario(p).name for p in args.scenarios]
+    return results_folder("solve", "_vs_".join(names))
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -160,7 +171,7 @@ def _simulate(sc, args):
 def _comparison(items, args) -> list[str]:
     from analysis.theory import distance_summary
 
-    lines = [f"Simulated agreements vs theory: {args.compare_runs:,} runs per scenario, seed {args.seed}.",
+    lines = [f"Simulated agreements vs theory: {plural(args.compare_runs, 'run')} per scenario, seed {args.seed}.",
              _wrap("distance = per agreed run, the mean |agreed value - theory value| over the negotiable clauses "
                    "(on the table, with an allowed interval of positive width); median with its 95% interval "
                    "(order statistics).", "")]
@@ -187,7 +198,7 @@ def _drawn_zones(name: str, z, seed: int) -> str:
 
     n, k = len(z.exists), int(z.exists.sum())
     lo, hi = wilson(k, n)
-    text = (f"{name}, across {n:,} drawn calibrations (runs 0-{n - 1} of seed {seed}, no belief errors): a zone of "
+    text = (f"{name}, across {plural(n, 'drawn calibration')} (runs 0-{n - 1} of seed {seed}, no belief errors): a zone of "
             f"agreement exists on day 0 in {k / n:.0%} [{float(lo):.0%}, {float(hi):.0%}] (95% Wilson, Monte Carlo "
             "noise only).")
     if k:
@@ -242,11 +253,17 @@ def cmd_solve(args) -> int:
     for st in theories:
         print(_wrap(_answer(st), ""))
     if args.draws:
+        import sys
+
+        from tqdm import tqdm
+
         from analysis.theory_draws import zones_over_draws
 
-        print()
+        print(flush=True)
         for sc in scenarios:
-            z = zones_over_draws(sc, args.draws, args.seed, with_nash=True)
+            with tqdm(total=args.draws, desc=f"{sc.name}: zones and Nash packages over draws", unit="draw",
+                      disable=args.quiet or not sys.stderr.isatty(), leave=False) as bar:
+                z = zones_over_draws(sc, args.draws, args.seed, with_nash=True, progress=bar.update)
             print(_wrap(_drawn_zones(sc.name, z, args.seed), ""))
             print("\n".join(_nash_spread(z)))
     if args.compare_runs == 0:
@@ -258,7 +275,7 @@ def cmd_solve(args) -> int:
     items = [(st, _simulate(sc, args)) for sc, st in zip(scenarios, theories)]
     print()
     print("\n".join(_comparison(items, args)))
-    out = args.out or (Path("results") / (names[0] if len(names) == 1 else "theory"))
+    out = args.out or default_out(args)
     with staged_output(out) as stage:
         theory_plots.save(theory_plots.comparison_figure(items), stage / "theory_vs_runs.png")
         for st, runs in items:

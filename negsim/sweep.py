@@ -20,7 +20,8 @@ def register(sub) -> None:
                    "morris: trajectories")
     p.add_argument("--runs", type=int, help="Monte Carlo runs per point (default 200)")
     p.add_argument("--seed", type=int, help="root seed (default 20211217)")
-    p.add_argument("--out", type=Path, help="output folder (default results/sweep_<name>)")
+    p.add_argument("--out", type=Path, help="output folder (default results/sweep_<sweep file name>, or with --param "
+                   "results/sweep_<scenario>_<the last part of each path>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--keep-runs", action="store_true", default=None,
@@ -29,7 +30,20 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="use --out even if it holds another command's results or checkpoints (clears them first)")
-    p.set_defaults(func=cmd_sweep)
+    p.set_defaults(func=cmd_sweep, default_out=default_out)
+
+
+def default_out(args) -> Path:
+    """A sweep file: results/sweep_<its name>; a scenario with --param: results/sweep_<scenario>_<the
+    last part of each swept path> (two sweeps of one scenario over other parameters stay apart)."""
+    from .common import results_folder
+
+    if not args.param:
+        return results_folder("sweep", args.file.stem.removeprefix("sweep_"))
+    from sim.scenario import load_scenario
+
+    leaves = [t.partition("=")[0].strip().rsplit(".", 1)[-1] for t in args.param]
+    return results_folder("sweep", load_scenario(args.file).name, *leaves)
 
 
 def _spec(args):
@@ -76,7 +90,7 @@ def cmd_sweep(args) -> int:
 
     from experiments.sweep import n_points
     from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
-    from storage.outdir import Output, identity, safe_name, term_line
+    from storage.outdir import Output, identity, plural, term_line
     from experiments.runner import default_workers
     from sim.scenario import load_scenario
 
@@ -87,15 +101,15 @@ def cmd_sweep(args) -> int:
     workers = check_workers(args.workers)
     sc = load_scenario(spec.scenario)
     name = term_line(sc.name, 200)
-    out = args.out or Path("results") / safe_name(f"sweep_{safe_name(sc.name)}", 100)
+    out = args.out or default_out(args)
     points = n_points(spec)
     executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(workers or default_workers())
     where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
     ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
     with Output(out, ident, force=args.force) as o:
-        _say(f"sweep of {name}: {spec.sampler}, {len(spec.params)} parameters, {len(spec.factors)} structural choices, "
-             f"{points:,} points x {spec.runs} runs "
-             f"= {points * spec.runs:,} runs, seed {spec.seed}, on {where}")
+        _say(f"sweep of {name}: {spec.sampler}, {plural(len(spec.params), 'parameter')}, "
+             f"{plural(len(spec.factors), 'structural choice')}, {plural(points, 'point')} x {plural(spec.runs, 'run')} "
+             f"= {plural(points * spec.runs, 'run')}, seed {spec.seed}, on {where}")
         show = not args.quiet and sys.stderr.isatty()
         with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
             table, indices = run_sweep(spec, out, executor, bar.update, stage=o.stage, on_resume=lambda done, total: _say(

@@ -36,6 +36,7 @@ def cmd_validate(args) -> int:
 def _check(path: Path, provenance: bool) -> str:
     from sim.layout import build_layout
     from sim.scenario import file_kind, load_catalogue, load_scenario
+    from storage.outdir import plural
 
     kind = file_kind(path)
     if kind == "variants":
@@ -45,31 +46,32 @@ def _check(path: Path, provenance: bool) -> str:
         variants = load_variants(path)
         target = applies_to(path)
         check(variants, [load_scenario(target or SHIPPED / "base.toml")], path)
-        return (f"{path}: OK: {len(variants)} variants, each applies to "
+        return (f"{path}: OK: {plural(len(variants), 'variant')}, each applies to "
                 + (f"{target.name}" if target else "the shipped base scenario"))
     if kind == "catalogue":
-        return f"{path}: OK: source catalogue of {len(load_catalogue(path))} entries (docs/sources.md says them in words)"
+        return (f"{path}: OK: source catalogue of {plural(len(load_catalogue(path)), 'entry', 'entries')} "
+                "(docs/sources.md says them in words)")
     if kind == "sweep":
         from experiments.sweep import load_sweep, n_points
 
         spec = load_sweep(path)
-        return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, {len(spec.params)} parameters, "
-                f"{len(spec.factors)} structural choices, "
-                f"{n_points(spec):,} points x {spec.runs} runs")
+        return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, "
+                f"{plural(len(spec.params), 'parameter')}, {plural(len(spec.factors), 'structural choice')}, "
+                f"{plural(n_points(spec), 'point')} x {plural(spec.runs, 'run')}")
     sc = load_scenario(path)
     lay = build_layout(sc)
     at = [a for a, r in zip(lay.actors, lay.required) if r]
     on = sum(sc.on_table(c) for c in lay.clauses)
-    line = (f"{path}: OK: scenario {sc.name!r}: {len(lay.actors)} actors ({len(at)} at the table: {', '.join(at)}), "
-            f"{len(lay.clauses)} clauses ({on} on the table, {len(sc.agenda.caps)} capped), {len(lay.instruments)} "
-            f"instruments, {sc.protocol.horizon} meetings " + (f"on days {', '.join(f'{d:g}' for d in sc.protocol.meeting_days)}, "
+    line = (f"{path}: OK: scenario {sc.name!r}: {plural(len(lay.actors), 'actor')} ({len(at)} at the table: "
+            f"{', '.join(at)}), {plural(len(lay.clauses), 'clause')} ({on} on the table, {len(sc.agenda.caps)} capped), "
+            f"{plural(len(lay.instruments), 'instrument')}, {plural(sc.protocol.horizon, 'meeting')} " + (f"on days {', '.join(f'{d:g}' for d in sc.protocol.meeting_days)}, "
                                                                   f"then every {sc.protocol.round_days:g} days"
                                                                   if sc.protocol.meeting_days
                                                                   else f"{sc.protocol.round_days:g} days apart")
-            + f" to day {sc.protocol.horizon_days:g}" + (f", {len(sc.events)} dated events" if sc.events else ""))
+            + f" to day {sc.protocol.horizon_days:g}" + (f", {plural(len(sc.events), 'dated event')}" if sc.events else ""))
     if provenance:
         counts = sc.provenance_counts()
-        line += (f"\n  provenance of its {sum(counts.values())} numbers: "
+        line += (f"\n  provenance of its {plural(sum(counts.values()), 'number')}: "
                  + ", ".join(f"{k} {v}" for k, v in counts.items()))
     from sim.diagnostics import diagnose
 

@@ -11,6 +11,7 @@ the quantities a path names (experiments/overrides.py); elicitation tables name 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from . import schema
@@ -45,7 +46,19 @@ def _split_id(rest: str, ids, what: str, path: str) -> tuple[str, str]:
 
 def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: frozenset[str] = frozenset(),
             demands: tuple[str, ...] = ()) -> Target:
-    """The quantity a dotted path names, with its allowed range; ValueError with a hint if none."""
+    """The quantity a dotted path names, with its allowed range; ValueError with a hint if none:
+    the whole path closest to it, when one is close (a typo anywhere in the path)."""
+    try:
+        return _resolve(path, actors, clauses, off, demands)
+    except ValueError:
+        near = difflib.get_close_matches(path, drawn_paths(actors, clauses, demands), n=1, cutoff=0.8)
+        if not near or near[0] == path:  # a known path refused for another reason says that reason
+            raise
+        raise ValueError(f"parameter {path!r}: unknown path; did you mean {near[0]!r}? (a range LOW:HIGH varies a "
+                         "drawn parameter; docs/fields.md lists them)") from None
+
+
+def _resolve(path: str, actors, clauses, off, demands) -> Target:
     head, _, rest = path.partition(".")
     if head == "agenda":
         kind, _, cid = rest.partition(".")
@@ -56,7 +69,9 @@ def resolve(path: str, actors: tuple[str, ...], clauses: tuple[str, ...], off: f
             raise ValueError(f"parameter {path!r}: clause {cid!r} is off the table in this scenario and cannot be capped")
         return Target(path, "cap", None, clauses.index(cid), CAP.low, CAP.high, ("agenda", "caps", cid))
     if head != "actors":
-        raise ValueError(f"parameter {path!r}: paths start with 'actors.' or 'agenda.caps.'")
+        raise ValueError(f"parameter {path!r}: not drawn per run, so it has no range LOW:HIGH to sweep; a structural "
+                         f"choice is swept over its levels, --param {path}=A,B,... (ranges are for paths starting "
+                         "'actors.' or 'agenda.caps.')")
     aid, rest = _split_id(rest, actors, "actor", path)
     clause, key = None, ("actors", aid)
     if rest.startswith("clauses."):
@@ -83,7 +98,7 @@ def _range(pattern: str) -> tuple[float, float]:
 
 def drawn_paths(actors, clauses, demands) -> list[str]:
     """Every path of a drawn field in a scenario with these ids (what a did-you-mean chooses from)."""
-    out = []
+    out = [f"agenda.caps.{c}" for c in clauses]
     for a in actors:
         out += [f"actors.{a}.{f.path.removeprefix('actors.*.')}" for f in schema.drawn_fields("actors.*")]
         for c in clauses:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NO_BROWSER
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -96,7 +98,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url():
     if not CHROMIUM.exists():
-        pytest.skip("no browser: /usr/bin/chromium is absent (apt-get install chromium)")
+        pytest.skip(NO_BROWSER)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "negsim", "explore", "--port", str(port)], cwd=ROOT, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -60,12 +60,14 @@ def toy(tmp_path: Path, name: str, file: str = "toy.toml") -> Path:
 
 
 # ================================================================== 1. no finished work lost
-def test_closed_stdout_pipe_keeps_the_results(tmp_path):
+@pytest.mark.parametrize("read_first_line", [True, False])
+def test_closed_stdout_pipe_keeps_the_results(tmp_path, read_first_line):
     out = tmp_path / "o"
     p = subprocess.Popen([sys.executable, "-m", "negsim", "run", str(EXCL), "-n", "150", "--out", str(out), "--quiet"],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    p.stdout.readline()  # like `| head -1`
-    p.stdout.close()
+    if read_first_line:
+        p.stdout.readline()  # like `| head -1`: closed after the heading, before the results
+    p.stdout.close()  # else closed before even the heading is printed (like `| true`)
     err = p.stderr.read().decode()
     assert p.wait(60) in (0, 141) and "Traceback" not in err and err == ""
     m = outdir.read_manifest(out)
@@ -83,13 +85,22 @@ def test_results_are_staged_inside_out_and_moved_in_before_the_summary(tmp_path,
         seen["stage"] = Path(path).parent
         real(fig, path)
 
-    printed = []
+    printed, lines = [], []
     monkeypatch.setattr(plots, "save", spy)
-    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append((out / "manifest.json").exists()))
+
+    def spy_print(*a, **k):
+        printed.append((out / "manifest.json").exists())
+        lines.append(" ".join(map(str, a)))
+
+    monkeypatch.setattr("builtins.print", spy_print)
     out = tmp_path / "o"
     assert main(["run", str(EXCL), "-n", "60", "--out", str(out), "--quiet"]) == 0
     assert seen["stage"].parent == out and seen["stage"].name.startswith(".staging-")  # same filesystem
-    assert printed and all(printed)  # every line printed after the files were in place
+    # the heading comes first, before any work (it says what runs, no result); every result line
+    # is printed after the files were in place
+    assert lines[0] == ("accession_excluded: 60 runs, seed 20211217, engine batch, 95% intervals (shares: Wilson; "
+                        "median: order statistics)") and not printed[0]
+    assert len(printed) > 5 and all(printed[1:])
 
 
 @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs a second filesystem (/dev/shm)")

@@ -62,6 +62,8 @@ def test_report_says_what_the_statistics_say(built):
         assert report.est(s["talks persist"].value, s["talks persist"].low, s["talks persist"].high) in text
     assert report.est(d["agreement"].value, d["agreement"].low, d["agreement"].high, signed=True) in text
     assert "Answer." in text and "A deal forms in " + sb["agreement"].fmt() in text
+    # the answer names the day its shares are taken by (both files: horizon day 364)
+    assert "<b>Answer.</b> By day 364 (the horizon): with accession_excluded, the talks persist" in text
     # How it ended and what blocked it.
     blk = oc.blocking(b.runs, b.meta).iloc[0]
     assert f"<td>{blk['walkout_by']}</td><td>{blk['rule']}</td><td>{blk['clause']}</td>" in text

@@ -38,8 +38,10 @@ def test_shipped_headline_sweep_is_valid():
 
 
 @pytest.mark.parametrize("change,needle", [
-    (dict(params=(ParamRange("actors.russia.outside_opton", 0, 1),)), "did you mean 'outside_option'"),
-    (dict(params=(ParamRange("actors.rusia.patience", 0.5, 1),)), "did you mean 'russia'"),
+    (dict(params=(ParamRange("actors.russia.outside_opton", 0, 1),)),
+     "'actors.russia.outside_opton': unknown path; did you mean 'actors.russia.outside_option'?"),
+    (dict(params=(ParamRange("actors.rusia.patience", 0.5, 1),)), "did you mean 'actors.russia.patience'?"),
+    (dict(params=(ParamRange("actors.russia.nonsense_key", 0.5, 1),)), "unknown drawn parameter 'nonsense_key'"),
     (dict(params=(ParamRange("actors.russia.outside_option", 0.2, 1.4),)), "outside its domain [0.0, 1.0]"),
     (dict(params=(ParamRange("agenda.caps.us.4a", 0, 0.5),)), "off the table"),
     (dict(sampler="sobol", points=100), "power of two"),
@@ -159,6 +161,19 @@ def test_design_size_formula_matches_the_samplers(sampler, points):
     for second in (False, True):
         spec = small_spec(sampler=sampler, points=points, second_order=second)
         assert n_points(spec) == len(sample(spec))
+
+
+def test_a_numeric_range_is_a_drawn_parameter_even_misspelt():
+    """--param PATH=LOW:HIGH is never taken for a structural choice, so a typo in a drawn path is
+    reported as an unknown path with the whole path it was probably meant to be (issue 22)."""
+    from experiments.sweep import Factor, parse_param_option
+
+    assert parse_param_option("actors.russia.outsid_option=0:1") == ParamRange("actors.russia.outsid_option", 0.0, 1.0)
+    assert isinstance(parse_param_option("protocol.round_days=3.5,7"), Factor)
+    with pytest.raises(SweepError, match="did you mean 'actors.russia.outside_option'"):
+        validate(small_spec(params=(parse_param_option("actors.russia.outsid_option=0:1"),)))
+    with pytest.raises(SweepError, match="not drawn per run.*--param protocol.round_days=A,B"):
+        validate(small_spec(params=(parse_param_option("protocol.round_days=3.5:14"),)))
 
 
 def test_structural_choices_are_factors_crossed_with_the_numeric_design(tmp_path):
