@@ -1,5 +1,6 @@
-"""The explorer's page: Mesa's SolaraViz around the negotiation model, with the settings in the
-sidebar, one run round by round (Mesa's own Reset / play / Step) and the distribution pane.
+"""The explorer's page: the negotiation model with Mesa's own controller (Reset / play / Step),
+the settings in the sidebar (every label, unit, range and choice from the schema, through
+explorer/settings.py), one run round by round and the distribution pane.
 
 Run it with `negsim explore [SCENARIO] [--port P]` (see explorer/server.py).
 
@@ -22,7 +23,8 @@ warnings.filterwarnings("ignore", message=r".*found despite early return.*")
 import numpy as np  # noqa: E402
 import reacton.ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
-from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.solara_viz import ModelController  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.codes import Outcome  # noqa: E402
 from storage.outdir import plural  # noqa: E402
@@ -31,11 +33,12 @@ from . import charts  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
 from .model import ExplorerModel, meeting_day  # noqa: E402
 from .settings import (  # noqa: E402
-    ACTOR_SLIDERS, CLAUSE_STATES, CONTROLS, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_SEED, RUSSIA_SLIDERS,
+    ACTOR_SLIDERS, CLAUSE_STATES, CONTROLS, STRATEGY_SLIDERS, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_SEED, RUSSIA_SLIDERS,
     SOURCE_TEMPLATE, Settings, central_value, control_path, describe_changes, describe_param, load_parent, lookup, parent_agenda, parse_int,
     scenario_for, shipped_scenarios, strategy_parameters, write_scenario,
 )
 
+PLAY_MS = 250  # between two rounds while playing
 ENV_SCENARIO, ENV_SEED, ENV_RUNS = "NEGSIM_EXPLORE_SCENARIO", "NEGSIM_EXPLORE_SEED", "NEGSIM_EXPLORE_RUNS"
 CSS = """
 .negsim-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
@@ -182,7 +185,8 @@ def DistributionView(model: ExplorerModel):
 
 # ---------------------------------------------------------------- settings (sidebar)
 @solara.component
-def CommitSlider(label: str, value: float, low: float, high: float, step: float, on_commit, css: str = ""):
+def CommitSlider(label: str, value: float, low: float, high: float, step: float, on_commit, css: str = "",
+                 doc: str = ""):
     """A slider that reports once, when released (or on a key press), not while dragging."""
     slider = v.Slider(v_model=value, min=low, max=high, step=step, thumb_label=True, hide_details=True,
                       dense=True, class_=css)
@@ -193,7 +197,11 @@ def CommitSlider(label: str, value: float, low: float, high: float, step: float,
 
     v.use_event(slider, "change", changed)
     with solara.Column(gap="0px") as main:
-        solara.Text(label, style="font-size: 12px;")
+        if doc:  # what the schema says the field is, on hover
+            with solara.Tooltip(doc):
+                solara.Text(label, style="font-size: 12px;")
+        else:
+            solara.Text(label, style="font-size: 12px;")
         solara.Div(children=[slider])
     return main
 
@@ -205,18 +213,23 @@ def ParamControl(settings: Settings, parent_doc: dict, key: str, actor: str, app
     inherited = lookup(parent_doc, path)
     cur = settings.value(key, actor)
     css = f"negsim-slider-{key}-{actor or 'protocol'}"
-    if c.choices:
-        shown = cur if cur is not None else (inherited if inherited in c.choices else c.choices[0])
-        with solara.Row(style="align-items: center;", classes=[css]) as main:
-            solara.Text(f"{c.label}:", style="font-size: 12px;")
-            solara.ToggleButtonsSingle(value=shown, values=list(c.choices),
-                                       on_value=lambda x: apply(settings.with_value(key, actor, x)))
+    if c.choices:  # the schema's choices: a switch, or a list when there are many
+        shown = cur if cur is not None else (inherited if inherited in c.choices else c.field.default)
+        pick = lambda x: apply(settings.with_value(key, actor, x))  # noqa: E731
+        with solara.Row(style="align-items: center;", classes=[css, "negsim-choice"]) as main:
+            with solara.Tooltip(c.doc):
+                solara.Text(f"{c.label}:", style="font-size: 12px;")
+            if len(c.choices) > 3:
+                solara.Select(c.label, value=shown, values=list(c.choices), on_value=pick, dense=True)
+            else:
+                solara.ToggleButtonsSingle(value=shown, values=list(c.choices), on_value=pick)
         return main
     shown = cur if cur is not None else central_value(inherited, c.low)
     label = f"{c.label}: " + (f"{cur:g} (fixed)" if cur is not None else f"{describe_param(inherited)} (scenario)")
     with solara.Row(style="align-items: center;", gap="2px") as main:
         with solara.Column(style="flex: 1;"):
-            CommitSlider(label, shown, c.low, c.high, c.step, lambda x: apply(settings.with_value(key, actor, x)), css)
+            CommitSlider(label, shown, c.low, c.high, c.step, lambda x: apply(settings.with_value(key, actor, x)), css,
+                         doc=c.doc)
         if cur is not None:
             solara.Button(icon_name="mdi-undo", icon=True, small=True,
                           on_click=lambda: apply(settings.without_value(key, actor)))
@@ -325,10 +338,10 @@ def SettingsPanel(settings: Settings, apply, error: str):
         for a in at_table:
             with solara.Details(f"{a}: deadline, concession, beliefs"):
                 ParamControl(settings, doc, "strategy_kind", a, apply)
-                kind = settings.value("strategy_kind", a) or lookup(doc, control_path("strategy_kind", a)) or "time_dependent"
+                kind = settings.value("strategy_kind", a) or lookup(doc, control_path("strategy_kind", a)) or CONTROLS["strategy_kind"].field.default
                 reads = strategy_parameters(kind)
                 for key in ACTOR_SLIDERS:
-                    if key in ("beta", "kappa", "gamma") and key not in reads:
+                    if key in STRATEGY_SLIDERS and key not in reads:  # only what its kind reads
                         continue
                     ParamControl(settings, doc, key, a, apply)
         with solara.Details("Protocol: meetings, proposer, package"):
@@ -346,14 +359,10 @@ def SettingsPanel(settings: Settings, apply, error: str):
 
 # ---------------------------------------------------------------- the page
 @solara.component
-def SidebarBelowMesa(settings: Settings, apply, error: str, depth: int = 3):
-    """The settings panel in the sidebar, below Mesa's own controls: Solara orders sidebar
-    content by the depth of the component that adds it, so this one nests a few levels."""
-    if depth > 0:
-        SidebarBelowMesa(settings, apply, error, depth - 1)
-        return
-    with solara.Sidebar():
-        SettingsPanel(settings, apply, error).key(settings.scenario)  # a new scenario starts a fresh panel
+def Live(view, model: ExplorerModel):
+    """A view re-drawn after every step of Mesa's controller (it bumps update_counter)."""
+    update_counter.get()
+    return view(model)
 
 
 @solara.component
@@ -362,6 +371,7 @@ def Page():
     model = solara.use_reactive(solara.use_memo(lambda: ExplorerModel(settings=settings.value), dependencies=[]))
     version = solara.use_reactive(0)
     error = solara.use_reactive("")
+    play_ms, render_every, no_threads = solara.use_reactive(PLAY_MS), solara.use_reactive(1), solara.use_reactive(False)
 
     def apply(new: Settings) -> None:
         if new == settings.value:
@@ -376,13 +386,17 @@ def Page():
         model.set(ExplorerModel(settings=new))
         version.set(version.value + 1)
 
+    # Mesa's controller (Reset, play, Step) around our own page: SolaraViz would add cards this
+    # model has no use for (model parameters, threads) and a tab bar for one page.
     solara.Title("negsim explorer")
     solara.Style(CSS)
-    SidebarBelowMesa(settings.value, apply, error.value)
-    SolaraViz(
-        model,
-        components=[(RunView, 0), (DistributionView, 0)],
-        model_params={"settings": settings.value},
-        name=f"negsim explorer: {Path(settings.value.scenario).stem}",
-        play_interval=250,
-    ).key(f"viz-{version.value}")
+    with solara.AppBar():
+        solara.AppBarTitle(f"negsim explorer: {Path(settings.value.scenario).stem}")
+    with solara.Sidebar():
+        with solara.Card("One run, round by round", classes=["negsim-controls"]):
+            ModelController(model, model_parameters={"settings": settings.value}, play_interval=play_ms,
+                            render_interval=render_every, use_threads=no_threads).key(f"controller-{version.value}")
+        SettingsPanel(settings.value, apply, error.value).key(settings.value.scenario)  # a new scenario: a fresh panel
+    with solara.Columns([1, 1], classes=["negsim-main"]):
+        Live(RunView, model.value)
+        Live(DistributionView, model.value)

@@ -40,34 +40,79 @@ SOURCE_TEMPLATE = "judgement [negsim-calibration]: "  # what Save's source box s
 # ---------------------------------------------------------------- the one table: control -> path
 @dataclass(frozen=True)
 class Control:
+    """One control and the scenario path it sets ("{actor}" stands for an actor id).  Its label,
+    unit, documentation, allowed range and choices are the schema's (sim/schema.py), never
+    written here; a slider adds only the part of that range it shows and its step (`window`)."""
+
     key: str
-    path: str  # dotted scenario path; "{actor}" stands for an actor id
-    label: str
-    low: float = 0.0
-    high: float = 1.0
-    step: float = 0.01
-    choices: tuple[str, ...] = ()  # a switch instead of a slider
-    integer: bool = False
+    path: str
+    window: tuple[float, float, float] | None = None  # a slider: lowest, highest value shown, step
+
+    @property
+    def field(self):
+        from sim import schema
+
+        return schema.field(self.path.replace("{actor}", "*"))
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """A switch over the schema's choices (empty: a slider)."""
+        from sim import schema
+
+        f = self.field
+        return tuple(schema.choices(f)) if f.kind == "choice" else ()
+
+    @property
+    def label(self) -> str:
+        """The key as a scenario file writes it in its table, with the schema's unit:
+        'outside_option_growth (utility per 7 days)', 'strategy.beta', 'round_days (days)'."""
+        f = self.field
+        key = f.path.removeprefix("actors.*.").removeprefix("protocol.").removeprefix("agenda.")
+        return key + (f" ({f.unit})" if f.unit else "")
+
+    @property
+    def doc(self) -> str:
+        return self.field.doc
+
+    @property
+    def low(self) -> float:
+        return max(self.window[0], self.field.low)
+
+    @property
+    def high(self) -> float:
+        return min(self.window[1], self.field.high)
+
+    @property
+    def step(self) -> float:
+        return self.window[2]
+
+    @property
+    def integer(self) -> bool:
+        """Whole numbers only: a slider that starts and steps in whole numbers (days, parties)."""
+        return self.window is not None and float(self.window[0]).is_integer() and float(self.window[2]).is_integer()
 
 
 CONTROLS: dict[str, Control] = {c.key: c for c in (
-    Control("outside_option", "actors.{actor}.outside_option", "outside option", 0.0, 1.0, 0.01),
-    Control("outside_option_growth", "actors.{actor}.outside_option_growth", "outside option growth per round", 0.0, 0.05, 0.001),
-    Control("deadline", "actors.{actor}.deadline_days", "deadline (days after 17 Dec 2021)", 7, 364, 7, integer=True),
-    Control("beta", "actors.{actor}.strategy.beta", "beta (Boulware < 1 < Conceder)", 0.05, 3.0, 0.05),
-    Control("kappa", "actors.{actor}.strategy.kappa", "kappa (initial concession)", 0.0, 1.0, 0.01),
-    Control("gamma", "actors.{actor}.strategy.gamma", "gamma (answer to concessions)", 0.0, 3.0, 0.05),
-    Control("belief_noise", "actors.{actor}.belief_noise", "belief noise", 0.0, 0.6, 0.01),
-    Control("strategy_kind", "actors.{actor}.strategy.kind", "strategy", choices=("time_dependent", "responsive")),
-    Control("round_days", "protocol.round_days", "meeting interval (days)", 1, 30, 1, integer=True),
-    Control("proposer", "protocol.proposer", "proposer", choices=("rotation", "random")),
-    Control("package", "protocol.package", "package", choices=("joint", "separate")),
-    Control("agenda_off", "agenda.off", "clauses off the table"),
-    Control("agenda_caps", "agenda.caps", "caps per clause"),
+    Control("outside_option", "actors.{actor}.outside_option", (0.0, 1.0, 0.01)),
+    Control("outside_option_growth", "actors.{actor}.outside_option_growth", (0.0, 0.05, 0.001)),
+    Control("deadline", "actors.{actor}.deadline_days", (7, 364, 7)),
+    Control("beta", "actors.{actor}.strategy.beta", (0.05, 3.0, 0.05)),
+    Control("kappa", "actors.{actor}.strategy.kappa", (0.0, 1.0, 0.01)),
+    Control("gamma", "actors.{actor}.strategy.gamma", (0.0, 3.0, 0.05)),
+    Control("partner_patience", "actors.{actor}.strategy.partner_patience", (0.5, 1.0, 0.01)),
+    Control("parties", "actors.{actor}.strategy.parties", (2, 10, 1)),
+    Control("belief_noise", "actors.{actor}.belief_noise", (0.0, 0.6, 0.01)),
+    Control("strategy_kind", "actors.{actor}.strategy.kind"),
+    Control("round_days", "protocol.round_days", (1, 30, 1)),
+    Control("proposer", "protocol.proposer"),
+    Control("package", "protocol.package"),
+    Control("agenda_off", "agenda.off"),
+    Control("agenda_caps", "agenda.caps"),
 )}
 # Tables that hold ids as keys: a `source` there would read as an id.
 NO_SOURCE_TABLES = frozenset({"", "actors", CONTROLS["agenda_caps"].path})
-ACTOR_SLIDERS = ("deadline", "beta", "kappa", "gamma", "belief_noise")
+STRATEGY_SLIDERS = tuple(k for k, c in CONTROLS.items() if c.window and c.path.startswith("actors.{actor}.strategy."))
+ACTOR_SLIDERS = ("deadline",) + STRATEGY_SLIDERS + ("belief_noise",)
 RUSSIA_SLIDERS = ("outside_option", "outside_option_growth")
 CLAUSE_STATES = ("on", "off", "cap")
 
@@ -260,9 +305,9 @@ def extends_document(settings: Settings, sc, where: Path, source: str, name: str
         # parent's whole strategy table (kind + the parameters it reads, the parent's where kept).
         old = dict(lookup(resolved, table) or {})
         kind_key = control_path("strategy_kind", "x").rpartition(".")[2]
-        kind = new.get(kind_key, old.get(kind_key, "time_dependent"))
+        kind = new.get(kind_key, old.get(kind_key, CONTROLS["strategy_kind"].field.default))
         reads = strategy_parameters(kind)
-        if kind != old.get(kind_key, "time_dependent"):
+        if kind != old.get(kind_key, CONTROLS["strategy_kind"].field.default):
             remove.append(table)
             full = {kind_key: kind}
             for k, v in old.items():
@@ -311,8 +356,7 @@ def strategy_parameters(kind: str) -> tuple[str, ...]:
     """The strategy keys a kind reads (its row in the schema's strategy registry)."""
     from sim.schema import STRATEGIES
 
-    reads = STRATEGIES[kind][1].parameters if kind in STRATEGIES else ()
-    return tuple(k for k in ("beta", "kappa", "gamma") if k in reads) if reads else ("beta", "kappa", "gamma")
+    return STRATEGIES[kind][1].parameters if kind in STRATEGIES else ()
 
 
 def path_join(a: str, b: str) -> str:

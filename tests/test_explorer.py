@@ -88,6 +88,58 @@ def test_settings_save_an_extends_file_that_validates(tmp_path):
         write_scenario(s, parent, tmp_path / "nosource.toml", "  ")
 
 
+def test_the_settings_are_the_schemas():
+    """Labels, units, choices and ranges of the explorer's controls come from sim/schema.py
+    (issue 22: the growth was labelled 'per round' where the schema says per 7 days, and the
+    strategy and proposer choices were incomplete)."""
+    from explorer.settings import CONTROLS, STRATEGY_SLIDERS
+    from sim import schema
+
+    for key, c in CONTROLS.items():
+        f = schema.field(c.path.replace("{actor}", "*"))
+        if f.unit:
+            assert c.label.endswith(f"({f.unit})"), key
+        assert c.choices == (tuple(schema.choices(f)) if f.kind == "choice" else ()), key
+        if c.window:
+            assert f.low <= c.low < c.high <= f.high, key  # a slider shows a part of the allowed range
+    assert CONTROLS["outside_option_growth"].label == "outside_option_growth (utility per 7 days)"
+    assert set(CONTROLS["strategy_kind"].choices) == set(schema.STRATEGIES)
+    assert CONTROLS["proposer"].choices == ("rotation", "random", "all")
+    # every parameter a strategy can read has its slider (a new one cannot be left out)
+    assert set(STRATEGY_SLIDERS) == {f.key for f in schema.drawn_fields("actors.*.strategy")}
+
+
+def test_the_package_bars_show_what_the_red_lines_allow():
+    import re as re_
+
+    from explorer.charts import package_table
+
+    html = package_table(["a", "b", "c"], [0.1, 0.0, 0.6], [0.5, 0.05, 0.4], [True, True, True], [0.3, 0.02, 0.5],
+                         __import__("numpy").zeros((3, 23)), ["russia"] * 23)
+    bands = re_.findall(r"class='pkg-bg' style='left:([\d.]+)px;width:([\d.]+)px'", html)
+    # 110 px for the whole scale: a allows 0.1-0.5 (left 11 px, width 44), b only 0-0.05 (width 5.5)
+    assert bands == [("11.0", "44.0"), ("0.0", "5.5")]
+    assert html.count("pkg-none") == 1  # c: the red lines leave no common value (0.6 > 0.4)
+    # the heatmap's columns are headed by round number, every 10 rounds
+    assert re_.findall(r"class='hm-head' colspan='(\d+)'[^>]*>(\d+)<", html) == [("10", "1"), ("10", "11"), ("3", "21")]
+
+
+def test_the_run_view_knows_what_the_red_lines_allow():
+    import numpy as np
+
+    from explorer.model import ExplorerModel
+    from explorer.settings import SCENARIOS, Settings
+
+    m = ExplorerModel(settings=Settings(str(SCENARIOS / "accession_excluded.toml"), run=3))
+    lay, p = m.compiled.layout, m.params
+    low, high = m.allowed()
+    req = np.asarray(lay.required)
+    for c, cid in enumerate(lay.clauses):  # by hand: the tightest red line of any party at the table, and the agenda
+        assert high[c] == min([p.above[0, a, c] for a in np.flatnonzero(req)] + [p.upper[0, c]])
+        assert low[c] == max(p.below[0, a, c] for a in np.flatnonzero(req))
+    assert high[lay.clauses.index("us.4a")] == 0.0  # off the table
+
+
 # ---------------------------------------------------------------- in the browser
 def _free_port() -> int:
     with socket.socket() as s:
@@ -161,6 +213,10 @@ def test_explorer_in_the_browser(app_url, tmp_path):
             shipped = ".negsim-dist .dist-agreement td:nth-child(2)"
             before = _text(page, agree)
             assert _text(page, shipped) == before  # nothing changed yet: current = shipped
+            body = page.locator("body").inner_text()
+            for leftover in ("Model Parameters", "Use Threads", "PAGE 0", "Page 0"):  # Mesa's page, unused here
+                assert leftover not in body
+            assert "outside_option_growth (utility per 7 days)" in body  # the schema's label and unit
 
             # 1. a clause off the table: the distribution reruns, the shipped column stays
             page.locator(".clause-nato-4").get_by_role("button", name="off").click()
@@ -168,7 +224,7 @@ def test_explorer_in_the_browser(app_url, tmp_path):
             assert _text(page, shipped) == before
             assert "off nato.4" in _text(page, ".negsim-changes") or "nato.4" in _text(page, ".negsim-changes")
             assert "off the table" in _text(page, ".negsim-package .pkg-nato-4")
-            assert "Changed: yes" in page.locator(".negsim-settings").inner_text()
+            page.locator(".negsim-settings").get_by_text("Changed: yes").wait_for(timeout=10_000)  # the sidebar redraws too
 
             # 2. one run with Mesa's own controls: play, pause, then Step to its end
             page.get_by_role("button", name="\u25b6").click()
