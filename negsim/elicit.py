@@ -23,7 +23,7 @@ MIN_SEEDS = 10  # Cooke and Goossens (2008): panels usually answer 10 or more se
 
 def register(sub) -> None:
     p = sub.add_parser("elicit", help="expert judgements (a CSV table) -> a scenario overlay: fit, pool, write",
-                       description="Fit one distribution per expert per scenario quantity from the table's 5/50/95%% "
+                       description="Fit one distribution per expert per scenario quantity from the table's 5/50/95% "
                        "quantiles (or min/mode/max), pool the experts (an equal-weight linear pool, or Cooke's classical "
                        "model when the table has seed questions) and write a scenario overlay that extends --scenario, "
                        "every number of provenance class elicitation, citing a sources.toml entry written beside it. "

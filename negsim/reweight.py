@@ -19,7 +19,7 @@ def register(sub) -> None:
                        description="Reweight the runs of `negsim run` or `compare` to another prior for one or more drawn "
                        "inputs (input.<key> columns): each run's weight is the new density over the old one at what it "
                        "drew. Prints P(agreement) and P(walkout) by day 69 and by the horizon under both priors, with "
-                       "95%% intervals (Monte Carlo noise only) and the effective sample size. Refuses a prior that "
+                       "95% intervals (Monte Carlo noise only) and the effective sample size. Refuses a prior that "
                        "reaches where the old one never drew.")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUNS", help="runs file(s) or output folder(s) of run/compare")
     p.add_argument("--prior", action="append", default=[], metavar="KEY=DIST",
