@@ -387,3 +387,32 @@ def tasks_for(spec: SweepSpec, design: np.ndarray, comp: Compiled, key: str) -> 
             ids = tuple(k * len(design) + i for i in range(a, min(a + per, len(design))))
             tasks.append(Task(len(tasks), spec, ids, design[a:a + per], doc, f"{key}:{k}"))
     return tasks
+
+
+# ------------------------------------------------------------------ what to warn about before a sweep
+CONFOUNDED = 0.3  # |Spearman rho| between two design columns above which their rank correlations mislead
+
+
+def design_warnings(spec: SweepSpec, sc) -> list[str]:
+    """Warnings before a sweep runs: a swept input that cannot change any outcome by construction
+    (its index or correlation will be zero whatever the model does; sim.diagnostics), and two
+    numeric design columns correlated above CONFOUNDED, so that each one's rank correlation with
+    the outcome carries the other's (a 16-point Latin hypercube gave an inert input rho -0.47
+    this way).  Sobol and Morris designs are read through their indices, which do not suffer this."""
+    from scipy import stats
+
+    from sim.diagnostics import inert_inputs
+
+    inert = {i.path: i.reason for i in inert_inputs(sc)}
+    out = [f"{p.path} cannot change how or when the talks end or what is agreed ({inert[p.path]}): sweeping it "
+           "shows zero effect by construction" for p in (*spec.params, *spec.factors) if p.path in inert]
+    if spec.sampler in ("grid", "lhs") and len(spec.params) > 1:
+        ranks = stats.rankdata(sample(spec), axis=0)
+        rho = np.corrcoef(ranks, rowvar=False)  # Spearman's rho: Pearson's on the ranks
+        for i in range(len(spec.params)):
+            for j in range(i + 1, len(spec.params)):
+                if abs(rho[i, j]) > CONFOUNDED:
+                    out.append(f"{spec.params[i].path} and {spec.params[j].path} are correlated in this design "
+                               f"(Spearman rho {rho[i, j]:+.2f}): each one's rank correlation with the outcome carries "
+                               "the other's; use more points or a Sobol design")
+    return out

@@ -88,7 +88,7 @@ def cmd_sweep(args) -> int:
 
     from tqdm import tqdm
 
-    from experiments.sweep import n_points
+    from experiments.sweep import design_warnings, n_points
     from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
     from storage.outdir import Output, identity, plural, term_line
     from experiments.runner import default_workers
@@ -106,6 +106,8 @@ def cmd_sweep(args) -> int:
     executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(workers or default_workers())
     where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
     ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
+    for warning in design_warnings(spec, sc):
+        print(term_line(f"negsim: warning: {warning}", 2000), file=sys.stderr)
     with Output(out, ident, force=args.force) as o:
         _say(f"sweep of {name}: {spec.sampler}, {plural(len(spec.params), 'parameter')}, "
              f"{plural(len(spec.factors), 'structural choice')}, {plural(points, 'point')} x {plural(spec.runs, 'run')} "

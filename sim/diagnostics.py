@@ -9,8 +9,11 @@ and its outside option over the horizon.  A statement "in every draw" is over th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from . import schema
 from .layout import Layout, build_layout
 from .params import draw_params, draw_plan
 from .preferences import utilities
@@ -25,12 +28,21 @@ def _fmt_share(k: int, n: int) -> str:
     return "every one" if k == n else f"{k:,}" if k else "none"
 
 
-def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
-    """Plain sentences, one per structural fact worth knowing before reading results."""
+@dataclass(frozen=True)
+class _Draws:
+    """A parameter draw of n runs (no rounds played), and what the checks read from it."""
+
+    lay: Layout
+    p: object  # RunParams
+    status_quo: np.ndarray  # (n, A) utility of the package at 0
+    o_max: np.ndarray  # (n, A) highest outside option over the meetings
+    n: int
+
+
+def _draws(sc: Scenario, n_draws: int) -> _Draws:
     lay = build_layout(sc)
     plan = draw_plan(lay)
     p = draw_params(plan, run_uniforms(_SEED, 0, n_draws, plan.n_uniforms))
-    out = _away_from_table(sc, lay) + _agenda(sc)
     status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
     # highest outside option over the meetings: with linear growth, the first or the last
     # meeting's; dated shifts add steps, so then every meeting is looked at
@@ -38,22 +50,36 @@ def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
     if lay.events.shift.any():
         for t, day in enumerate(lay.days):
             np.maximum(o_max, p.reservation(day, lay.events.shift[t]), out=o_max)
+    return _Draws(lay, p, status_quo, o_max, n_draws)
+
+
+def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
+    """Plain sentences, one per structural fact worth knowing before reading results."""
+    d = _draws(sc, n_draws)
+    out = _away_from_table(sc, d.lay) + _agenda(sc)
     for a, actor in enumerate(sc.actors):
-        if lay.required[a]:
-            out += _walkouts(actor, a, lay, p, status_quo[:, a], o_max[:, a], n_draws)
-    out += [_holdout_line(a, n_draws) for a in _holders(lay, p, status_quo)]
-    out += _room(sc, lay, p, n_draws)
-    return out
+        if d.lay.required[a]:
+            out += _walkouts(actor, a, d.lay, d.p, d.status_quo[:, a], d.o_max[:, a], n_draws)
+    out += [_holdout_line(a, n_draws) for a in _holders(d.lay, d.p, d.status_quo)]
+    out += _room(sc, d.lay, d.p, n_draws)
+    return out + describe_inert(inert_inputs(sc, d))
+
+
+def describe_inert(inert: list["Inert"]) -> list[str]:
+    """One sentence per reason: which inputs cannot change how or when the talks end or what is
+    agreed, and why."""
+    by_reason: dict[str, list[str]] = {}
+    for i in inert:
+        by_reason.setdefault(i.reason, []).append(i.path)
+    return [f"{', '.join(paths)} cannot change how or when the talks end or what is agreed: {reason}"
+            for reason, paths in by_reason.items()]
 
 
 def status_quo_holders(sc: Scenario, n_draws: int = 200) -> tuple[str, ...]:
     """Parties at the table whose best package is the status quo in every draw: no package is
     worth more to them than no deal, and they hold a vote on every package."""
-    lay = build_layout(sc)
-    plan = draw_plan(lay)
-    p = draw_params(plan, run_uniforms(_SEED, 0, n_draws, plan.n_uniforms))
-    status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
-    return _holders(lay, p, status_quo)
+    d = _draws(sc, n_draws)
+    return _holders(d.lay, d.p, d.status_quo)
 
 
 def _holders(lay: Layout, p, status_quo) -> tuple[str, ...]:
@@ -90,15 +116,22 @@ def _agenda(sc: Scenario) -> list[str]:
     return lines
 
 
-def _walkouts(actor, a: int, lay: Layout, p, status_quo, o_max, n: int) -> list[str]:
+def _can_walk(actor, a: int, p, status_quo, o_max) -> np.ndarray:
+    """(n,) draws in which some walkout rule of the actor can fire at some meeting."""
     rules = set(actor.walkout)
-    if not rules:
-        return [f"{actor.id} can never walk out: it has no walkout rule"]
-    can = np.zeros(n, dtype=bool)
+    can = np.zeros(len(status_quo), dtype=bool)
     if "outside_option" in rules:  # leaves when nothing on the agenda beats walking away
         can |= p.best_possible[:, a] < o_max
     if "impatience" in rules:  # leaves only while neither what it holds nor the status quo beats walking away
         can |= status_quo < o_max
+    return can
+
+
+def _walkouts(actor, a: int, lay: Layout, p, status_quo, o_max, n: int) -> list[str]:
+    rules = set(actor.walkout)
+    if not rules:
+        return [f"{actor.id} can never walk out: it has no walkout rule"]
+    can = _can_walk(actor, a, p, status_quo, o_max)
     first = p.best_possible[:, a] < p.reservation(0)[:, a]
     lines = []
     if not can.any():
@@ -134,3 +167,80 @@ def _room(sc: Scenario, lay: Layout, p, n: int) -> list[str]:
             lines.append(f"no agreement can form in {_fmt_share(k, n)} of {n:,} draws: on {cid} the red lines of the "
                          "parties at the table leave no common value")
     return lines
+
+
+# ------------------------------------------------------------------ inputs that cannot matter
+@dataclass(frozen=True)
+class Inert:
+    """A scenario input that cannot change how or when the talks end, or what is agreed."""
+
+    path: str  # its scenario key, ids filled in
+    reason: str
+
+
+# What reads each actor-level number (the kernel's strategies and rules, docs/model.md 3.3-3.7):
+_WALKOUT_ONLY = ("pace_prior", "pace_prior_days", "pace_memory_days")  # the impatience rule's inputs
+_OUTCOME_FREE = ("breakdown",)  # only its final utility after another's walkout
+_READ_BY_STRATEGY = {"patience": ("equilibrium", "baron_ferejohn"), "deadline_days": ("time_dependent", "responsive")}
+
+
+def inert_inputs(sc: Scenario, draws: _Draws | None = None, n_draws: int = N_DRAWS) -> list[Inert]:
+    """Every input of the scenario that cannot change any outcome by construction: the numbers of
+    an actor away from the table (and its preferences too if they weigh on nobody), the walkout
+    inputs of an actor that can never walk out, numbers only the other model family reads, and
+    red lines that bind no vote or no value the agenda allows."""
+    d = draws or _draws(sc, n_draws)
+    lay, out = d.lay, []
+    for a, actor in enumerate(sc.actors):
+        numbers = _actor_numbers(actor)
+        if not lay.required[a]:
+            weighs = any(w > 0 for _, w in actor.weighs_on)
+            reason = "away from the table" + ("" if weighs else " and weighing on no one")
+            out += [Inert(p, reason) for p in numbers if weighs is False or not _is_preference(p)]
+            continue
+        out.append(Inert(f"actors.{actor.id}.capability", "read only by the expected-utility model and the "
+                                                           "baseline forecast"))
+        if not _can_walk(actor, a, d.p, d.status_quo[:, a], d.o_max[:, a]).any():
+            kind = actor.strategy.kind
+            for p in numbers:
+                key = p.split(".")[-1]
+                walk_only = key in _WALKOUT_ONLY or (key in _READ_BY_STRATEGY and kind not in _READ_BY_STRATEGY[key])
+                if walk_only:
+                    out.append(Inert(p, f"read only by walkout rules that can never fire for {actor.id}, not by its {kind} strategy"))
+        out += [Inert(p, "a value after another party's walkout, which no outcome reads") for p in numbers
+                if p.split(".")[-1] in _OUTCOME_FREE]
+        out += _idle_red_lines(sc, lay, a, actor)
+    return out
+
+
+def _actor_numbers(actor) -> list[str]:
+    """Scenario keys of every number the actor states (drawn or fixed), ids filled in."""
+    base = f"actors.{actor.id}"
+    paths = [f"{base}.{f.key}" for f in schema.FIELDS
+             if f.parent == "actors.*" and f.kind in ("drawn", "number") and getattr(actor, f.key, None) is not None]
+    reads = schema.STRATEGIES[actor.strategy.kind][1].parameters  # the loader refuses any other
+    paths += [f"{base}.strategy.{k}" for k in schema.STRATEGY_PARAMS if k in reads]
+    for cid, pref in actor.prefs:
+        for f in schema.drawn_fields("actors.*.clauses.*"):
+            if getattr(pref, f.key, None) is not None:
+                paths.append(f"{base}.clauses.{cid}.{f.path.removeprefix('actors.*.clauses.*.')}")
+    paths += [f"{base}.demands.{did}.salience" for did, _ in actor.demand_saliences]
+    return [p for p in paths if not p.endswith(".capability")]
+
+
+def _is_preference(path: str) -> bool:
+    return ".clauses." in path and (path.endswith(".ideal") or path.endswith(".salience")) or ".demands." in path
+
+
+def _idle_red_lines(sc: Scenario, lay: Layout, a: int, actor) -> list[Inert]:
+    out = []
+    for cid, pref in actor.prefs:
+        c = lay.clauses.index(cid)
+        base = f"actors.{actor.id}.clauses.{cid}.red_line"
+        if not lay.vetoes[a, c]:
+            out += [Inert(f"{base}.{side}", "its red lines bind only its own instruments (protocol.red_lines = "
+                                            "\"signed\")") for side in ("above", "below") if getattr(pref, side) is not None]
+        elif pref.above is not None and pref.above.support()[0] >= lay.upper[c]:
+            held = "off the table (held at 0)" if lay.upper[c] == 0 else f"capped at {lay.upper[c]:g}"
+            out.append(Inert(f"{base}.above", f"{cid} is {held}, and the line is never below that"))
+    return out

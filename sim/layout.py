@@ -39,6 +39,8 @@ class Layout:
     memory: np.ndarray  # (A,) days of offers over which impatience measures the others' pace
     prior_days: np.ndarray  # (A,) weight of its expected pace, in days of observation
     carrier: np.ndarray  # (A, C) ally whose latest position a proposer tables on a clause it does not sign, or -1
+    vetoes: np.ndarray  # (A, C) bool: its red lines bind its vote on the clause (protocol.red_lines)
+    allies: np.ndarray  # (A, A, C) bool: a's offers on clause c keep to j's red lines (j = a included)
     days: np.ndarray  # (H,) day of each meeting (days after 17 Dec 2021)
     events: EventArrays  # dated events over the meetings (events.py)
     horizon: int  # meetings
@@ -145,6 +147,7 @@ def build_layout(sc: Scenario) -> Layout:
         prior_days=np.array([a.pace_prior_days for a in sc.actors]),
         carrier=_carriers(sc, member, signs, required) if sc.protocol.unsigned == "allies"
         else np.full((n_a, len(clauses)), -1, dtype=np.intp),
+        **_red_line_reach(sc, member, signs, required),
         days=days,
         events=event_arrays(sc, days, actors, clauses),
         horizon=sc.protocol.horizon,
@@ -159,6 +162,25 @@ def _rule_codes(sc: Scenario) -> np.ndarray:
     for i, a in enumerate(sc.actors):
         rules[i, :len(a.walkout)] = [WALKOUT_RULES[name][0] for name in a.walkout]
     return rules
+
+
+def _red_line_reach(sc: Scenario, member: np.ndarray, signs: np.ndarray, required: np.ndarray) -> dict:
+    """Whose red lines bind what (protocol.red_lines).  "allies": every party's red lines bind its
+    vote on every clause, and a proposer's offers keep to the red lines of its allies at the table
+    (same `side`) who vote on the clause: every party at the table under a joint package, the
+    instrument's signatories under separate ones.  "signed": a party's lines bind its vote only on
+    clauses of instruments it signs or holds a veto over, and its offers keep to its own lines."""
+    n_a, n_c = signs.shape[1], member.shape[1]
+    signs_clause = (member[:, :, None] & signs[:, None, :]).any(axis=0).T  # (A, C)
+    own = np.zeros((n_a, n_a, n_c), dtype=bool)
+    own[np.arange(n_a), np.arange(n_a)] = True
+    if sc.protocol.red_lines == "signed":
+        return {"vetoes": signs_clause, "allies": own}
+    votes_on = np.broadcast_to(required[:, None], (n_a, n_c)) if sc.protocol.package == "joint" else signs_clause
+    sides = np.array([a.side for a in sc.actors], dtype=object)
+    same_side = (sides[:, None] == sides[None, :]) & required[None, :]
+    allies = own | (same_side[:, :, None] & votes_on[None, :, :])
+    return {"vetoes": np.ones((n_a, n_c), dtype=bool), "allies": allies}
 
 
 def _carriers(sc: Scenario, member: np.ndarray, signs: np.ndarray, required: np.ndarray) -> np.ndarray:

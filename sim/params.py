@@ -50,8 +50,10 @@ class DrawPlan:
 
     @cached_property
     def n_uniforms(self) -> int:
+        """Columns of a run's row: the drawn parameters, the belief errors (2 A A C), random
+        recognition (one per meeting) and each actor's deadline phase (A)."""
         a, c, h = self.layout.n_actors, self.layout.n_clauses, self.layout.horizon
-        return self.n_param_uniforms + 2 * a * a * c + h
+        return self.n_param_uniforms + 2 * a * a * c + h + a
 
     def with_values(self, values: dict[tuple[str, int, int | None], float], caps: dict[int, float]) -> "DrawPlan":
         """The plan with some parameters fixed: values keyed by (field, actor, clause or None),
@@ -82,11 +84,34 @@ def draw_plan(layout: Layout) -> DrawPlan:
         slots += [Slot("demand_salience", ai, layout.demands.index(did), param) for did, param in actor.demand_saliences]
         holders = ((name, getattr(actor.strategy if name in _STRATEGY_FIELDS else actor, name)) for name in _ACTOR_FIELDS)
         slots += [Slot(name, ai, None, param) for name, param in holders if param is not None]
-    numbered, col = [], 0
-    for s in slots:
-        numbered.append(replace(s, col=col) if s.param.needs_uniform else s)
-        col += s.param.needs_uniform
+    # Columns go to the drawn slots in an order fixed by ids, not by where the file lists actors
+    # and clauses: reordering a file changes no run's numbers.
+    cols, col = {}, 0
+    for i in sorted(range(len(slots)), key=lambda i: _canonical(layout, slots[i])):
+        if slots[i].param.needs_uniform:
+            cols[i], col = col, col + 1
+    numbered = [replace(s, col=cols[i]) if i in cols else s for i, s in enumerate(slots)]
     return DrawPlan(layout, tuple(numbered), col, layout.upper.copy())
+
+
+_FIELD_RANK = {name: k for k, name in enumerate(("demand_salience", *_CLAUSE_FIELDS, *_ACTOR_FIELDS))}
+
+
+def _canonical(layout: Layout, s: Slot) -> tuple:
+    """A slot's place in the run's row of uniforms: by actor id, then demand or clause id, then field."""
+    if s.field == "demand_salience":
+        where = ("demand", layout.demands[s.clause])
+    else:
+        where = ("clause", layout.clauses[s.clause]) if s.clause is not None else ("", "")
+    return layout.actors[s.actor], where, _FIELD_RANK[s.field]
+
+
+def id_ranks(ids: tuple[str, ...]) -> np.ndarray:
+    """Each id's position among the ids sorted: where its uniforms sit in a run's row."""
+    order = sorted(range(len(ids)), key=lambda i: ids[i])
+    ranks = np.empty(len(ids), dtype=np.intp)
+    ranks[order] = np.arange(len(ids))
+    return ranks
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +207,10 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
         else:
             clause[s.field][:, s.actor, s.clause] = v
 
-    actor["deadline"] = actor.pop("deadline_days")  # days after 17 Dec 2021, as every time quantity
+    a_rank, c_rank = id_ranks(lay.actors), id_ranks(lay.clauses)
+    phase_col = plan.n_param_uniforms + 2 * a * a * c + lay.horizon  # after the beliefs and recognition
+    phase = np.full((r, a), 0.5) if central else uniforms[:, phase_col + a_rank]
+    actor["deadline"] = deadline_in_force(actor.pop("deadline_days"), phase, lay.round_days)
     # one row of strategy parameters per actor, in the kernel's column order
     actor["strategy_params"] = np.stack([actor.pop(name) for name in schema.STRATEGY_PARAMS], axis=-1)
 
@@ -203,9 +231,10 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     n_b = a * a * c
     observer, observed = np.nonzero(lay.belief_pairs)
     noise = actor["belief_noise"][:, observer, None] * (not central)  # (R, P, 1)
-    # columns col + kind * n_b + (observer * a + observed) * c + clause, kind 0 = position, 1 = salience
-    cols = col + (np.arange(2)[:, None, None] * n_b + (observer * a + observed)[None, :, None] * c
-                  + np.arange(c)[None, None, :])
+    # columns col + kind * n_b + (observer * a + observed) * c + clause, kind 0 = position, 1 = salience,
+    # actors and clauses by their ids' ranks
+    cols = col + (np.arange(2)[:, None, None] * n_b + (a_rank[observer] * a + a_rank[observed])[None, :, None] * c
+                  + c_rank[None, None, :])
     z = special.ndtri(uniforms.take(cols.ravel(), axis=1)).reshape(r, 2, len(observer), c)
     belief_position = np.clip(clause["ideal"][:, observed] + noise * z[:, 0], 0.0, 1.0)
     belief_salience = salience[:, observed] * np.exp(noise * z[:, 1])
@@ -220,6 +249,26 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     )
 
 
+def deadline_in_force(deadline: np.ndarray, phase: np.ndarray, interval: float) -> np.ndarray:
+    """The deadline the rules read: the drawn day, placed within a meeting interval by the run's
+    phase (uniform): deadline + (phase - 1/2) interval.  The talks only act on meeting days, so
+    which meeting an actor's last concession or walkout falls on is not knowable to the day;
+    without the phase, moving a deadline one day past a meeting day moved P(agreement) by about
+    1 pp and by 0.1 pp a day in between (docs/model.md, section 3.3).  The central calibration
+    (phase 1/2) keeps the drawn day."""
+    return deadline + (phase - 0.5) * interval
+
+
+def offer_bounds(allies: np.ndarray, above: np.ndarray, below: np.ndarray, upper: np.ndarray):
+    """(R, A, C) each actor's bounds on what it offers: the red lines of every actor whose lines
+    its offers keep to (Layout.allies: itself and, under protocol.red_lines = "allies", its allies
+    who vote on the clause), within the agenda (upper, (R, C)); the lower bound never above the
+    upper.  The kernel's rounds.setup_run computes the same per run."""
+    high = np.minimum(np.where(allies[None], above[:, None, :, :], np.inf).min(axis=2), upper[:, None, :])
+    low = np.minimum(np.where(allies[None], below[:, None, :, :], 0.0).max(axis=2), high)
+    return high, low
+
+
 def _epoch(lay: Layout, clause: dict, salience: np.ndarray, upper: np.ndarray, above_set: np.ndarray,
            below_set: np.ndarray) -> tuple[np.ndarray, ...]:
     """One epoch's red lines, caps and best packages: the drawn red lines unless an event set
@@ -230,9 +279,9 @@ def _epoch(lay: Layout, clause: dict, salience: np.ndarray, upper: np.ndarray, a
     ideal = clause["ideal"]
     above = np.maximum(np.where(np.isnan(above_set), clause["above"], above_set), ideal)
     below = np.minimum(np.where(np.isnan(below_set), clause["below"], below_set), ideal)
+    above, below = np.where(lay.vetoes, above, 1.0), np.where(lay.vetoes, below, 0.0)  # lines that bind no vote
     upper = np.broadcast_to(upper, (r, upper.shape[-1])).copy()
-    high = np.minimum(above, upper[:, None, :])
-    low = np.minimum(below, high)
+    high, low = offer_bounds(lay.allies, above, below, upper)
     x0 = best_packages(ideal, salience, lay.mixing, low, high)
     best_possible = np.stack([utilities(x0[:, i, :], ideal, salience, lay.mixing)[:, i] for i in range(a)], axis=1)
     return above, below, upper, x0, best_possible

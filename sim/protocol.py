@@ -33,6 +33,7 @@ KernelRules = namedtuple("KernelRules", [
     "days",  # (H,) day of each meeting (days after 17 Dec 2021)
     "demand_of",  # (C,) each clause's demand
     "carrier",  # (A, C) the ally whose latest position a proposer tables on the clause, or -1
+    "allies",  # (A, A, C) bool: a's offers on clause c keep to j's red lines (itself included)
     "on_table",  # (C,) for the trace's mean position
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
     "shift",  # (H, A) what dated events have added to each outside option by each meeting
@@ -129,6 +130,7 @@ def kernel_rules(lay: Layout) -> KernelRules:
             memory=_c_order(lay.memory, float), budget=float(lay.budget),
             prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
             demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),
+            allies=_c_order(lay.allies, bool),
             joint=bool(lay.joint), every_party=bool(lay.scenario.protocol.proposer == "all"),
             belief_update=float(lay.belief_update), member=_c_order(lay.member, bool),
             signs=_c_order(lay.signs, bool), live=_c_order(lay.live, bool),

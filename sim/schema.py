@@ -81,8 +81,9 @@ def _registry(*parts: Part) -> dict[str, tuple[int, Part]]:
 STRATEGIES = _registry(
     Part("time_dependent", "Faratin et al. (1998): from its best package to its outside option over its deadline "
          "(beta < 1 Boulware, 1 linear, > 1 Conceder), after an opening concession kappa", ("beta", "kappa")),
-    Part("responsive", "relative tit-for-tat: an opening concession kappa, then gamma times the largest concession "
-         "any single other party has made to it", ("gamma", "kappa"), reacts_to_others=True),
+    Part("responsive", "tit-for-tat on a clock: an opening concession kappa, then gamma times the largest "
+         "concession any single other party has made to it, and never less than the time-dependent concession "
+         "with its beta and deadline", ("beta", "gamma", "kappa"), reacts_to_others=True),
     Part("equilibrium", "Rubinstein (1982): the subgame-perfect share for two parties under complete information "
          "(a reference for docking tests)", ("partner_patience",), role_aware=True),
     Part("baron_ferejohn", "Baron and Ferejohn (1989), unanimity: the stationary ask with `parties` recognised with "
@@ -144,7 +145,8 @@ FIELDS: tuple[Field, ...] = (
     Field("protocol.proposer", "choice", "who proposes at a meeting: one party, in turn (`order`) or drawn with "
           "`recognition` weights; or all: every party at the table, in `order`, until one package is agreed",
           default="rotation", choices=("rotation", "random", "all")),
-    Field("protocol.order", "ids", "proposing order; parties at the table that it omits follow in scenario order",
+    Field("protocol.order", "ids", "proposing order, and the order in which walkouts are checked after a meeting; "
+          "parties at the table that it omits follow in scenario order",
           ids="actor"),
     Field("protocol.recognition", "weights", "relative chance of proposing, with proposer = \"random\" (default equal)",
           low=0.0, high=1e9, ids="actor"),
@@ -153,6 +155,12 @@ FIELDS: tuple[Field, ...] = (
     Field("protocol.unsigned", "choice", "how a party proposes clauses of an instrument it does not sign: allies = "
           "it tables its allies' latest position on them (parties with the same `side`); own = its own view",
           default="allies", choices=("allies", "own")),
+    Field("protocol.red_lines", "choice", "whose red lines bind what: allies = a party's offers keep to the red "
+          "lines of its allies at the table (same `side`) who vote on the clause, as allies who coordinate and know "
+          "each other's lines, and every party's red lines bind its vote on every clause; signed = a party's red "
+          "lines bind its vote only on the clauses of instruments it signs or holds a veto over (its veto is confined "
+          "to its own instruments), and its offers keep to its own lines", default="allies",
+          choices=("allies", "signed")),
     Field("protocol.budget", "number", "divide-the-budget games: the positions of a package sum to at most this "
           "(every party at the table then uses offer = \"divide\"; one joint package)", "position", None, 1e-6, 1e6),
     Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",

@@ -32,6 +32,7 @@ compiled = njit(cache=True, error_model="numpy", fastmath=FAST)
 # ---------------------------------------------------------------- per call: rules and scratch
 Actors = namedtuple("Actors", [  # each actor's rules, and the calendar
     "required",  # (A,) bool: at the table
+    "order",  # the parties at the table in protocol order (who proposes first, whose walkout is checked first)
     "strategy",  # (A,) strategy code (schema.STRATEGIES)
     "reacts",  # (A,) bool: its strategy reads the others' concessions
     "rules",  # (A, max rules) walkout rule codes in the actor's order, 0 = none
@@ -96,6 +97,7 @@ Proposers = namedtuple("Proposers", [  # what each actor proposes from
     "budget",  # what the positions of a package may sum to (offer rule divide), or infinity
 ])
 Start = namedtuple("Start", [  # what a run starts from
+    "allies",  # (A, A, C) bool: a's offers on clause c keep to j's red lines (itself included)
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
     "upper",  # (C,) highest value per clause
     "belief_position", "belief_salience",  # (P, C) initial beliefs

@@ -44,11 +44,14 @@ def utilities(pf, x, loss, u):
 
 @helper
 def inside(rl, x, a):
-    """Package x crosses none of actor a's red lines."""
+    """Package x crosses none of actor a's red lines, up to rounding: an offer that concedes a
+    clause all the way to a red line lands on it only to within an ulp (x0 + 1 (y - x0) need not
+    equal y), and without the tolerance a party vetoed its own package, or not, by the last bit
+    (a red line moved by 1e-9 changed the outcome of 8% of runs, both ways)."""
     below, above = rl.below, rl.above
     ok = True
     for c in range(x.shape[0]):  # no early exit: the loop vectorises, and clauses are few
-        ok &= (x[c] >= below[a, c]) & (x[c] <= above[a, c])
+        ok &= (x[c] >= below[a, c] - TOLERANCE) & (x[c] <= above[a, c] + TOLERANCE)
     return ok
 
 

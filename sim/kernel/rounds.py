@@ -57,10 +57,11 @@ Run = namedtuple("Run", [
 
 @helper
 def setup_run(pf, rl, pp, plan, start, key, fresh):
-    """One run's constants as a proposer (its package bounds, its loss at its best package, its
-    estimate of the others' saliences, its linkage order) into `plan` and, at round 0 (`fresh`),
-    its initial beliefs (params.py draws them; only pairs of parties at the table hold beliefs,
-    the rest are true).  key: (C,) scratch."""
+    """One run's constants as a proposer (its package bounds: the red lines its offers keep to,
+    within the agenda, as params.offer_bounds; its loss at its best package, its estimate of the
+    others' saliences, its linkage order) into `plan` and, at round 0 (`fresh`), its initial
+    beliefs (params.py draws them; only pairs of parties at the table hold beliefs, the rest are
+    true).  key: (C,) scratch."""
     mixing, ideal, salience, above, below = pf.mixing, pf.ideal, pf.salience, rl.above, rl.below
     required, best_package, belief = pp.required, pp.best_package, pp.belief
     pairs, upper, belief_position0, belief_salience = start.pairs, start.upper, start.belief_position, start.belief_salience
@@ -68,8 +69,12 @@ def setup_run(pf, rl, pp, plan, start, key, fresh):
     n_a, n_c = ideal.shape
     for a in range(n_a):
         for c in range(n_c):
-            high[a, c] = min(above[a, c], upper[c])
-            low[a, c] = min(below[a, c], high[a, c])
+            hi, lo = upper[c], 0.0
+            for j in range(n_a):
+                if start.allies[a, j, c]:
+                    hi, lo = min(hi, above[j, c]), max(lo, below[j, c])
+            high[a, c] = hi
+            low[a, c] = min(lo, hi)
             total[a, c] = 0.0
             for j in range(n_a):
                 weight[a, j, c] = 0.0
@@ -117,7 +122,7 @@ def run_views(L, P, S, r, e):
     run = Run(Prefs(L.mixing, P.salience[r], P.ideal[r]), RedLines(below, above), rv, rec, pp,
               Locks(S.locked[r], S.locked_values[r], S.accepts[r]), S.last_offer[r], S.agreed[r], S.offer[r],
               P.recognition_u[r])
-    return run, Start(L.pairs, upper, P.belief_position[r], P.belief_salience[r])
+    return run, Start(L.allies, L.pairs, upper, P.belief_position[r], P.belief_salience[r])
 
 
 # ---------------------------------------------------------------- what an actor sees and asks
@@ -377,14 +382,13 @@ def close_meeting(t, q, required, run, w, S, T, r):
 
 @helper
 def walk_out(t, ar, pf, rv, rec, zero, tmp, per_demand):
-    """After meeting t, the first party at the table (scenario order) whose rule fires leaves.
+    """After meeting t, the first party at the table (protocol order) whose rule fires leaves.
     Returns (actor, rule code, demand) or (-1, 0, -1).  The demand is a description: the one
     (clauses summed, `demand_of`) on which what it holds (the status quo `zero` if nothing) falls
     furthest short of its ideal, salience-weighted.  tmp, per_demand: (C,) scratch."""
-    required, rules, best_offer, package = ar.required, ar.rules, rec.best_offer, rec.package
-    for a in range(required.shape[0]):
-        if not required[a]:
-            continue
+    rules, best_offer, package = ar.rules, rec.best_offer, rec.package
+    for i in range(ar.order.shape[0]):
+        a = ar.order[i]
         lk = look(t, a, ar, rv, rec, 0.0, True)
         for k in range(rules.shape[1]):
             code = rules[a, k]
@@ -407,7 +411,7 @@ def walk_out(t, ar, pf, rv, rec, zero, tmp, per_demand):
 @helper
 def play_run(r, t_stop, L, P, S, T, w):
     """Run r from its next meeting up to meeting t_stop (exclusive), or until it ends."""
-    ar = Actors(L.required, L.strategy, L.reacts, L.rules, L.memory, L.prior_days, L.days, L.demand_of, L.shift)
+    ar = Actors(L.required, L.rotation, L.strategy, L.reacts, L.rules, L.memory, L.prior_days, L.days, L.demand_of, L.shift)
     cal = Calendar(L.every_party, L.rotation, L.recognition_ids, L.recognition_cum, L.offer_by, L.offer_package,
                    L.offer_given, L.offer_with)
     t = S.rounds[r]
