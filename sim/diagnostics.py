@@ -60,6 +60,7 @@ def diagnose(sc: Scenario, n_draws: int = N_DRAWS) -> list[str]:
     for a, actor in enumerate(sc.actors):
         if d.lay.required[a]:
             out += _walkouts(actor, a, d.lay, d.p, d.status_quo[:, a], d.o_max[:, a], n_draws)
+            out += _late_concession(actor, a, d)
     out += [_holdout_line(a, n_draws) for a in _holders(d.lay, d.p, d.status_quo)]
     out += _room(sc, d.lay, d.p, n_draws)
     return out + describe_inert(inert_inputs(sc, d))
@@ -152,6 +153,26 @@ def _walkouts(actor, a: int, lay: Layout, p, status_quo, o_max, n: int) -> list[
                          f"{_fmt_share(int(fires.sum()), n)} of {n:,} draws (its best package on the table beats its "
                          f"outside option in the others); any other walkout of {actor.id} is by impatience")
     return lines
+
+
+LATE_DAYS = 14  # "late": the last two weeks before a deadline
+LATE_SHARE = 0.3  # said when the median draw makes at least this share of its concession that late
+
+
+def _late_concession(actor, a: int, d: _Draws) -> list[str]:
+    """A party that can walk out and concedes on the clock mostly near its deadline (Boulware):
+    deals wait for its ask to come down, so their timing follows its drawn deadline."""
+    if actor.strategy.kind not in ("time_dependent", "responsive") or not _can_walk(
+            actor, a, d.p, d.status_quo[:, a], d.o_max[:, a]).any():
+        return []
+    beta = d.p.strategy_params[:, a, schema.STRATEGY_PARAMS.index("beta")]
+    deadline = np.maximum(d.p.deadline[:, a], LATE_DAYS)
+    late = 1.0 - ((deadline - LATE_DAYS) / deadline) ** (1.0 / beta)  # share of alpha's way in the last 14 days
+    if np.median(late) < LATE_SHARE:
+        return []
+    return [f"{actor.id} makes a median {np.median(late):.0%} of its concession in the last {LATE_DAYS} days before "
+            f"its deadline (its {actor.strategy.kind} strategy has beta at most {beta.max():.2g}): deals wait for its "
+            "ask to come down, so when they form mostly reads back its drawn deadline, not a finding about the talks"]
 
 
 def _room(sc: Scenario, lay: Layout, p, n: int) -> list[str]:

@@ -209,7 +209,8 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
 
     a_rank, c_rank = id_ranks(lay.actors), id_ranks(lay.clauses)
     phase_col = plan.n_param_uniforms + 2 * a * a * c + lay.horizon  # after the beliefs and recognition
-    phase = np.full((r, a), 0.5) if central else uniforms[:, phase_col + a_rank]
+    phased = lay.scenario.protocol.deadline_phase == "uniform" and not central
+    phase = uniforms[:, phase_col + a_rank] if phased else np.full((r, a), 0.5)
     actor["deadline"] = deadline_in_force(actor.pop("deadline_days"), phase, lay.round_days)
     # one row of strategy parameters per actor, in the kernel's column order
     actor["strategy_params"] = np.stack([actor.pop(name) for name in schema.STRATEGY_PARAMS], axis=-1)
@@ -255,8 +256,8 @@ def deadline_in_force(deadline: np.ndarray, phase: np.ndarray, interval: float) 
     which meeting an actor's last concession or walkout falls on is not knowable to the day;
     without the phase, moving a deadline one day past a meeting day moved P(agreement) by about
     1 pp and by 0.1 pp a day in between (docs/model.md, section 3.3).  The central calibration
-    (phase 1/2) keeps the drawn day."""
-    return deadline + (phase - 0.5) * interval
+    (phase 1/2) keeps the drawn day, as does protocol.deadline_phase = "none".  Never before day 0."""
+    return np.maximum(deadline + (phase - 0.5) * interval, 0.0)
 
 
 def offer_bounds(allies: np.ndarray, above: np.ndarray, below: np.ndarray, upper: np.ndarray):

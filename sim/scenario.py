@@ -154,6 +154,7 @@ class Protocol:
     belief_update: float
     unsigned: str = "allies"
     red_lines: str = "allies"  # whose red lines bind offers and votes (schema protocol.red_lines)
+    deadline_phase: str = "uniform"  # deadlines placed within their meeting interval per run, or not
     meeting_days: tuple[float, ...] = ()  # the first meetings' days, if the scenario lists them
     budget: float | None = None  # divide-the-budget games: positions of a package sum to at most this
 
@@ -1030,6 +1031,7 @@ class _Builder:
             package=self.get(pr, key + ("package",), "protocol.package"),
             unsigned=self.get(pr, key + ("unsigned",), "protocol.unsigned"),
             red_lines=self.get(pr, key + ("red_lines",), "protocol.red_lines"),
+            deadline_phase=self.get(pr, key + ("deadline_phase",), "protocol.deadline_phase"),
             belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
             meeting_days=listed,
             budget=float(pr["budget"]) if "budget" in pr else None,

@@ -72,6 +72,7 @@ class Part:
     parameters: tuple[str, ...] = ()  # strategies: the actors.*.strategy.* fields it reads
     reacts_to_others: bool = False  # strategies: reads how far the others conceded (the kernel works it out)
     role_aware: bool = False  # strategies: asks differently as proposer and as responder
+    reference: bool = False  # strategies: a closed form of theory for docking tests, not a description of behaviour
 
 
 def _registry(*parts: Part) -> dict[str, tuple[int, Part]]:
@@ -85,9 +86,9 @@ STRATEGIES = _registry(
          "concession any single other party has made to it, and never less than the time-dependent concession "
          "with its beta and deadline", ("beta", "gamma", "kappa"), reacts_to_others=True),
     Part("equilibrium", "Rubinstein (1982): the subgame-perfect share for two parties under complete information "
-         "(a reference for docking tests)", ("partner_patience",), role_aware=True),
+         "(a reference for docking tests)", ("partner_patience",), role_aware=True, reference=True),
     Part("baron_ferejohn", "Baron and Ferejohn (1989), unanimity: the stationary ask with `parties` recognised with "
-         "equal chance (a reference for docking tests)", ("parties",), role_aware=True),
+         "equal chance (a reference for docking tests)", ("parties",), role_aware=True, reference=True),
 )
 WALKOUT_RULES = _registry(
     Part("outside_option", "walk out when even the best package the agenda allows is worth less than walking away"),
@@ -161,6 +162,10 @@ FIELDS: tuple[Field, ...] = (
           "lines bind its vote only on the clauses of instruments it signs or holds a veto over (its veto is confined "
           "to its own instruments), and its offers keep to its own lines", default="allies",
           choices=("allies", "signed")),
+    Field("protocol.deadline_phase", "choice", "uniform: each actor's deadline is placed within its meeting interval "
+          "by a phase drawn per run (deadline + (phase - 1/2) round_days), since the talks act only on meeting days; "
+          "none: the drawn day as it is (for comparisons with closed forms of theory)", default="uniform",
+          choices=("uniform", "none")),
     Field("protocol.budget", "number", "divide-the-budget games: the positions of a package sum to at most this "
           "(every party at the table then uses offer = \"divide\"; one joint package)", "position", None, 1e-6, 1e6),
     Field("protocol.belief_update", "number", "weight of a new offer in the estimate of its proposer's position",

@@ -79,8 +79,11 @@ def test_trace_records_every_round_played(tmp_path):
     per_run = trace.groupby("run")["round"].max()
     assert (per_run.to_numpy() == runs["rounds"].to_numpy()).all()
     russia = trace[trace["actor"] == "russia"]
-    # Russia proposes first, from its best package on the agenda: 16 clauses at 1, two held at 0.
-    assert np.allclose(russia.loc[russia["round"] == 1, "position"], 1.0)
+    # Russia proposes first, from its best package on the agenda (16 clauses at 1, two held at 0),
+    # less what it concedes over the first week (its curve's mean over days 0-7: with beta at most
+    # 1 and a deadline of at least 42 days, at most (7 / 42) / 2 of its way, about 8%)
+    first = russia.loc[russia["round"] == 1, "position"]
+    assert (first <= 1.0).all() and (first >= 0.9).all() and first.median() > 0.99
     assert trace.loc[trace["actor"] == "ukraine", "aspiration"].isna().all()  # not at the table
     # with a constant outside option an aspiration never rises (time-dependent NATO, responsive
     # US); Russia's may, once it sits on its growing outside option

@@ -16,8 +16,9 @@ from sim import schema
 from sim.diagnostics import inert_inputs
 from sim.distributions import Fixed, Triangular, Uniform
 from sim.engine import Compiled
+from sim.paths import resolve
 from sim.scenario import load_scenario, scenario_from_document
-from tests.factory import actor, load, pref, two_party
+from tests.factory import load, pref, two_party
 from tests.test_cli import SCEN
 
 SEED = 20211217
@@ -88,16 +89,13 @@ def test_moving_russias_deadline_by_a_day_moves_agreement_by_at_most_0_3_pp():
 
 def _zone_game(tmp_path, kind: str, role: str, values: dict):
     """Two parties, one clause, a zone of agreement ([0.3, 0.7] is inside both red lines and beats
-    both outside options); the party under test plays `kind` with `values`, the other a linear
-    time-dependent strategy."""
+    both outside options); the party under test plays `kind` with `values` and leaves only if
+    nothing on the table beats its outside option; the other concedes linearly to its outside
+    option by day 70 and never leaves.  Whether they agree is then up to the strategy."""
     doc = two_party({"x": pref(1.0, above=1.0)}, {"x": pref(0.0, above=0.7)}, clauses=("x",), horizon=30)
-    doc["actors"]["a"].update(outside_option=0.3, walkout=["outside_option", "impatience"], pace_prior=0.05,
-                              pace_prior_days=28, patience=0.99)
-    doc["actors"]["b"].update(outside_option=0.3, walkout=["outside_option", "impatience"], pace_prior=0.05,
-                              pace_prior_days=28, patience=0.99)
-    doc["actors"]["b"]["strategy"] = {"kind": "time_dependent", "beta": 1.0}
-    tested = "a" if role == "russia-like" else "b"
-    doc["actors"][tested]["strategy"] = {"kind": kind, **values}
+    tested, other = ("a", "b") if role == "russia-like" else ("b", "a")
+    doc["actors"][tested].update(outside_option=0.3, walkout=["outside_option"], strategy={"kind": kind, **values})
+    doc["actors"][other].update(outside_option=0.3, walkout=[], strategy={"kind": "time_dependent", "beta": 1.0})
     return load(tmp_path, doc, f"{kind}_{role}_{abs(hash(tuple(values.items())))}.toml")
 
 
@@ -113,53 +111,44 @@ def _parameter_grid(kind: str) -> list[dict]:
     return grid
 
 
-@pytest.mark.parametrize("kind", list(schema.STRATEGIES))
+BEHAVIOURAL = [name for name, (_, part) in schema.STRATEGIES.items() if not part.reference]
+
+
+@pytest.mark.parametrize("kind", BEHAVIOURAL)
 @pytest.mark.parametrize("role", ["russia-like", "western"])
-def test_every_strategy_reaches_agreement_somewhere_in_its_range(tmp_path, kind, role):
+def test_every_strategy_reaches_agreement_across_its_range(tmp_path, kind, role):
     """Before, a responsive Russia (gamma 1, 2 or 3) agreed in 0.0% of runs: it conceded only
-    gamma times what the others conceded, which never brought its ask down to their offers."""
+    gamma times what the others conceded, which never brought its ask down to their offers.
+    The reference strategies of theory (equilibrium, Baron-Ferejohn) are checked where their
+    theory holds, in tests/test_docking.py: at the ends of their ranges (a partner who accepts
+    anything, a single party) theory itself has them ask for everything."""
     for values in _parameter_grid(kind):
-        b = run(_zone_game(tmp_path, kind, role, values), 200, SEED)
+        b = run(_zone_game(tmp_path, kind, role, values), 20, SEED)
         assert (b.outcome == 1).any(), (kind, role, values)
 
 
 def test_inputs_named_inert_change_no_outcome():
     """Every input sim.diagnostics names for the full agenda, set to another value in its range,
-    changes no run's outcome, day or agreed package."""
+    changes no run's outcome, day or agreed package.  Drawn inputs are fixed through the draw plan
+    (their uniforms stay in place, so the runs stay paired); fixed numbers through the file."""
     sc = load_scenario(SCEN / "full_agenda.toml")
     inert = inert_inputs(sc)
-    names = {i.path for i in inert}
     assert {"actors.us.patience", "actors.nato.patience", "actors.us.pace_prior", "actors.ukraine.outside_option",
-            "actors.ukraine.deadline_days"} <= names
-    changes = {}
+            "actors.ukraine.deadline_days"} <= {i.path for i in inert}
+    lay = Compiled.from_scenario(sc).layout
+    numbers, drawn = {}, []
     for i in inert:
-        f = schema.field(_pattern(i.path))
-        if f.kind not in ("drawn", "number"):
-            continue
-        lo, hi = f.low, min(f.high, 1.0 if f.high <= 1.0 else f.low + 50.0)
-        changes[_quoted(i.path)] = lo + 0.37 * (hi - lo)
-    changed = apply(sc, changes, "inert inputs moved")
-    a, b = run(sc, 1000, SEED), run(changed, 1000, SEED)
+        try:
+            drawn.append(resolve(i.path, lay.actors, lay.clauses, frozenset(sc.agenda.off), lay.demands))
+        except ValueError:  # a fixed number (pace_memory_days, capability, ...)
+            f = schema.field("actors.*." + i.path.split(".", 2)[2])
+            numbers[i.path] = f.low + 0.37 * (min(f.high, f.low + 50.0) - f.low)
+    moved = Compiled.from_scenario(apply(sc, numbers, "inert numbers moved")).plan
+    moved = moved.with_values({(t.field, t.actor, t.clause): t.low + 0.37 * (min(t.high, t.low + 50.0) - t.low)
+                               for t in drawn}, {})
+    (a, b), = list(paired([sc, moved], 1000, SEED, chunk=1000))
     assert np.array_equal(a.outcome, b.outcome) and np.array_equal(a.rounds, b.rounds)
     assert np.array_equal(a.agreed, b.agreed, equal_nan=True)
-
-
-def _pattern(path: str) -> str:
-    parts = path.split(".")
-    if parts[2] == "clauses":  # actors.<a>.clauses.<c>(.<c>).<field...>: clause ids may hold dots
-        tail = path.split(".red_line.")[-1] if ".red_line." in path else parts[-1]
-        return "actors.*.clauses.*." + ("red_line." + tail if ".red_line." in path else tail)
-    return "actors.*." + ".".join(parts[2:])
-
-
-def _quoted(path: str) -> str:
-    """The dotted key with a clause id quoted (clause ids hold dots)."""
-    if ".clauses." not in path:
-        return path
-    head, rest = path.split(".clauses.", 1)
-    field = "red_line." + rest.split(".red_line.")[1] if ".red_line." in rest else rest.rsplit(".", 1)[1]
-    clause = rest[: -len(field) - 1]
-    return f'{head}.clauses."{clause}".{field}'
 
 
 def test_the_order_a_file_lists_actors_and_clauses_in_changes_no_run():

@@ -62,6 +62,7 @@ def test_a_tabled_package_is_the_one_voted_on(tmp_path):
     doc = with_changes(base(), **{"events": {"reply": event(7, "offer", actor="b",
                                                              package={"x": 0.6, "y": 0.25})}})
     doc["actors"]["a"]["deadline_days"] = 1
+    doc["protocol"]["deadline_phase"] = "none"  # the story above reads a's deadline as day 1 exactly
     b = run(load(tmp_path, doc), 100, 2)
     assert (b.outcome == AGREEMENT).all() and (b.rounds == 2).all()
     assert np.allclose(b.agreed, [[0.6, 0.25]])

@@ -118,25 +118,48 @@ def test_parameter_row_columns_are_the_registry_order():
 
 
 def test_time_dependent_by_hand():
-    # alpha(t) = kappa + (1 - kappa) (t / T)^(1 / beta); aspiration = top - alpha (top - reservation)
+    # alpha(t) = kappa + (1 - kappa) (min(t, T) / T)^p, p = 1 / beta, averaged over the week the
+    # offer stands: day 5, interval 7, T = 10, so [5, 12] = [5, 10] on the curve and [10, 12] at 1.
+    # Aspiration = top - alpha (top - reservation), top 0.9, reservation 0.3.
     td = strategies.time_dependent
-    assert td(look(), row(beta=1.0, kappa=0.2)) == pytest.approx(0.9 - 0.6 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.5
-    assert td(look(), row(beta=0.5, kappa=0.2)) == pytest.approx(0.9 - 0.4 * 0.6, abs=1e-12)  # alpha 0.2 + 0.8 * 0.25 (Boulware)
-    assert td(look(), row(beta=2.0, kappa=0.0)) == pytest.approx(0.9 - math.sqrt(0.5) * 0.6, abs=1e-12)  # Conceder
-    assert td(look(day=0), row(kappa=0.0)) == pytest.approx(0.9, abs=1e-12)  # opens at the best possible
+    # beta 1: (1/7) ((10^2 - 5^2) / 20 + 2) = 5.75/7; kappa 0.2: alpha = 0.2 + 0.8 * 5.75/7
+    assert td(look(), row(beta=1.0, kappa=0.2)) == pytest.approx(0.9 - (0.2 + 0.8 * 5.75 / 7) * 0.6, abs=1e-12)
+    # beta 0.5 (Boulware, p = 2): the integral of (t/10)^2 over [5, 10] is (1000 - 125) / 300
+    boulware = (0.2 + 0.8 * ((1000 - 125) / 300 + 2) / 7)
+    assert td(look(), row(beta=0.5, kappa=0.2)) == pytest.approx(0.9 - boulware * 0.6, abs=1e-12)
+    # beta 2 (Conceder, p = 1/2): the integral of (t/10)^0.5 over [5, 10] is (2/3)(10 - 5^1.5 / 10^0.5)
+    conceder = ((2 / 3) * (10 - 5 ** 1.5 / 10 ** 0.5) + 2) / 7
+    assert td(look(), row(beta=2.0, kappa=0.0)) == pytest.approx(0.9 - conceder * 0.6, abs=1e-12)
+    # day 0, beta 1: the mean of t/10 over [0, 7] is 0.35
+    assert td(look(day=0), row(kappa=0.0)) == pytest.approx(0.9 - 0.35 * 0.6, abs=1e-12)
     assert td(look(day=25), row(beta=0.3, kappa=0.1)) == pytest.approx(0.3, abs=1e-12)  # past the deadline: reservation
     assert td(look(best_possible=0.2), row(kappa=0.5)) == pytest.approx(0.3, abs=1e-12)  # never below reservation
     assert td(look(conceded_to_me=0.5), row(beta=1.0, kappa=0.2)) == td(look(), row(beta=1.0, kappa=0.2))  # ignores others
 
 
+def test_the_interval_mean_is_continuous_in_the_deadline():
+    """Moving the deadline across a meeting day moves the concession a little, not by a step
+    (the pointwise curve made the full concession jump a whole meeting)."""
+    asks = [strategies.interval_alpha(63.0, 7.0, t, 0.4, 0.0) for t in np.arange(60.0, 67.0, 0.25)]
+    assert max(abs(np.diff(asks))) < 0.01
+    assert strategies.interval_alpha(63.0, 7.0, 63.0, 0.4, 0.0) == 1.0  # deadline on the day: all of it
+
+
 def test_responsive_by_hand():
-    # top - kappa (top - reservation) - gamma * conceded_to_me, kept in [reservation, top]
+    # min(top - kappa (top - reservation) - gamma * conceded_to_me, the time-dependent ask), kept
+    # in [reservation, top].  Day 5, T = 10: the clock with beta 1, kappa 0.2 asks
+    # 0.9 - (0.2 + 0.8 * 5.75/7) 0.6 = 0.3857 (test above); with beta 0.05 it asks about
+    # 0.9 - 0.2 * 0.6 = 0.78 (alpha barely past kappa until the deadline, then 1 for 2 of 7 days:
+    # 0.2 + 0.8 * 2/7 -> 0.9 - 0.4286 * 0.6 = 0.6429)
     rs = strategies.responsive
-    assert rs(look(conceded_to_me=0.1), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.9 - 0.12 - 0.2, abs=1e-12)
-    assert rs(look(conceded_to_me=0.0), row(kappa=0.0, gamma=2.0)) == pytest.approx(0.9, abs=1e-12)
+    clock = 0.9 - (0.2 + 0.8 * 2 / 7 + 0.8 * (10 / 21) * (1 - 0.5 ** 21) / 7) * 0.6  # beta 0.05: p = 20
+    assert rs(look(conceded_to_me=0.1), row(beta=0.05, kappa=0.2, gamma=2.0)) == pytest.approx(
+        min(0.9 - 0.12 - 0.2, clock), abs=1e-9)
+    assert rs(look(conceded_to_me=0.0), row(beta=0.05, kappa=0.0, gamma=2.0)) == pytest.approx(
+        0.9 - (2 / 7 + (10 / 21) * (1 - 0.5 ** 21) / 7) * 0.6, abs=1e-9)  # the clock alone
     assert rs(look(conceded_to_me=0.5), row(kappa=0.2, gamma=2.0)) == pytest.approx(0.3, abs=1e-12)  # floor
-    assert rs(look(day=40, conceded_to_me=0.1), row(beta=0.1, kappa=0.2, gamma=2.0)) == rs(
-        look(conceded_to_me=0.1), row(beta=5.0, kappa=0.2, gamma=2.0))  # neither time nor beta matters
+    assert rs(look(conceded_to_me=0.1), row(beta=1.0, kappa=0.2, gamma=0.0)) == pytest.approx(
+        0.9 - (0.2 + 0.8 * 5.75 / 7) * 0.6, abs=1e-12)  # no reciprocity: the clock
 
 
 def test_a_strategy_reads_only_its_columns_of_a_wider_row():

@@ -101,18 +101,21 @@ def test_a_deal_inside_the_bargaining_range_is_found(tmp_path):
     assert ((b.agreed[:, 0] >= 0.3 - 1e-9) & (b.agreed[:, 0] <= 0.7 + 1e-9)).all()
 
 
-def test_symmetric_linear_conceders_split_the_difference(tmp_path):
-    # Both concede linearly to the same deadline T = 10 (outside options 0): at 0-based round t
-    # each asks 1 - t/10.  a proposes at even t (x = 1 - t/10, worth t/10 to b), b at odd t
-    # (x = t/10, worth 1 - t/10 to a).  The first offer worth the other's aspiration comes at
-    # t = 5 (b offers x = 0.5, worth 0.5 = a's aspiration): agreement in round 6 at 0.5.
-    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), horizon=30)
+def test_symmetric_linear_conceders_agree_where_the_interval_mean_says(tmp_path):
+    # Both concede linearly to the same deadline, day 70 (outside options 0, deadline phase off).
+    # At the meeting of day 7t (0-based t) each concedes the mean of t'/70 over the week its offer
+    # stands, [7t, 7t + 7]: (7t + 3.5)/70 = t/10 + 0.05, and asks 0.95 - t/10.  a proposes at even
+    # t (x = its ask, worth 1 - x to b), b at odd t (x = 1 - its ask = t/10 + 0.05, worth that to a).
+    # At t = 4 a offers x = 0.55, worth 0.45 < b's ask 0.55; at t = 5 b offers x = 0.55, worth 0.55
+    # >= a's ask 0.45: agreement in round 6 at 0.55 (the pointwise curve gave 0.5: the proposer
+    # concedes half a week further).
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), horizon=30, deadline_phase="none")
     for who in ("a", "b"):
         doc["actors"][who]["strategy"] = {"kind": "time_dependent", "beta": 1.0}
         doc["actors"][who]["deadline_days"] = 70
     b = run(load(tmp_path, doc), 5, 1)
     assert (b.outcome == AGREEMENT).all()
-    assert np.allclose(b.agreed[:, 0], 0.5)
+    assert np.allclose(b.agreed[:, 0], 0.55)
     assert (b.rounds == 6).all()
 
 

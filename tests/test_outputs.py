@@ -209,7 +209,7 @@ def _sweep_file(tmp_path: Path, sampler: str, points: int) -> Path:
     f = tmp_path / f"{sampler}.toml"
     f.write_text(f'[sweep]\nscenario = "{EXCL}"\nsampler = "{sampler}"\npoints = {points}\nruns = 40\nseed = 5\n'
                  '[parameters."actors.russia.outside_option"]\nlow = 0.05\nhigh = 0.6\n'
-                 '[parameters."actors.us.patience"]\nlow = 0.9\nhigh = 0.99\n')
+                 '[parameters."actors.russia.patience"]\nlow = 0.9\nhigh = 0.99\n')
     return f
 
 
@@ -228,7 +228,7 @@ def test_a_later_sweep_never_sits_beside_an_earlier_ones_indices(tmp_path, capsy
     rc, cap = run(["plot", out, "--kind", "sensitivity", "--out", tmp_path / "s.png"], capsys)
     assert rc == 2
     one_line_error(cap.err, "no indices.parquet listed in its manifest.json")
-    assert run(["plot", out, "--kind", "lines", "--x", "actors.us.patience", "--out", tmp_path / "l.png"])[0] == 0
+    assert run(["plot", out, "--kind", "lines", "--x", "actors.russia.patience", "--out", tmp_path / "l.png"])[0] == 0
     # the identical sweep again simply replaces it
     assert run(["sweep", lhs, "--workers", "1", "--out", out, "--quiet"])[0] == 0
     # a sweep table moved out of its folder still carries its checksums
@@ -239,7 +239,7 @@ def test_a_later_sweep_never_sits_beside_an_earlier_ones_indices(tmp_path, capsy
     for where in (col.data_page_offset - 4, col.data_page_offset - 12):
         shutil.copy(out / "sweep.parquet", bare)
         _flip(bare, where)
-        rc, cap = run(["plot", bare, "--kind", "lines", "--x", "actors.us.patience", "--out", tmp_path / "b.png"],
+        rc, cap = run(["plot", bare, "--kind", "lines", "--x", "actors.russia.patience", "--out", tmp_path / "b.png"],
                       capsys)
         assert rc == 2
         one_line_error(cap.err, "bare.parquet")
