@@ -106,9 +106,9 @@ def cmd_sweep(args) -> int:
     executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(workers or default_workers())
     where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
     ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
-    for warning in design_warnings(spec, sc):
-        print(term_line(f"negsim: warning: {warning}", 2000), file=sys.stderr)
     with Output(out, ident, force=args.force) as o:
+        for warning in design_warnings(spec, sc):  # once the folder is known to be usable
+            print(term_line(f"negsim: warning: {warning}", 2000), file=sys.stderr)
         _say(f"sweep of {name}: {spec.sampler}, {plural(len(spec.params), 'parameter')}, "
              f"{plural(len(spec.factors), 'structural choice')}, {plural(points, 'point')} x {plural(spec.runs, 'run')} "
              f"= {plural(points * spec.runs, 'run')}, seed {spec.seed}, on {where}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.bdm.challenge import (CAPITULATION, COMPROMISE, LOST_CONFRONTATION, NO_OFFER, Games, Readings,
@@ -208,6 +208,13 @@ def test_nobody_moves_when_all_positions_are_equal(g, readings, at):
 @settings(max_examples=150, deadline=None)
 @given(games(), READINGS, st.randoms(use_true_random=False))
 def test_relabelling_actors_relabels_the_results(g, readings, rnd):
+    """Under the replication program's reading (selection = "program") an actor takes, among
+    offers that tie, the first in actor order, as that program does: relabelling may then change
+    the result, by construction.  So the property holds for the text's reading, and for the
+    program's wherever no two actors start at the same position (Hypothesis found tied starts
+    where it failed: 6 rounds against 7)."""
+    if readings.selection == "program":
+        assume(len(set(g.position[0].tolist())) == g.position.shape[1])
     order = list(range(g.position.shape[1]))
     rnd.shuffle(order)
     moved = Games(position=g.position[:, order], capability=g.capability[order], salience=g.salience[:, order],

@@ -225,12 +225,14 @@ def test_a_later_sweep_never_sits_beside_an_earlier_ones_indices(tmp_path, capsy
     one_line_error(cap.err, "holds the output of a different command")
     assert run(["sweep", lhs, "--workers", "1", "--out", out, "--quiet", "--force"])[0] == 0
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "sweep.parquet"]
+    capsys.readouterr()  # the sweep's own warnings (a 6-point design correlates its columns)
     rc, cap = run(["plot", out, "--kind", "sensitivity", "--out", tmp_path / "s.png"], capsys)
     assert rc == 2
     one_line_error(cap.err, "no indices.parquet listed in its manifest.json")
     assert run(["plot", out, "--kind", "lines", "--x", "actors.russia.patience", "--out", tmp_path / "l.png"])[0] == 0
     # the identical sweep again simply replaces it
     assert run(["sweep", lhs, "--workers", "1", "--out", out, "--quiet"])[0] == 0
+    capsys.readouterr()
     # a sweep table moved out of its folder still carries its checksums
     bare = tmp_path / "bare.parquet"
     md = pq.ParquetFile(out / "sweep.parquet").metadata
