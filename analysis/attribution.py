@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .stats import Z95, Estimate
+from .stats import Z95, Estimate, paired_mean, run_se
 
 EXACT_MAX_PLAYERS = 10  # 2**10 = 1,024 coalitions; above this use shapley_sampled
 _RUN_BLOCK = 8192       # runs per block in shapley_contributions (bounds memory)
@@ -64,28 +64,6 @@ def shapley_weights(n: int) -> np.ndarray:
         raise ValueError("need at least one player")
     return np.array([float(Fraction(math.factorial(s) * math.factorial(n - s - 1), math.factorial(n)))
                      for s in range(n)])
-
-
-def paired_mean(per_run: np.ndarray, z: float = Z95) -> Estimate:
-    """Mean of per-run values (e.g. paired differences on common seeds) with the normal-approximation
-    interval mean +- z * sd / sqrt(n).  NaN interval with fewer than two runs; zero width when every
-    run has the same value."""
-    x = np.asarray(per_run, dtype=float).ravel()
-    if len(x) == 0:
-        return Estimate(math.nan, math.nan, math.nan)
-    m = float(x.mean())
-    se = _se(x)
-    return Estimate(m, m - z * se, m + z * se)
-
-
-def _se(x: np.ndarray) -> float:
-    """Run-level standard error of the mean; exactly 0 when all values are equal."""
-    if len(x) < 2:
-        return math.nan
-    d = x - x[0]  # shift: identical runs give exact zeros (no rounding residue)
-    if not d.any():
-        return 0.0
-    return float(np.sqrt(d.var(ddof=1) / len(x)))
 
 
 def _check_players(players: Sequence[Hashable]) -> tuple:
@@ -268,7 +246,7 @@ def ranked_table(players: Sequence[Hashable], per_run: np.ndarray, *, order: str
         raise ValueError(f"per_run has {per_run.shape[0]} rows for {len(players)} players")
     n_runs = per_run.shape[1]
     value = per_run.mean(axis=1)
-    se_runs = np.array([_se(row) for row in per_run])
+    se_runs = np.array([run_se(row) for row in per_run])
     se = se_runs if extra_se is None else np.sqrt(se_runs ** 2 + np.asarray(extra_se, float) ** 2)
     s = float(value.sum())
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -491,24 +491,32 @@ def bootstrap_difference(a, b, statistic: str = "median", seed: int = 0, resampl
                           float(res.confidence_interval.high))
 
 
-def scenario_differences(a: pd.DataFrame, b: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """B - A: every outcome share (Newcombe interval), the median rounds (bootstrap), each
-    table actor's mean final utility (bootstrap), and each clause's median agreed value among
-    agreements (bootstrap).  Columns: metric, a, b, difference, low, high, kind, method."""
+def scenario_differences(a: pd.DataFrame, b: pd.DataFrame, seed: int, pairing) -> pd.DataFrame:
+    """B - A: every outcome share and each table actor's mean final utility (paired over runs
+    when `pairing` (analysis.pairing.Pairing) says the runs share draws; else Newcombe's interval
+    for independent samples and a bootstrap), the median rounds (bootstrap), and each clause's
+    median agreed value among agreements (bootstrap: the agreements differ between A and B).
+    Columns: metric, a, b, difference, low, high, kind, method."""
+    from .metrics import share_names
+    from .pairing import differences
+
     actors = list(dict.fromkeys(table_actors(a) + table_actors(b)))
     rows = []
-    diff = stats.compare(a, b, actors, seed)
+    names = share_names(actors)
+    diff = differences(a, b, names, seed, pairing)
     sa, sb = stats.summarise(a, actors), stats.summarise(b, actors)
     for m, d in diff.items():
         kind = "rounds" if m.startswith("median") else "share"
-        rows.append({"metric": m, "a": sa[m].value, "b": sb[m].value, "difference": d.value, "low": d.low,
-                     "high": d.high, "kind": kind, "method": "bootstrap" if kind == "rounds" else "Newcombe"})
+        rows.append({"metric": m, "a": sa[m].value, "b": sb[m].value, "difference": d.estimate.value,
+                     "low": d.estimate.low, "high": d.estimate.high, "kind": kind, "method": d.method})
     for actor in actors:
         col = f"utility.{actor}"
         if col in a and col in b:
-            d = bootstrap_difference(a[col], b[col], "mean", seed)
+            paired = pairing.mean(a[col], b[col])
+            d = paired.estimate if paired else bootstrap_difference(a[col], b[col], "mean", seed)
             rows.append({"metric": f"mean utility of {actor}", "a": float(a[col].mean()), "b": float(b[col].mean()),
-                         "difference": d.value, "low": d.low, "high": d.high, "kind": "utility", "method": "bootstrap"})
+                         "difference": d.value, "low": d.low, "high": d.high, "kind": "utility",
+                         "method": paired.method if paired else "percentile bootstrap (999 resamples), unpaired"})
     aa, ab = a[a["outcome"].astype(str) == Outcome.AGREEMENT], b[b["outcome"].astype(str) == Outcome.AGREEMENT]
     for c in [c for c in clauses_of(a) if c in clauses_of(b)]:
         va, vb = aa[f"value.{c}"].dropna(), ab[f"value.{c}"].dropna()

@@ -307,12 +307,13 @@ def blocking_bars(ax, tables: Mapping[str, pd.DataFrame], top: int = 6) -> None:
 # ================================================================== figures from run tables
 
 
-def difference_figure(a, b) -> Figure:
+def difference_figure(a, b, pairing=None) -> Figure:
     """B - A over days: the difference in the share of runs ended in agreement, and in walkout,
-    by each day, with Newcombe 95% bands (Monte Carlo noise only); the record's dates marked."""
+    by each day, with 95% bands (paired when `pairing` says the runs share draws; Monte Carlo
+    noise only); the record's dates marked."""
     horizon = max(a.runs["days"].max(), b.runs["days"].max())
     days = np.unique(np.concatenate([a.runs["days"].unique(), b.runs["days"].unique(), [0.0]]))
-    table = survival.difference_by_day(a.runs, b.runs, days[days <= horizon])
+    table = survival.difference_by_day(a.runs, b.runs, days[days <= horizon], pairing)
     fig, ax = new_figure(figsize=(9, 3.6), layout="constrained")
     for what in ("agreement", "walkout"):
         t = table[table["quantity"] == what]
@@ -351,8 +352,9 @@ def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, d
 
 def metrics_of(results) -> list[str]:
     """The outcome metrics shown for these scenarios (as `negsim run/compare` print them)."""
-    actors = list(dict.fromkeys(a for r in results for a in oc.table_actors(r.runs)))
-    return ["agreement", "talks persist", "walkout"] + [f"walkout by {a}" for a in actors] + ["ongoing"]
+    from .metrics import share_names
+
+    return share_names(list(dict.fromkeys(a for r in results for a in oc.table_actors(r.runs))))
 
 
 def outcomes_figure(results) -> Figure:

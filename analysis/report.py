@@ -34,6 +34,7 @@ from . import families
 from . import outcomes as oc
 from .holdouts import holdout_line
 from . import plots, stats, survival
+from .report_data import ReportData, prepare
 
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
 # replies day 40, Russia's reply day 62, invasion day 69) and a quarter, half and full year.
@@ -121,34 +122,27 @@ def figure_html(fig, alt: str, caption: str, dpi: int = 100) -> str:
 # ------------------------------------------------------------------ sections
 
 
-def _answer(a: oc.Result, b: oc.Result, seed: int) -> str:
-    actors = list(dict.fromkeys(oc.table_actors(a.runs) + oc.table_actors(b.runs)))
-    sa, sb = stats.summarise(a.runs, actors), stats.summarise(b.runs, actors)
-    d = stats.compare(a.runs, b.runs, actors, seed)
-    p, g = d["talks persist"], d["agreement"]
-    direction = "more" if p.low > 0 else "less" if p.high < 0 else "neither more nor less"
-    return (f"{_by_horizon(a, b)}: with {b.name}, the talks persist (no required party walks out) in {sb['talks persist'].fmt()} of "
-            f"runs against {sa['talks persist'].fmt()} with {a.name}: {direction} often "
-            f"({est(p.value, p.low, p.high, signed=True)}). A deal forms in {sb['agreement'].fmt()} against "
-            f"{sa['agreement'].fmt()} ({est(g.value, g.low, g.high, signed=True)}). Median length of the talks: "
-            f"{sb['median rounds'].value:g} rounds against {sa['median rounds'].value:g} "
-            f"(one round = {b.round_days:g} days).")
+def _answer(a: oc.Result, b: oc.Result, data: ReportData) -> str:
+    """The answer sentence (analysis.answer), by the horizon of the two."""
+    from .answer import answer
+
+    return answer(a.name, b.name, a.runs, b.runs, data.pairing, max(_horizon_day(a), _horizon_day(b)), data.why).text()
 
 
-def _by_horizon(a: oc.Result, b: oc.Result) -> str:
-    """'By day 364 (the horizon)': the day every share of the answer is taken by."""
-    days = {oc.scenario_of(r.meta).protocol.horizon_days for r in (a, b)}
-    if len(days) == 1:
-        return f"By day {days.pop():g} (the horizon)"
-    return "By each scenario's horizon (" + ", ".join(
-        f"{r.name}: day {oc.scenario_of(r.meta).protocol.horizon_days:g}" for r in (a, b)) + ")"
+def _horizon_day(r: oc.Result) -> float:
+    return float(oc.scenario_of(r.meta).protocol.horizon_days)
 
 
-def _outcome_section(results: list[oc.Result], seed: int) -> str:
+def _outcome_section(results: list[oc.Result], seed: int, data: ReportData) -> str:
+    from .pairing import differences
+
     metrics = plots.metrics_of(results)
     actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
     sums = [stats.summarise(r.runs, actors) for r in results]
-    diff = stats.compare(results[0].runs, results[1].runs, actors, seed) if len(results) > 1 else None
+    diff = None
+    if len(results) > 1:
+        diff = {m: d.estimate for m, d in differences(results[0].runs, results[1].runs, metrics, seed,
+                                                      data.pairing).items()}
     labels = {"agreement": "P(agreement)", "talks persist": "P(talks persist) = no walkout",
               "walkout": "P(walkout)", "ongoing": "P(still talking at the horizon)"}
     headers = ["outcome"] + [r.label for r in results]
@@ -163,15 +157,15 @@ def _outcome_section(results: list[oc.Result], seed: int) -> str:
             row.append(est(diff[m].value, diff[m].low, diff[m].high, percent=percent, signed=True) if m in diff else "")
         rows.append(row)
     parts = ["<h2 id='outcomes'>1. Outcome shares</h2>",
-             "<p class='note'>95% intervals: shares Wilson score; differences of shares Newcombe's hybrid score; "
-             "medians order statistics; difference of medians percentile bootstrap (999 resamples, seeded).</p>",
+             "<p class='note'>95% intervals: shares Wilson score; medians order statistics; difference of medians "
+             f"percentile bootstrap (999 resamples, seeded); {esc(data.pairing.note()) if diff else ''}.</p>",
              table(headers, rows, [False] + [True] * (len(headers) - 1)),
              figure_html(plots.outcomes_figure(results), "Bar chart of outcome shares with 95% intervals",
                          "Outcome shares with 95% Wilson intervals, one bar per scenario.")]
     return "".join(parts)
 
 
-def _course_section(results: list[oc.Result]) -> str:
+def _course_section(results: list[oc.Result], data: ReportData) -> str:
     parts = ["<h2 id='course'>2. How long the talks lasted and how they ended</h2>",
              "<p class='note'>Competing risks: every run ends in agreement or a walkout, or is still talking at "
              "the horizon; nothing is censored before the horizon, so the cumulative incidence of each ending "
@@ -190,15 +184,13 @@ def _course_section(results: list[oc.Result]) -> str:
                        [False, True, True, True, True, True]))
     if len(results) > 1:
         a, b = results[0], results[1]
-        d = survival.incidence_difference(a.runs, b.runs, max(a.horizon, b.horizon),
-                                          [int(survival.meetings_by(day, a.calendar)) for day in DAYS])
-        d["day"] = np.repeat(list(DAYS), 3)
+        d = _incidence_difference(a, b, data.pairing)
         wide = []
         for day, g in d.groupby("day", sort=False):
             g = g.set_index("quantity")
             wide.append([int(day)] + [est(g.at[q, "difference"], g.at[q, "low"], g.at[q, "high"], signed=True)
                                       for q in ("agreement", "walkout", "still talking")])
-        parts.append(f"<h3>Differences by day d ({esc(b.name)} - {esc(a.name)}, Newcombe 95% intervals)</h3>")
+        parts.append(f"<h3>Differences by day d ({esc(b.name)} - {esc(a.name)}; {esc(data.pairing.note())})</h3>")
         parts.append(table(["day", "agreement", "walkout", "still talking"], wide, [True] * 4))
     parts.append(figure_html(plots.incidence_figure(results), "Cumulative incidence of agreement and walkout "
                              "and share still talking over days, per scenario",
@@ -224,6 +216,22 @@ def _course_section(results: list[oc.Result]) -> str:
                      "from a distribution; `negsim discover` gives the trajectory and the box.</p>")
         parts.append("<ul>" + "".join(f"<li><b>{esc(r.name)}</b>: {esc(w)}</li>" for r, w in words) + "</ul>")
     return "".join(parts)
+
+
+def _incidence_difference(a: oc.Result, b: oc.Result, pairing) -> pd.DataFrame:
+    """B - A in the share that agreed, walked out or was still talking by each day of DAYS,
+    paired when the runs pair (analysis.pairing)."""
+    from .metrics import hits
+
+    rows = []
+    for day in DAYS:
+        h = {what: [hits(what, r.runs["outcome"].to_numpy(), days=r.runs["days"].to_numpy(), day=day) for r in (a, b)]
+             for what in ("agreement", "walkout")}
+        h["still talking"] = [~(g | w) for g, w in zip(h["agreement"], h["walkout"])]
+        for what, (ha, hb) in h.items():
+            e = pairing.proportion(ha, hb).estimate
+            rows.append({"day": day, "quantity": what, "difference": e.value, "low": e.low, "high": e.high})
+    return pd.DataFrame(rows)
 
 
 def _clause_section(results: list[oc.Result], diffs_all: pd.DataFrame | None) -> str:
@@ -335,8 +343,8 @@ def _difference_section(results: list[oc.Result], d: pd.DataFrame, seed: int) ->
     note = f" (of {len(results)} scenarios, the first two)" if len(results) > 2 else ""
     return (f"<h2 id='differences'>6. Differences {esc(b.name)} - {esc(a.name)}{esc(note)}</h2>"
             "<p class='note'>Mean final utility: the utility of the agreement, or the outside option at the last "
-            "round otherwise (docs/model.md 3.7). Intervals: Newcombe for shares, percentile bootstrap (999 "
-            f"resamples, seed {seed}) for medians and means.</p>"
+            f"round otherwise (docs/model.md 3.7). Each row names its interval (bootstrap seed {seed}); "
+            "clause values among agreements are unpaired (the runs that agree differ between A and B).</p>"
             + table(["metric", a.name, b.name, "difference [95%]", "interval"], rows,
                     [False, True, True, True, False]))
 
@@ -407,24 +415,19 @@ def _assumptions(r: oc.Result) -> str:
     return "".join(parts)
 
 
-THEORY_DRAWS = 200  # draws the report tests for a zone of agreement (about 2 s per 100)
-
-
-def _theory_section(results: Sequence[oc.Result]) -> str:
+def _theory_section(results: Sequence[oc.Result], data: ReportData) -> str:
     """Theory across draws against the simulation on the same draws (runs 0..k-1 of each file's
-    root seed): where a zone of agreement existed, and on which side of it the runs ended."""
-    from .theory_draws import zones_against_runs, zones_over_draws
+    root seed; computed beforehand in analysis.report_data): where a zone of agreement existed,
+    and on which side of it the runs ended."""
+    from .theory_draws import zones_against_runs
 
-    rows, drawn = [], {}
+    rows = []
     for r in results:
-        runs = r.runs.sort_values("run")
-        k = min(THEORY_DRAWS, int((runs["run"].to_numpy() == np.arange(len(runs))).cumprod().sum()))
-        if k == 0:
+        d = data.drawn.get(r.name)
+        if d is None:
             continue
-        z = zones_over_draws(oc.scenario_of(r.meta), k, int(r.meta["root_seed"]))
-        head = runs.iloc[:k]
-        drawn[r.name] = (z, head["outcome"].astype(str).to_numpy(), int(r.meta["root_seed"]))
-        c = zones_against_runs(z, head["outcome"].astype(str), head["days"])
+        z, k = d.zones, len(d.outcome)
+        c = zones_against_runs(z, d.outcome, d.days)
         rows.append([r.name, f"{c['with_zone']} of {k}", pct(z.share_closed_by(69), 0),
                      pct(z.share_closed_by(z.last_meeting_day), 0),
                      f"{c['deals_with_zone']} / {c['deals_without_zone']}",
@@ -443,7 +446,7 @@ def _theory_section(results: Sequence[oc.Result]) -> str:
                      "of those, zone closed by the last meeting", "deals: with zone / without",
                      "walkouts: zone open / no zone / after it closed"], rows,
                     [False, True, True, True, True, True])
-            + _reconciliation(results, drawn))
+            + _reconciliation(results, data.drawn))
 
 
 def _reconciliation(results: Sequence[oc.Result], drawn: dict) -> str:
@@ -456,7 +459,7 @@ def _reconciliation(results: Sequence[oc.Result], drawn: dict) -> str:
     for r in results[1:]:
         if first not in drawn or r.name not in drawn:
             continue
-        (za, oa, seed_a), (zb, ob, seed_b) = drawn[first], drawn[r.name]
+        (za, oa, seed_a), (zb, ob, seed_b) = ((d.zones, d.outcome, d.root_seed) for d in (drawn[first], drawn[r.name]))
         k = min(len(oa), len(ob))
         if seed_a != seed_b or za.uniforms != zb.uniforms or len(za.exists) != k or len(zb.exists) != k:
             items.append(f"<li><b>{esc(r.name)} - {esc(first)}</b>: not paired. The two were not run on the same "
@@ -489,31 +492,41 @@ def _pp(v: float) -> str:
 
 def _history_section(results: Sequence[oc.Result]) -> str:
     """The record as a reference: each scenario's shares by the record's days next to what
-    happened, P(record), and the first 100 days against the record's dates."""
-    from .backtest import DAYS, record_rows, wide
+    happened, the probability of the record's path with its log score, the CRPS of the day the
+    talks broke down, and the first 100 days against the record's dates."""
+    from .backtest import DAYS, PATH, record_rows, wide
+    from .study import STILL_ON_DAYS
 
     rows = []
     for r in results:
         o, d = r.runs["outcome"].astype(str).to_numpy(), r.runs["days"].to_numpy(dtype=float)
-        rows += record_rows(r.name, "as shipped", o, d, r.runs["walkout_by"].astype(str).to_numpy())
+        rows += record_rows(r.name, "as shipped", o, d, r.runs["walkout_by"].astype(str).to_numpy(), _horizon_day(r))
     long = pd.DataFrame(rows)
     w = wide(long)
     cells = []
     for (name, _), row in w.iterrows():
-        rec = long[(long["scenario"] == name) & (long["quantity"] == "record")].iloc[0]
+        rec = long[(long["scenario"] == name) & (long["quantity"] == PATH)].iloc[0]
+        ln = row["log score"]
         cells.append([name] + [f"{pct(row[f'agreement by day {d}'], 0)} / {pct(row[f'walkout by day {d}'], 0)}"
                                for d in DAYS]
-                     + [est(rec["share"], rec["low"], rec["high"]), pct(row["record, after Russia's reply"])])
+                     + [" / ".join(pct(row[f"still on at day {d}"], 0) for d in STILL_ON_DAYS),
+                        est(rec["share"], rec["low"], rec["high"]), f"{ln:.2f}" if math.isfinite(ln) else "-inf",
+                        f"{row['crps']:.1f}"])
+    on = ", ".join(f"{d:g}" for d in STILL_ON_DAYS)
     return "".join([
         "<h2 id='history'>The record as a reference</h2>",
         "<p class='note'>What happened: meetings on 10, 12 and 13 Jan 2022 (days 24-27), the US and NATO written "
         "replies on day 40, Russia's reply on day 62, no agreement, and military action on day 69. One history is "
         "a single draw from whatever process produced it: the model is put next to it, not fitted to it; no "
-        "number in any scenario was tuned to these outcomes. P(record) = no deal and a Russian walkout by day 69 "
-        "(Wilson 95% interval, Monte Carlo noise only); `negsim backtest` gives the same table for any scenario "
+        "number in any scenario was tuned to these outcomes. The record's path: the talks still on at days "
+        f"{esc(on)}, then a Russian walkout on a day from 62 to 69, no deal; an earlier walkout is not the record "
+        "(Wilson 95% interval, Monte Carlo noise only). Log score: ln P(record path), closer to 0 is better. CRPS: "
+        "of the day Russia broke the talks off against day 69, in days, over days 0 to the horizon (runs that never "
+        "broke off count beyond it); lower is better. `negsim backtest` gives the same table for any scenario "
         "and variant, and docs/model.md section 7 says where the model parts from the record.</p>",
-        table(["scenario"] + [f"by day {d}: deal / walkout" for d in DAYS] + ["P(record)", "of which day 62 or later"],
-              cells, [False] + [True] * (len(DAYS) + 2)),
+        table(["scenario"] + [f"by day {d}: deal / walkout" for d in DAYS]
+              + [f"still on at days {on}", "P(record path)", "log score", "CRPS (days)"],
+              cells, [False] + [True] * (len(DAYS) + 4)),
         figure_html(plots.history_figure(results), "Cumulative incidence of agreement and walkout over the first "
                     "100 days, with the dates of the record marked",
                     "Cumulative incidence of agreement (solid) and walkout (dashed) over the first 100 days, Wilson "
@@ -550,11 +563,13 @@ REPORT_STEPS = 9  # what `render` reports to `progress`, one call per step
 
 
 def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION,
-           explain: tuple[pd.DataFrame, str] | None = None, priors=None, progress=lambda step: None) -> str:
+           explain: tuple[pd.DataFrame, str] | None = None, priors=None, progress=lambda step: None,
+           data: ReportData | None = None) -> str:
     """The report as one HTML string.  priors: report_priors.PriorInputs (an elicited overlay, a
     sweep's indices) for the provenance of the answer and the section on the priors.
-    `progress(name)` is called as each of REPORT_STEPS steps starts (the theory across draws and
-    the course of the talks take longest)."""
+    `progress(name)` is called as each step starts, REPORT_STEPS of them when `data` is computed
+    here (the theory across draws and the course of the talks take longest).  data: what analysis.report_data.prepare computed from the
+    scenarios' draws (computed here first if not given)."""
     import sim
 
     from . import report_priors  # here, not at the top: it builds on this module's HTML helpers
@@ -567,6 +582,9 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     names = [r.name for r in results]
     if len(set(names)) != len(names):
         raise ValueError(f"two results files hold the same scenario ({', '.join(names)}); give one per scenario")
+    if data is None:  # everything read from the draws, before any HTML
+        progress("the scenarios' draws (pairing, theory across draws)")
+        data = prepare(results)
     title = " vs ".join(names)
     toc = [("outcomes", "Outcome shares"), ("course", "How long the talks lasted and how they ended"),
            ("clauses", "Which clauses were agreed, at what values"), ("blocking", "Who walked out, and where they stood"),
@@ -586,8 +604,9 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
             f"<p class='question'>{esc(question)}</p>"]
     if len(results) > 1:
         where = report_priors.provenance_sentence(oc.scenario_of(results[1].meta), priors.indices)
-        body.append(f"<p class='answer'><b>Answer.</b> {esc(_answer(results[0], results[1], seed))} {esc(where)}</p>")
-        body.append(figure_html(plots.difference_figure(results[0], results[1]),
+        body.append("<p class='answer'>" + "<br>".join(esc(x) for x in _answer(results[0], results[1], data).splitlines())
+                    + f" {esc(where)}</p>")
+        body.append(figure_html(plots.difference_figure(results[0], results[1], data.pairing),
                                 "Difference between the scenarios in agreement and walkout by each day",
                                 "B - A by each day after 17 Dec 2021: the sign of the answer can change with the "
                                 "horizon, so every share in this report names its day."))
@@ -605,11 +624,11 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
         + "</p>")
     body.append("<nav><ol>" + "".join(f"<li><a href='#{i}'>{esc(t)}</a></li>" for i, t in toc) + "</ol></nav>")
     progress("differences (bootstrap)")
-    diffs = oc.scenario_differences(results[0].runs, results[1].runs, seed) if len(results) > 1 else None
+    diffs = oc.scenario_differences(results[0].runs, results[1].runs, seed, data.pairing) if len(results) > 1 else None
     progress("outcome shares")
-    body.append(_outcome_section(results, seed))
+    body.append(_outcome_section(results, seed, data))
     progress("course of the talks (and PRIM)")
-    body.append(_course_section(results))
+    body.append(_course_section(results, data))
     progress("clauses and concessions")
     body.append(_clause_section(results, diffs))
     progress("walkouts")
@@ -620,8 +639,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
         body.append(_difference_section(results, diffs, seed))
     if across:
         body.append(across)
-    progress("theory across draws")
-    body.append(_theory_section(results))
+    body.append(_theory_section(results, data))
     progress("the record")
     body.append(_history_section(results))
     if explain is not None:

@@ -11,6 +11,8 @@ from scipy import special
 
 from sim.codes import Outcome
 
+from .metrics import PERSIST, hits
+
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile (scipy.stats.norm.ppf(0.975))
 
@@ -35,11 +37,17 @@ def interval_digits(low: float, high: float, digits: int = 1, scale: float = 1.0
     """Decimals to print an interval with: `digits`, or up to three more when an interval that
     has width would otherwise print as a single value (0.0% [0.0, 0.0] reads as certainty), or
     when a `share` strictly between 0 and 1 would print as 0 or 100% (1 deal in 2,000 runs is
-    0.05%, not 0.1% or 0.0%; 1,999 walkouts are 99.95%, not 100.0%)."""
+    0.05%, not 0.1% or 0.0%; 1,999 walkouts are 99.95%, not 100.0%), or, for anything but a share
+    (a difference), a bound that is not zero would print as one (-0.4 pp [-0.7, -0.0] hides on
+    which side of 0 it lies)."""
+    def reads_as_zero(v: float) -> bool:  # a bound that is not 0 but prints as 0.0 (or -0.0)
+        return v != 0 and round(scale * v, d) == 0
+
     for d in range(digits, digits + 4):
         wide = not high > low or round(scale * low, d) != round(scale * high, d)  # (-0.0 and 0.0 are one value)
         inner = share is None or not 0 < share < 1 or 0 < round(scale * share, d) < round(scale, d)
-        if wide and inner:
+        signed_zero = share is None and high > low and (reads_as_zero(low) or reads_as_zero(high))
+        if wide and inner and not signed_zero:
             return d
     return digits + 3
 
@@ -82,6 +90,76 @@ def proportion_difference(k1: int, n1: int, k2: int, n2: int) -> Estimate:
     return Estimate(d, low, high)
 
 
+PAIRED = "Newcombe's score interval for paired data (method 10, Newcombe 1998b)"
+UNPAIRED = "Newcombe's hybrid score interval for independent samples (method 10, Newcombe 1998a)"
+
+
+def paired_difference_from_table(both: int, only_a: int, only_b: int, neither: int) -> Estimate:
+    """p_B - p_A for two outcomes observed on the same n units (runs), from the paired 2 x 2
+    table, with Newcombe's score interval for paired data (method 10; Stat. Med. 17: 2635-2650,
+    1998).  The two Wilson intervals are combined as for independent samples (method 10 of
+    `proportion_difference`), less the part the units share: phi, the table's correlation, with
+    its numerator ad - bc brought n/2 toward 0 when positive (Newcombe's conservative choice, which
+    keeps phi from overstating the agreement in small tables; 0 if any margin is empty)."""
+    cells = (both, only_a, only_b, neither)
+    if min(cells) < 0:
+        raise ValueError(f"a paired 2 x 2 table holds counts >= 0, got {cells}")
+    n = sum(cells)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    pa, pb = proportion(both + only_a, n), proportion(both + only_b, n)
+    margins = float(both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    ad_bc = float(both) * neither - float(only_a) * only_b
+    numerator = ad_bc if ad_bc < 0 else max(ad_bc - n / 2, 0.0)
+    phi = numerator / math.sqrt(margins) if margins > 0 else 0.0
+    d = pb.value - pa.value
+    down_b, up_a = pb.value - pb.low, pa.high - pa.value
+    up_b, down_a = pb.high - pb.value, pa.value - pa.low
+    low = d - math.sqrt(max(down_b ** 2 - 2 * phi * down_b * up_a + up_a ** 2, 0.0))
+    high = d + math.sqrt(max(up_b ** 2 - 2 * phi * up_b * down_a + down_a ** 2, 0.0))
+    return Estimate(d, max(low, -1.0), min(high, 1.0))
+
+
+def paired_proportion_difference(a, b) -> Estimate:
+    """p_B - p_A for two 0/1 outcomes on the same runs (a[i], b[i]: run i under A and under B,
+    common random numbers), with Newcombe's paired interval (`paired_difference_from_table`)."""
+    a, b = np.asarray(a, bool).ravel(), np.asarray(b, bool).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired outcomes need the same runs: {a.size} against {b.size}")
+    both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
+    return paired_difference_from_table(both, only_a, only_b, a.size - both - only_a - only_b)
+
+
+def paired_mean(per_run, z: float = Z95) -> Estimate:
+    """Mean of per-run values (e.g. paired differences on common random numbers) with the
+    normal-approximation interval mean +- z sd / sqrt(n).  NaN interval with fewer than two
+    runs; zero width when every run has the same value."""
+    x = np.asarray(per_run, dtype=float).ravel()
+    if len(x) == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    m = float(x.mean())
+    se = run_se(x)
+    return Estimate(m, m - z * se, m + z * se)
+
+
+def run_se(x: np.ndarray) -> float:
+    """Run-level standard error of the mean; exactly 0 when all values are equal."""
+    if len(x) < 2:
+        return math.nan
+    d = x - x[0]  # shift: identical runs give exact zeros (no rounding residue)
+    if not d.any():
+        return 0.0
+    return float(np.sqrt(d.var(ddof=1) / len(x)))
+
+
+def paired_mean_difference(a, b) -> Estimate:
+    """mean(b) - mean(a) for values on the same runs: `paired_mean` of the per-run differences."""
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need the same runs: {a.size} against {b.size}")
+    return paired_mean(b - a)
+
+
 def median(values: np.ndarray) -> Estimate:
     """Median with the distribution-free 95% interval from binomial order statistics."""
     x = np.sort(np.asarray(values, dtype=float))
@@ -119,17 +197,10 @@ def median_difference(a: np.ndarray, b: np.ndarray, seed: int) -> Estimate:
 
 
 def outcome_counts(runs: pd.DataFrame, actors: list[str]) -> dict[str, int]:
-    """Counts behind every share the tool reports, keyed by metric name."""
-    o = runs["outcome"]
-    counts = {
-        "agreement": int((o == Outcome.AGREEMENT).sum()),
-        "walkout": int((o == Outcome.WALKOUT).sum()),
-        "ongoing": int((o == Outcome.ONGOING).sum()),
-        "talks persist": int((o != Outcome.WALKOUT).sum()),
-    }
-    for a in actors:
-        counts[f"walkout by {a}"] = int(((o == Outcome.WALKOUT) & (runs["walkout_by"] == a)).sum())
-    return counts
+    """Counts behind every share the tool reports, keyed by metric name (analysis.metrics)."""
+    o, w = runs["outcome"].to_numpy(), runs["walkout_by"].to_numpy()
+    names = ["agreement", "walkout", "ongoing", PERSIST] + [f"walkout by {a}" for a in actors]
+    return {m: int(hits(m, o, w).sum()) for m in names}
 
 
 def summarise(runs: pd.DataFrame, actors: list[str]) -> dict[str, Estimate]:
@@ -138,14 +209,6 @@ def summarise(runs: pd.DataFrame, actors: list[str]) -> dict[str, Estimate]:
     out["median rounds"] = median(runs["rounds"].to_numpy())
     agreed = runs.loc[runs["outcome"] == Outcome.AGREEMENT, "rounds"].to_numpy()
     out["median rounds to agreement"] = median(agreed)
-    return out
-
-
-def compare(a: pd.DataFrame, b: pd.DataFrame, actors: list[str], seed: int) -> dict[str, Estimate]:
-    """Differences b - a for every metric of `summarise`."""
-    ca, cb = outcome_counts(a, actors), outcome_counts(b, actors)
-    out = {k: proportion_difference(ca[k], len(a), cb[k], len(b)) for k in ca}
-    out["median rounds"] = median_difference(a["rounds"].to_numpy(), b["rounds"].to_numpy(), seed)
     return out
 
 
@@ -159,33 +222,7 @@ def shortfalls(runs: pd.DataFrame) -> pd.Series:
 
 
 def by_day(runs: pd.DataFrame, outcome: str, day: float) -> int:
-    """Runs that ended in `outcome` on or before `day` (days after 17 Dec 2021); for "persist",
-    runs with no walkout by then."""
-    o, d = runs["outcome"].astype(str), runs["days"]
-    if outcome == "persist":
-        return int(len(runs) - ((o == Outcome.WALKOUT) & (d <= day)).sum())
-    return int(((o == outcome) & (d <= day)).sum())
-
-
-def paired_proportion_difference(a, b) -> Estimate:
-    """p_B - p_A for two outcomes observed on the same runs (common random numbers), with
-    Newcombe's score interval for paired data (method 10, Newcombe 1998, Stat. Med. 17:2635):
-    the two Wilson intervals combined as for independent samples, less the part the runs share
-    (phi, the correlation of the paired 2 x 2 table). a, b: bool arrays, one entry per run."""
-    a, b = np.asarray(a, bool).ravel(), np.asarray(b, bool).ravel()
-    if a.shape != b.shape:
-        raise ValueError(f"paired outcomes need the same runs: {a.size} against {b.size}")
-    n = a.size
-    if n == 0:
-        return Estimate(math.nan, math.nan, math.nan)
-    both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
-    neither = n - both - only_a - only_b
-    pa, pb = proportion(both + only_a, n), proportion(both + only_b, n)
-    margins = float(both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
-    d = pb.value - pa.value
-    down_b, up_a = pb.value - pb.low, pa.high - pa.value
-    up_b, down_a = pb.high - pb.value, pa.value - pa.low
-    low = d - math.sqrt(max(down_b ** 2 - 2 * phi * down_b * up_a + up_a ** 2, 0.0))
-    high = d + math.sqrt(max(up_b ** 2 - 2 * phi * up_b * down_a + down_a ** 2, 0.0))
-    return Estimate(d, max(low, -1.0), min(high, 1.0))
+    """Runs counted by share `outcome` (analysis.metrics: agreement, walkout, talks persist) by
+    `day` (days after 17 Dec 2021)."""
+    return int(hits(outcome, runs["outcome"].to_numpy(), runs["walkout_by"].to_numpy(), runs["days"].to_numpy(),
+                    day).sum())

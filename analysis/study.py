@@ -8,16 +8,21 @@ DEFAULT_SEED = 20211217  # the day Russia published the drafts
 DEFAULT_RUNS = 10_000
 
 # The record's days, after 17 Dec 2021 (day 0, the drafts published): written once here.
+FIRST_MEETING_DAY = 24  # Geneva: the first meeting of the talks
 REPLIES_DAY = 40  # the US and NATO written replies
 RUSSIA_REPLY_DAY = 62  # Russia's reply
 TALKS_ENDED_DAY = 69  # the invasion: the talks ended (a reference day, never a target)
 
 # Day -> what happened that day.
 RECORD = {
-    24: "Geneva strategic stability talks",
+    FIRST_MEETING_DAY: "Geneva strategic stability talks",
     26: "NATO-Russia Council",
     27: "OSCE Permanent Council",
     REPLIES_DAY: "written replies",
     RUSSIA_REPLY_DAY: "Russia's reply",
     TALKS_ENDED_DAY: "invasion",
 }
+
+# The record's path: the talks still on at each of these days, then a Russian walkout between
+# Russia's reply and the invasion, with no deal (analysis.backtest).
+STILL_ON_DAYS = (FIRST_MEETING_DAY, REPLIES_DAY, RUSSIA_REPLY_DAY)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.codes import Outcome
 
-from .stats import Estimate, proportion_difference, wilson  # noqa: F401 (wilson: re-exported)
+from .stats import wilson  # noqa: F401 (wilson: re-exported)
 
 def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:
     """Boolean masks, one per cause of ending.  With by_actor, walkouts are split by who left
@@ -95,37 +95,20 @@ def at_days(table: pd.DataFrame, days, calendar: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def incidence_difference(a: pd.DataFrame, b: pd.DataFrame, horizon: int, rounds) -> pd.DataFrame:
-    """Differences B - A in the cumulative incidence of agreement and of walkout, and in the
-    share still talking, at the end of each given round, with Newcombe's interval (the two runs
-    sets are independent samples)."""
-    rows = []
-    for r in rounds:
-        r = int(min(r, horizon))
-        ra, rb = a["rounds"].to_numpy() <= r, b["rounds"].to_numpy() <= r
-        oa, ob = a["outcome"].astype(str).to_numpy(), b["outcome"].astype(str).to_numpy()
-        for what, ka, kb in (
-            ("agreement", (ra & (oa == Outcome.AGREEMENT)).sum(), (rb & (ob == Outcome.AGREEMENT)).sum()),
-            ("walkout", (ra & (oa == Outcome.WALKOUT)).sum(), (rb & (ob == Outcome.WALKOUT)).sum()),
-            ("still talking", (~(ra & (oa != Outcome.ONGOING))).sum(), (~(rb & (ob != Outcome.ONGOING))).sum()),
-        ):
-            d: Estimate = proportion_difference(int(ka), len(a), int(kb), len(b))
-            rows.append({"round": r, "quantity": what, "a": ka / len(a), "b": kb / len(b),
-                         "difference": d.value, "low": d.low, "high": d.high})
-    return pd.DataFrame(rows)
-
-
-def difference_by_day(a: pd.DataFrame, b: pd.DataFrame, days) -> pd.DataFrame:
+def difference_by_day(a: pd.DataFrame, b: pd.DataFrame, days, pairing=None) -> pd.DataFrame:
     """B - A in the share of runs that ended in agreement, and in walkout, on or before each day
-    (days after 17 Dec 2021), with Newcombe's interval.  Columns: day, quantity, a, b,
-    difference, low, high."""
+    (days after 17 Dec 2021): paired run by run if `pairing` (analysis.pairing.Pairing) says
+    the runs share draws, else Newcombe's interval for independent samples.  Columns: day,
+    quantity, a, b, difference, low, high."""
+    from .metrics import hits
+    from .pairing import unpaired
+
+    pairing = pairing or unpaired("not known to share draws")
     rows = []
-    oa, da = a["outcome"].astype(str).to_numpy(), a["days"].to_numpy()
-    ob, db = b["outcome"].astype(str).to_numpy(), b["days"].to_numpy()
     for day in np.asarray(days, dtype=float):
         for what in ("agreement", "walkout"):
-            ka, kb = int(((oa == what) & (da <= day)).sum()), int(((ob == what) & (db <= day)).sum())
-            d = proportion_difference(ka, len(a), kb, len(b))
-            rows.append({"day": day, "quantity": what, "a": ka / len(a), "b": kb / len(b),
+            ha, hb = (hits(what, t["outcome"].to_numpy(), days=t["days"].to_numpy(), day=day) for t in (a, b))
+            d = pairing.proportion(ha, hb).estimate
+            rows.append({"day": day, "quantity": what, "a": ha.mean(), "b": hb.mean(),
                          "difference": d.value, "low": d.low, "high": d.high})
     return pd.DataFrame(rows)

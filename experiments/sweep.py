@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 import sim
+from analysis.metrics import PERSIST, hits
 from analysis.stats import wilson
 from sim import schema
-from sim.codes import AGREEMENT, ONGOING, WALKOUT
 from sim.engine import Compiled
 from sim.scenario import ScenarioError, load_scenario, scenario_from_document
 
@@ -357,11 +357,9 @@ def point_metrics(comp: Compiled, out: dict, utility: np.ndarray, k: int, r: int
     lay = comp.layout
     outcome = out["outcome"].reshape(k, r)
     walker = out["walkout_by"].reshape(k, r)
-    counts = {"p_agreement": (outcome == AGREEMENT).sum(1), "p_walkout": (outcome == WALKOUT).sum(1),
-              "p_ongoing": (outcome == ONGOING).sum(1), "p_persist": (outcome != WALKOUT).sum(1)}
-    for i, a in enumerate(lay.actors):
-        if lay.required[i]:
-            counts[f"p_walkout_{a}"] = ((outcome == WALKOUT) & (walker == i)).sum(1)
+    names = {"p_agreement": "agreement", "p_walkout": "walkout", "p_ongoing": "ongoing", "p_persist": PERSIST}
+    names.update({f"p_walkout_{a}": f"walkout by {a}" for a, req in zip(lay.actors, lay.required) if req})
+    counts = {key: hits(m, outcome, walker, actors=lay.actors).sum(1) for key, m in names.items()}
     res: dict[str, np.ndarray] = {}
     for name, c in counts.items():
         res[name] = c / r

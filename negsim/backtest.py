@@ -43,12 +43,14 @@ def cmd_backtest(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from analysis.backtest import DAYS, record_rows
-    from storage.outdir import Output, identity, term_line
+    from analysis.backtest import DAYS, record_path, record_rows
+    from analysis.pairing import Draws, Pairing
     from experiments.runner import batches
-    from storage.runtable import batch_columns
-    from sim.scenario import load_scenario
     from experiments.variants import apply, check, load_variants
+    from sim.engine import Compiled
+    from sim.scenario import load_scenario
+    from storage.outdir import Output, identity, term_line
+    from storage.runtable import batch_columns
 
     from .common import UsageError, check_seed
 
@@ -61,14 +63,24 @@ def cmd_backtest(args) -> int:
         check(variants, scenarios, args.variants)  # every variant applies to every scenario, before any run
     todo = [(sc, "as shipped", sc) for sc in scenarios] + [(sc, v.name, apply(sc, v.changes, v.name))
                                                             for v in variants for sc in scenarios]
-    rows = []
+    rows, shipped = [], {}
     show = not args.quiet and sys.stderr.isatty()
     with tqdm(total=len(todo) * args.runs, unit="run", disable=not show, leave=False) as bar:
         for base, variant, sc in todo:
             cols = [batch_columns(b, sc.name) for b in batches(sc, args.runs, args.seed)]
             bar.update(args.runs)
             outcome, days, walker = (np.concatenate([c[k] for c in cols]) for k in ("outcome", "days", "walkout_by"))
-            rows += record_rows(base.name, variant, outcome, days, walker)
+            rows += record_rows(base.name, variant, outcome, days, walker, sc.protocol.horizon_days)
+            path = record_path(outcome.astype(str), days.astype(float), walker.astype(str))
+            draws = Draws(args.seed, Compiled.from_scenario(sc).plan.n_uniforms, np.concatenate([c["run"] for c in cols]))
+            if variant == "as shipped":
+                shipped[base.name] = (draws, path)
+            else:  # the variant against the scenario as shipped, run i against run i when they share draws
+                d = Pairing(shipped[base.name][0], draws).proportion(shipped[base.name][1], path)
+                rows.append({"scenario": base.name, "variant": variant, "quantity": "record path, variant - as shipped",
+                             "day": float(DAYS[-1]), "share": d.estimate.value, "low": d.estimate.low,
+                             "high": d.estimate.high, "runs": args.runs,
+                             "method": d.method if d.paired else f"{d.method}; not paired: {d.unpaired_because}"})
     table = pd.DataFrame(rows)
     out = args.out or default_out(args)
     ident = identity("backtest", scenarios, args.seed, args.runs, variants=str(args.variants or ""))
@@ -81,25 +93,43 @@ def cmd_backtest(args) -> int:
 
 
 def _print(table, args, days) -> None:
+    import math
+
+    from analysis.backtest import PATH
+    from analysis.stats import Estimate
+    from analysis.study import STILL_ON_DAYS
     from storage.outdir import plural, term_line
 
     print(f"The record next to the model ({plural(args.runs, 'run')} per scenario and variant, seed {args.seed}; "
           "shares by each day, 95% Wilson intervals for Monte Carlo noise only):")
-    print("  what happened: no agreement; the written replies on day 40 and Russia's reply on day 62 changed "
-          "nothing; the talks ended with military action on day 69")
+    print("  what happened: the talks were still on at days 24 (Geneva), 40 (the written replies) and 62 "
+          "(Russia's reply); no agreement; they ended with military action on day 69")
     head = "".join(f"{'by day ' + format(d, 'g'):>22}" for d in days)
-    print(f"  {'scenario / variant':<40}{head}{'P(record)':>24}{'after the reply':>18}")
-    print(f"  {'':<40}" + "".join(f"{'deal / walkout / talk':>22}" for _ in days))
+    on = "/".join(f"{d:g}" for d in STILL_ON_DAYS)
+    print(f"  {'scenario / variant':<40}{head}{'on at ' + on:>16}{'P(record path)':>24}{'log score':>11}"
+          f"{'CRPS':>8}")
+    print(f"  {'':<40}" + "".join(f"{'deal / walkout / talk':>22}" for _ in days) + f"{'':>16}{'':>24}{'ln P':>11}"
+          f"{'days':>8}")
     for (scenario, variant), g in table.groupby(["scenario", "variant"], sort=False):
         g = g.set_index(["quantity", "day"])
         cells = "".join(f"{_pct(g, 'agreement', d)} / {_pct(g, 'walkout', d)} / {_pct(g, 'still talking', d):>4}".rjust(22)
                         for d in days)
-        rec = g.loc[("record", 69.0)]
-        late = g.loc[("record, after Russia's reply", 69.0)]
+        still = "/".join(_pct(g, "still on", d) for d in STILL_ON_DAYS)
+        rec, ln, crps = (g.loc[(q, float(days[-1]))] for q in (PATH, "log score", "crps"))
         name = scenario if variant == "as shipped" else f"{scenario} / {variant}"
-        print(term_line(f"  {name[:39]:<40}{cells}{rec['share']:>10.1%} [{rec['low']:.1%}, {rec['high']:.1%}]"
-                        f"{late['share']:>18.1%}", 400))
-    print("  P(record): no deal and Russia broke the talks off by day 69; after the reply: on day 62 or later")
+        lns = f"{ln['share']:.2f}" if math.isfinite(ln["share"]) else "-inf"
+        print(term_line(f"  {name[:39]:<40}{cells}{still:>16}{rec['share']:>10.1%} [{rec['low']:.1%}, {rec['high']:.1%}]"
+                        f"{lns:>11}{crps['share']:>8.1f}", 400))
+        key = ("record path, variant - as shipped", float(days[-1]))
+        if key in g.index:
+            d = g.loc[key]
+            e = Estimate(d["share"], d["low"], d["high"]).fmt(signed=True).replace("%", " pp", 1)
+            print(term_line(f"  {'':<40}  P(record path) against as shipped: {e} ({d['method']})", 600))
+    print(term_line(f"  P(record path): the talks still on at days {on}, then Russia walked out on a day from 62 to 69, "
+                    "no deal (an earlier walkout is not the record). Log score: ln P(record path), the runs' mass on the "
+                    "interval holding the record's end (closer to 0 is better). CRPS: of the day Russia broke off, "
+                    "against day 69, over days 0 to the horizon (runs that never broke off count beyond it); lower is "
+                    "better, in days. Both are proper scores and point estimates.", 2000))
     print(f"  {NOT_TUNED}")
 
 

@@ -7,6 +7,7 @@ Heavy libraries (pandas, matplotlib, mesa) are imported inside the commands that
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--trace", action="store_true",
                         help="also write trace*.parquet: every actor's aspiration, position and best offer per round")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--json", action="store_true",
+                        help="print one JSON summary instead of the text (keys: README, 'Machine-readable output')")
         sp.add_argument("--force", action="store_true",
                         help="use --out even if it holds another command's results (clears negsim's files there first)")
 
@@ -76,20 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "expected-utility model on the same draws: its answer is added side by side, docs/model.md section 8)")
     c.set_defaults(func=cmd_compare, default_out=lambda args: _default_out(args.scenarios))
 
-    from . import backtest, discover, elicit, explain, explore, report, reweight, robust, solve, sweep, validate  # light: nothing heavy until used
-
-    solve.register(sub)
-    backtest.register(sub)
-    robust.register(sub)
-    discover.register(sub)
-    explain.register(sub)
-    explore.register(sub)
-    sweep.register(sub)
-    report.register(sub)
-    elicit.register(sub)
-    reweight.register(sub)
-
-    validate.register(sub)
+    # light: nothing heavy until used; through importlib because negsim.robust, .explain and .sweep
+    # name the Python API's functions (negsim/__init__.py)
+    for command in ("solve", "backtest", "robust", "discover", "explain", "explore", "sweep", "report", "elicit",
+                    "reweight", "validate"):
+        importlib.import_module(f"negsim.{command}").register(sub)
     return p
 
 
@@ -118,9 +112,10 @@ def _check_batch_args(args) -> None:
         raise UsageError(f"--chunk-size must be at least 1, got {args.chunk_size}")
 
 
-SUMMARY_COLUMNS = ["outcome", "rounds", "days", "walkout_by", "walkout_rule", "shortfall"]
+SUMMARY_COLUMNS = ["run", "outcome", "rounds", "days", "walkout_by", "walkout_rule", "shortfall"]
 CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the PRIM sentence
 RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
+HALF_YEAR_DAY = 182
 
 
 def _simulate(sc, args, stage: Path, filename: str, extra=None):
@@ -160,8 +155,9 @@ def _simulate(sc, args, stage: Path, filename: str, extra=None):
 
 
 def _metrics(layout) -> list[str]:
-    at = [a for a, r in zip(layout.actors, layout.required) if r]
-    return ["agreement", "talks persist", "walkout"] + [f"walkout by {a}" for a in at] + ["ongoing"]
+    from analysis.metrics import share_names
+
+    return share_names([a for a, r in zip(layout.actors, layout.required) if r])
 
 
 LABELS = {
@@ -193,8 +189,9 @@ def cmd_run(args) -> int:
     # closed pipe nor a failing print loses the run.  Only the heading, which holds no result,
     # comes first, so the user sees at once what is being run.
     with Output(out, identity("run", [sc], args.seed, args.runs), force=args.force) as o:
-        say_first(f"{term_line(sc.name, 200)}: {plural(args.runs, 'run')}, seed {args.seed}, engine {args.engine}, "
-                  "95% intervals (shares: Wilson; median: order statistics)")
+        if not args.json:
+            say_first(f"{term_line(sc.name, 200)}: {plural(args.runs, 'run')}, seed {args.seed}, engine {args.engine}, "
+                      "95% intervals (shares: Wilson; median: order statistics)")
         from analysis import plots, stats
 
         layout, runs = _simulate(sc, args, o.stage, "runs.parquet")
@@ -202,6 +199,13 @@ def cmd_run(args) -> int:
         summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
         plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), o.stage / "outcomes.png")
         o.commit(runs=["runs.parquet"])
+    if args.json:
+        from .jsonout import run_summary
+
+        files = ["runs.parquet"] + (["runs.csv"] if args.csv else []) + (["trace.parquet"] if args.trace else []) \
+            + ["outcomes.png", "manifest.json"]
+        print(run_summary(sc.name, args, sc.protocol.horizon_days, metrics, summary, out, files))
+        return 0
     for m in metrics + ["median rounds"]:
         print(f"  {term_line(_label(m)):<30} {_fmt(m, summary[m])}")
     print(f"  {_label('median rounds to agreement'):<30} {_to_agreement(runs, summary['median rounds to agreement'])}")
@@ -237,7 +241,8 @@ def cmd_compare(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with Output(out, identity("compare", scs, args.seed, args.runs), force=args.force) as o:
-        say_first(_question(scs, names))  # the question holds no result (see cmd_run)
+        if not args.json:
+            say_first(_question(scs, names))  # the question holds no result (see cmd_run)
         from analysis import families, plots, stats
 
         sims = [_simulate(sc, args, o.stage, f"runs_{f}.parquet",
@@ -252,29 +257,50 @@ def cmd_compare(args) -> int:
         plots.save(fig, o.stage / "compare.png")
         o.commit(runs=[f"runs_{f}.parquet" for f in files])
 
-    print(f"{plural(len(runs[0]), 'run')} per scenario, seed {args.seed} (the same runs in every scenario); 95% intervals "
-          "(shares: Wilson; differences against the first scenario: Newcombe; medians: order statistics, "
-          "difference: bootstrap)\n")
+    from analysis.comparison import comparison_table
+    from analysis.stats import Estimate
+
+    pairings = [_pairing(args.seed, layouts[0], runs[0], lay, r) for lay, r in zip(layouts, runs)]
     horizon = max(sc.protocol.horizon_days for sc in scs)
+    table = comparison_table([sc.name for sc in scs], runs, pairings, metrics, (RECORD_DAY, HALF_YEAR_DAY, horizon),
+                             horizon)
+    if args.json:
+        from .jsonout import compare_summary
+
+        answers = []
+        for k in range(1, len(scs)):
+            ans = _answer(scs[0], scs[k], [sc.name for sc in scs], k, runs, pairings[k], horizon, args.seed)
+            answers.append({"a": scs[0].name, "b": scs[k].name, "text": ans.text().splitlines()[0], "why": ans.why})
+        files = [f"runs_{f}.parquet" for f in files] + ([f"trace_{f}.parquet" for f in files] if args.trace else []) \
+            + ["compare.png", "manifest.json"]
+        print(compare_summary([sc.name for sc in scs], args, horizon, metrics, sums, table, answers, out, files))
+        return 0
+    print(f"{plural(len(runs[0]), 'run')} per scenario, seed {args.seed} (run i takes the same random numbers in every "
+          "scenario); 95% intervals (shares: Wilson; medians: order statistics, difference: bootstrap)\n")
     for k in range(1, len(scs)):
         if k > 1:
             print()
-        diff = stats.compare(runs[0], runs[k], actors, args.seed)
+        diff = {r.metric: Estimate(r.difference, r.low, r.high)
+                for r in table[(table["b"] == scs[k].name) & table["by_horizon"]].itertuples()}
+        diff["median rounds"] = stats.median_difference(runs[0]["rounds"].to_numpy(), runs[k]["rounds"].to_numpy(),
+                                                        args.seed)
         w = 27
         print(f"  {'':<30} {names[0]:<{w}} {names[k]:<{w}} {'difference (B - A)':<{w}}")
         for m in metrics + ["median rounds"]:
             d = _fmt(m, diff[m], signed=True).replace("%", " pp", 1) if m in diff else ""
             print(f"  {term_line(_label(m)):<30} {_fmt(m, sums[0][m]):<{w}} {_fmt(m, sums[k][m]):<{w}} {d}")
         print(f"  (shares above are by the horizon, day {horizon:g}; median rounds are meetings held)")
+        print(term_line(f"  ({pairings[k].note()})", 400))
         _median_note([sums[0]["median rounds"], sums[k]["median rounds"]])
-        _print_over_time(stats, runs[0], runs[k], (RECORD_DAY, 182, horizon))
+        _print_over_time(table, scs[k].name)
     _print_blocking(stats, {sc.name: r for sc, r in zip(scs, runs)})
     _print_holdouts(zip(scs, runs))
     for sc, r in zip(scs, runs):
         _print_conditions(sc.name, r)
     for k in range(1, len(scs)):
         print()
-        print(_answer(names[0], names[k], runs[0], runs[k], horizon))
+        for line in _answer(scs[0], scs[k], names, k, runs, pairings[k], horizon, args.seed).text().splitlines():
+            print(term_line(line, 4000))
     for k in range(1, len(scs) if bdm else 1):
         print("\n" + "\n".join(families.lines((names[0], names[k]), runs[0], runs[k], horizon,
                                                 families.agenda_changes(scs[0], scs[k]))))
@@ -366,35 +392,35 @@ def _est(value: float, low: float, high: float) -> str:
     return Estimate(value, low, high).fmt()
 
 
-def _print_over_time(stats, runs_a, runs_b, days) -> None:
-    """The answer over time: shares by each day (days after 17 Dec 2021), and B - A."""
+def _print_over_time(table, b: str) -> None:
+    """The answer over time: shares by each day (days after 17 Dec 2021), and B - A
+    (analysis.comparison's rows for scenario B)."""
+    from analysis.stats import Estimate
+
     print("\n  over time (days after 17 Dec 2021; day 69 is the invasion, a reference, not a target):")
-    for what, label in (("agreement", "P(agreement by day D)"), ("walkout", "P(walkout by day D)"),
-                        ("persist", "P(talks persist to day D)")):
-        for day in days:
-            ka, kb = stats.by_day(runs_a, what, day), stats.by_day(runs_b, what, day)
-            ea, eb = stats.proportion(ka, len(runs_a)), stats.proportion(kb, len(runs_b))
-            d = stats.proportion_difference(ka, len(runs_a), kb, len(runs_b))
-            name = label.replace("D", f"{day:g}")
-            print(f"  {name:<30} {ea.fmt():<27} {eb.fmt():<27} {d.fmt(signed=True).replace('%', ' pp', 1)}")
+    rows = table[(table["b"] == b) & ~table["by_horizon"]]
+    for r in rows.itertuples():
+        label = {"agreement": "P(agreement by day D)", "walkout": "P(walkout by day D)"}.get(
+            r.metric, "P(talks persist to day D)").replace("D", f"{r.day:g}")
+        ea, eb = Estimate(r.share_a, r.share_a_low, r.share_a_high), Estimate(r.share_b, r.share_b_low, r.share_b_high)
+        d = Estimate(r.difference, r.low, r.high)
+        print(f"  {label:<30} {ea.fmt():<27} {eb.fmt():<27} {d.fmt(signed=True).replace('%', ' pp', 1)}")
 
 
-def _answer(a: str, b: str, runs_a, runs_b, horizon: float) -> str:
-    """The question's answer in words, each share naming its horizon."""
-    from analysis import stats
+def _answer(sc_a, sc_b, names, k, runs, pairing, horizon: float, seed: int):
+    """The question's answer in words (analysis.answer), with why when no package anyone could
+    sign changes between the two (analysis.signable)."""
+    from analysis.answer import answer
+    from analysis.signable import same_signable_packages
 
-    def at(what, day):
-        ka, kb = stats.by_day(runs_a, what, day), stats.by_day(runs_b, what, day)
-        return (stats.proportion(ka, len(runs_a)), stats.proportion(kb, len(runs_b)),
-                stats.proportion_difference(ka, len(runs_a), kb, len(runs_b)))
+    why = same_signable_packages(sc_a, sc_b, seed) if pairing.paired else None
+    return answer(names[0], names[k], runs[0], runs[k], pairing, horizon, why.line(names[0], names[k]) if why else None)
 
-    def signed(e):
-        return e.fmt(signed=True).replace("%", " pp", 1)
 
-    pa, pb, pd_ = at("persist", horizon)
-    ga, gb, gd = at("agreement", horizon)
-    direction = "more" if pd_.low > 0 else "less" if pd_.high < 0 else "neither more nor less"
-    return (f"Answer (by day {horizon:g}, the horizon): with {b}, the talks persist (no party at the table walks out) "
-            f"in {pb.fmt()} of runs against {pa.fmt()} with {a}: {direction} often ({signed(pd_)}). A deal forms in "
-            f"{gb.fmt()} against {ga.fmt()} ({signed(gd)}). Intervals cover Monte Carlo noise only, not other "
-            "structural choices of the model.")
+def _pairing(seed: int, layout_a, runs_a, layout_b, runs_b):
+    """Run i of A against run i of B, once checked that they share their draws (analysis.pairing)."""
+    from analysis.pairing import Draws, Pairing
+    from sim.params import draw_plan
+
+    return Pairing(Draws(seed, draw_plan(layout_a).n_uniforms, runs_a["run"].to_numpy()),
+                   Draws(seed, draw_plan(layout_b).n_uniforms, runs_b["run"].to_numpy()))

@@ -41,41 +41,15 @@ def default_out(args) -> Path:
     return results_folder("explain", "_vs_".join(load_scenario(p).name for p in args.scenarios))
 
 
-def _outcomes_of_edits(sa, sb, n_runs, seed, bar):
-    """Per-run metrics for every coalition of the edits that turn A into B."""
-    from analysis.attribution import apply_edits, coalitions, differences_to_edits
-    from experiments.counterfactual import run_coalitions
-    from sim.engine import Compiled
-    from sim.scenario import scenario_from_document
-
-    edits = differences_to_edits(sa.resolved_document, sb.resolved_document)
-    if not edits:
-        raise ValueError(f"{sa.path} and {sb.path}: the scenarios do not differ (sources and meta aside)")
-    if len(edits) > 10:
-        raise ValueError(f"{sa.path} and {sb.path}: {len(edits)} edits apart; at most 10 can be attributed exactly")
-    players = [e.label for e in edits]
-    outcomes = {}
-    for coalition in coalitions(players):
-        chosen = [e for e in edits if e.label in coalition]
-        doc = apply_edits(sa.resolved_document, chosen)
-        sc = scenario_from_document(doc, f"{sa.name} with {len(chosen)} of its edits toward {sb.name}")
-        outcomes[coalition] = run_coalitions(Compiled.from_scenario(sc), [()], n_runs, seed, bar.update)[frozenset()]
-    return players, outcomes
-
-
 def cmd_explain(args) -> int:
     import sys
 
-    import pandas as pd
     from tqdm import tqdm
 
-    from analysis.attribution import coalitions, paired_mean, shapley_exact
     from analysis.attribution_plots import shapley_figure
-    from analysis.metrics import METRICS, metric_label
-    from experiments.counterfactual import concedable, run_coalitions
-    from sim.engine import Compiled
-    from storage.outdir import Output, identity, term_line
+    from experiments.explain import explain
     from sim.scenario import load_scenario
+    from storage.outdir import Output, identity, term_line
 
     from .common import UsageError, check_seed
 
@@ -86,51 +60,22 @@ def cmd_explain(args) -> int:
     check_seed(args.seed)
     scs = [load_scenario(p) for p in args.scenarios]
     show = not args.quiet and sys.stderr.isatty()
-    if len(scs) == 1:
-        comp = Compiled.from_scenario(scs[0])
-        players = list(concedable(comp))
-        if not players:
-            raise ValueError(f"{scs[0].path}: no demand says what conceding it means (demands.<id>.concede)")
-        if len(players) > 10:
-            raise ValueError(f"{scs[0].path}: {len(players)} concedable demands; at most 10 can be attributed exactly")
-        co = coalitions(players)
-        with tqdm(total=len(co) * args.runs, unit="run", disable=not show, leave=False) as bar:
-            outcomes = run_coalitions(comp, co, args.runs, args.seed, bar.update)
-        what = "conceding each demand"
-        ends = ("with nothing conceded", "with everything")
-    else:
-        with tqdm(total=None, unit="run", disable=not show, leave=False) as bar:
-            players, outcomes = _outcomes_of_edits(scs[0], scs[1], args.runs, args.seed, bar)
-        what = f"each edit from {scs[0].name} to {scs[1].name}"
-        ends = (f"with {scs[0].name}", f"with {scs[1].name}")
-    horizons = {sc.protocol.horizon_days for sc in scs}
-    horizon = horizons.pop() if len(horizons) == 1 else None
-    rows = []
-    none = frozenset()
-    for m in METRICS:
-        per = {c: v[m] for c, v in outcomes.items()}
-        table = shapley_exact(players, per)
-        for _, t in table.iterrows():
-            alone = paired_mean(per[frozenset([t["player"]])].astype(float) - per[none].astype(float))
-            rows.append({"metric": m, "label": metric_label(m, horizon), "player": t["player"],
-                         "alone": alone.value, "alone_low": alone.low,
-                         "alone_high": alone.high, "shapley": t["value"], "shapley_low": t["low"],
-                         "shapley_high": t["high"], "share": t["share"]})
-    result = pd.DataFrame(rows)
+    with tqdm(total=None, unit="run", disable=not show, leave=False) as bar:
+        e = explain(scs, args.runs, args.seed, bar.update)
     out = args.out or default_out(args)
     with Output(out, identity("explain", scs, args.seed, args.runs), force=args.force) as o:
-        result.to_parquet(o.stage / "explain.parquet", index=False)
-        shapley_figure(result, f"{what}: Shapley values, {plural(args.runs, 'run')} per coalition").savefig(
+        e.table.to_parquet(o.stage / "explain.parquet", index=False)
+        shapley_figure(e.table, f"{e.what}: Shapley values, {plural(args.runs, 'run')} per coalition").savefig(
             o.stage / "explain.png", dpi=110)
         o.commit()
-    _print(result, what, outcomes, players, args, ends)
+    _print(e.table, e.what, e.outcomes, e.players, args, e.ends)
     print(term_line(f"wrote {out}/explain.parquet, explain.png and manifest.json", 2000))
     return 0
 
 
 def _in_words(lead, label, every, none, ends) -> str:
     """The answer in one sentence: which player matters most, or that there is nothing to attribute."""
-    from analysis.attribution import paired_mean
+    from analysis.stats import paired_mean
 
     diff = every.astype(float) - none.astype(float)
     if not diff.any():
@@ -151,11 +96,13 @@ def _in_words(lead, label, every, none, ends) -> str:
 
 def _print(result, what, outcomes, players, args, ends) -> None:
     from analysis.metrics import METRICS
+    from analysis.stats import PAIRED
     from storage.outdir import term_line
 
     none, every = frozenset(), frozenset(players)
     print(term_line(f"{what}: {len(outcomes)} coalitions x {plural(args.runs, 'run')}, seed {args.seed}, common random "
-                    "numbers; 95% intervals over runs (paired), Monte Carlo noise only", 2000))
+                    f"numbers; 95% intervals over runs, Monte Carlo noise only (alone: {PAIRED}; Shapley: normal "
+                    "interval of the per-run contributions, paired)", 2000))
     for m in METRICS:
         label = result.loc[result["metric"] == m, "label"].iloc[0]
         base, top = outcomes[none][m].mean(), outcomes[every][m].mean()

@@ -3,9 +3,11 @@
 Each variant of the variants file (default scenarios/variants.toml) is applied to both scenarios
 (experiments/variants.py) and both are run on the same seeds.  Per variant and metric (agreement,
 walkout, talks persisting, by day 69, day 182 and the horizon) it writes the shares of A and B
-with Wilson intervals and B - A with its Newcombe interval (robustness.parquet), a forest plot,
-and one line per metric saying in how many variants the sign of B - A holds; the pooled answer
-(analysis/robustness.py) carries an interval that covers the spread between variants.
+with Wilson intervals and B - A with its interval (robustness.parquet: paired, Newcombe's method
+for paired data, when the variant's runs share draws), and forest plots.  It prints the shipped
+model's B - A (the variant with no changes), how many of the other variants share its sign, and
+the spread over the chosen variants (analysis/robustness.py); a variant in which an outcome never
+happens in either scenario is reported apart, with why, and left out of that outcome's spread.
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ from pathlib import Path
 
 from storage.outdir import plural
 
-WHAT = {"agreement": "P(agreement by day D)", "walkout": "P(walkout by day D)", "persist": "P(talks persist to day D)"}
-
-
 def register(sub) -> None:
     from .common import study_options
 
     p = sub.add_parser("robust", help="the answer A vs B under structural variants (proposer rule, packages, "
-                       "strategies, walkout rules, ...), with a pooled interval that covers their spread",
+                       "strategies, walkout rules, ...): the shipped model's sign, how many variants share it, and "
+                       "their spread",
                        description="Run A and B under each variant of a variants file on the same seeds; write "
                        "robustness.parquet and a forest plot; print whether the sign of B - A holds across variants.")
     p.add_argument("a", type=Path, metavar="A")
@@ -42,30 +42,16 @@ def default_out(args) -> Path:
                           "" if shipped else args.variants.stem)
 
 
-def _shares(batches, day: float) -> dict[str, int]:
-    import numpy as np
-
-    from sim.codes import AGREEMENT, WALKOUT
-
-    o = np.concatenate([b.outcome for b in batches])
-    d = np.concatenate([b.layout.end_day(b.rounds) for b in batches])
-    walk = (o == WALKOUT) & (d <= day)
-    return {"agreement": int(((o == AGREEMENT) & (d <= day)).sum()), "walkout": int(walk.sum()),
-            "persist": int(len(o) - walk.sum())}
-
-
 def cmd_robust(args) -> int:
     import sys
 
-    import pandas as pd
     from tqdm import tqdm
 
-    from analysis import stats
-    from analysis.robustness import forest, pooled, sign_counts
-    from experiments.runner import batches
-    from storage.outdir import Output, identity, term_line
+    from analysis.robustness import forest
+    from experiments.robust import robustness
+    from experiments.variants import check, load_variants
     from sim.scenario import SHIPPED, load_scenario
-    from experiments.variants import apply, check, load_variants
+    from storage.outdir import Output, identity, term_line
 
     from .common import UsageError, check_seed
 
@@ -76,45 +62,56 @@ def cmd_robust(args) -> int:
     variants = load_variants(vfile)
     sa, sb = load_scenario(args.a), load_scenario(args.b)
     check(variants, [sa, sb], vfile)  # every variant applies to both, before any run
-    rows = []
     show = not args.quiet and sys.stderr.isatty()
-    with tqdm(total=2 * len(variants) * args.runs, unit="run", disable=not show, leave=False) as bar:
-        for v in variants:
-            va, vb = apply(sa, v.changes, v.name), apply(sb, v.changes, v.name)
-            horizon = max(va.protocol.horizon_days, vb.protocol.horizon_days)
-            runs = {}
-            for key, sc in (("a", va), ("b", vb)):
-                runs[key] = list(batches(sc, args.runs, args.seed))
-                bar.update(args.runs)
-            for day, day_label in ((69, "day 69"), (182, "day 182"), (horizon, "horizon")):
-                ka, kb = _shares(runs["a"], day), _shares(runs["b"], day)
-                for what in WHAT:
-                    ea, eb = stats.proportion(ka[what], args.runs), stats.proportion(kb[what], args.runs)
-                    d = stats.proportion_difference(ka[what], args.runs, kb[what], args.runs)
-                    rows.append({"variant": v.name, "weight": v.weight, "reason": v.reason, "day": float(day),
-                                 "metric": f"{what}_by_{day_label.replace(' ', '_')}", "a": ea.value, "a_low": ea.low,
-                                 "a_high": ea.high, "b": eb.value, "b_low": eb.low, "b_high": eb.high,
-                                 "difference": d.value, "low": d.low, "high": d.high})
-    table = pd.DataFrame(rows)
+    with tqdm(total=2 * (len(variants) + 1) * args.runs, unit="run", disable=not show, leave=False) as bar:
+        r = robustness(sa, sb, variants, args.runs, args.seed, bar.update)
+    n_variants = r.table["variant"].nunique()
     out = args.out or default_out(args)
     with Output(out, identity("robust", [sa, sb], args.seed, args.runs, variants=str(vfile)), force=args.force) as o:
-        table.to_parquet(o.stage / "robustness.parquet", index=False)
+        r.table.to_parquet(o.stage / "robustness.parquet", index=False)
         for metric in ("agreement_by_horizon", "walkout_by_day_69"):
-            forest(table, metric, f"{sb.name} - {sa.name} across {plural(len(variants), 'variant')}, {plural(args.runs, 'run')} each"
+            forest(r.table, metric, f"{sb.name} - {sa.name} across {n_variants} variants, {args.runs:,} runs each"
                    ).savefig(o.stage / f"forest_{metric}.png", dpi=110)
         o.commit()
-    print(term_line(f"{sb.name} - {sa.name} under {plural(len(variants), 'structural variant')} ({vfile}), {plural(args.runs, 'run')} "
-                    f"per scenario and variant, seed {args.seed}; intervals: Newcombe per variant (Monte Carlo "
-                    "noise); pooled: equal-weight mixture over variants (their spread and noise)", 2000))
-    for metric in dict.fromkeys(table["metric"]):
-        sub = table[table["metric"] == metric]
-        c = sign_counts(sub["difference"], sub["low"], sub["high"])
-        p = pooled(sub["difference"], sub["low"], sub["high"], sub["weight"])
-        sign = "positive" if p.value > 0 else "negative" if p.value < 0 else "zero"
-        held = c[sign] if sign != "zero" else c["zero"]
-        clear = c["above_zero"] if sign == "positive" else c["below_zero"] if sign == "negative" else 0
-        name = metric.replace("_by_", " by ").replace("_", " ")
-        print(f"  the sign of the difference in P({name}) ({sign}) holds in {held} of {plural(c['variants'], 'variant')} "
-              f"(clear of zero in {clear}); pooled {p.fmt(signed=True).replace('%', ' pp', 1)}")
+    _print(r, args, sa, sb, vfile, n_variants)
     print(term_line(f"wrote {out}/robustness.parquet, forest plots and manifest.json", 2000))
     return 0
+
+
+def _print(r, args, sa, sb, vfile, n_variants: int) -> None:
+    from analysis.robustness import pooled, shipped_sign
+    from analysis.stats import PAIRED, UNPAIRED, Estimate
+    from storage.outdir import term_line
+
+    table, shipped, nevers, unpaired = r.table, r.shipped, r.nevers, r.unpaired
+    print(term_line(f"{sb.name} - {sa.name} under {plural(n_variants, 'structural variant')} ({vfile}), "
+                    f"{plural(args.runs, 'run')} "
+                    f"per scenario and variant, seed {args.seed}. Per variant: {PAIRED}, run i against run i"
+                    + (f"; {UNPAIRED} where the runs do not share draws: {', '.join(unpaired)}" if unpaired else "")
+                    + " (Monte Carlo noise). Spread: a mixture over the chosen variants, weights from the variants "
+                    "file, not a probability over models.", 2000))
+    if nevers:
+        print("  apart, not in the spread (an outcome no run reaches in either scenario gives 0 - 0, which says "
+              "nothing about the difference):")
+        for nv in nevers:
+            print(term_line(f"    {nv.line()}", 2000))
+    for metric in dict.fromkeys(table["metric"]):
+        sub = table[table["metric"] == metric].reset_index(drop=True)
+        here = sub[sub["in_spread"]]
+        what, _, when = metric.partition("_by_")
+        name = f"{'talks persist' if what == 'persist' else what} by {when.replace('_', ' ').replace('horizon', 'the horizon')}"
+        k = int(sub.index[sub["variant"] == shipped][0])
+        ref = sub.loc[k]
+        e = Estimate(ref["difference"], ref["low"], ref["high"]).fmt(signed=True).replace("%", " pp", 1)
+        if not len(here):
+            print(f"  P({name}): as shipped {e}; no variant in the spread")
+            continue
+        others = here[here["variant"] != shipped]
+        s = shipped_sign((ref["difference"], ref["low"], ref["high"]), others["difference"], others["low"],
+                         others["high"])
+        spread = pooled(here["difference"], here["low"], here["high"], here["weight"]).fmt(signed=True).replace(
+            "%", " pp", 1)
+        side = "" if s["sign"] == "zero" else f" (clear of zero in {s['clear']})"
+        print(term_line(f"  P({name}): as shipped {e}, {s['sign']}{'' if s['shipped_clear'] else ', within noise of 0'}; "
+                        f"{s['same']} of the other {s['others']} variants in the spread share its sign{side}; "
+                        f"spread over them {spread}", 2000))

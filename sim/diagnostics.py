@@ -265,3 +265,20 @@ def _idle_red_lines(sc: Scenario, lay: Layout, a: int, actor) -> list[Inert]:
             held = "off the table (held at 0)" if lay.upper[c] == 0 else f"capped at {lay.upper[c]:g}"
             out.append(Inert(f"{base}.above", f"{cid} is {held}, and the line is never below that"))
     return out
+
+
+def impossible(sc: Scenario, n_draws: int = N_DRAWS) -> dict[str, str]:
+    """Outcomes the scenario cannot produce in any of `n_draws` draws, each with the sentence of
+    `diagnose` that says why: 'walkout' when no party at the table can ever walk out,
+    'agreement' when on some clause the red lines leave no common value in every draw."""
+    lines = diagnose(sc, n_draws)
+    lay = build_layout(sc)
+    at_table = [a.id for a, r in zip(sc.actors, lay.required) if r]
+    never = [line for line in lines if any(line.startswith(f"{a} can never walk out") for a in at_table)]
+    out = {}
+    if at_table and len(never) == len(at_table):
+        out["walkout"] = "; ".join(never)
+    room = [line for line in lines if line.startswith("no agreement can form in every one")]
+    if room:
+        out["agreement"] = room[0]
+    return out

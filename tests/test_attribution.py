@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from analysis.stats import paired_mean
 from analysis.attribution import (
     MISSING,
     apply_edits,
     coalitions,
     differences_to_edits,
-    paired_mean,
     ranked_table,
     shapley,
     shapley_contributions,

@@ -1,14 +1,12 @@
 """From scenario to expected-utility games and from the forecast to the mission's question
-(sim/bdm/issues.py, sim/bdm/verdict.py), and the paired interval the comparison uses."""
+(sim/bdm/issues.py, sim/bdm/verdict.py); the paired interval the comparison uses is tested in
+tests/test_paired.py."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from analysis.stats import paired_proportion_difference, proportion_difference
 from sim.bdm.issues import Options, build_games, forecast, stakes
 from sim.bdm.verdict import Reason, judge
 from sim.engine import Compiled, params_for_runs
@@ -118,51 +116,6 @@ def test_both_families_share_each_runs_draws():
     np.testing.assert_array_equal(ga.position, gb.position)
     np.testing.assert_array_equal(ga.salience, gb.salience)
     np.testing.assert_array_equal(ga.position.reshape(50, -1, 4)[:, :, 0], pa.ideal[:, 0, :])
-
-
-# ------------------------------------------------------------------ the paired interval
-def test_paired_difference_by_hand():
-    """10 runs succeed under both, 3 under A only, 7 under B only, 80 under neither (n = 100).
-    p_A = 0.13, p_B = 0.17, d = 0.04. Wilson 95% (z = 1.959964): A [0.077572, 0.209804],
-    B [0.108936, 0.255480]. phi = (10 x 80 - 3 x 7) / sqrt(13 x 87 x 17 x 83) = 779 / 1263.266
-    = 0.616656. Lower: 0.04 - sqrt(0.061064^2 - 2 phi 0.061064 x 0.079804 + 0.079804^2)
-    = 0.04 - 0.063932 = -0.023932; upper: 0.04 + sqrt(0.085480^2 - 2 phi 0.085480 x 0.052428
-    + 0.052428^2) = 0.04 + 0.067293 = 0.107293."""
-    a = np.array([1] * 10 + [1] * 3 + [0] * 7 + [0] * 80, bool)
-    b = np.array([1] * 10 + [0] * 3 + [1] * 7 + [0] * 80, bool)
-    e = paired_proportion_difference(a, b)
-    assert e.value == pytest.approx(0.04)
-    assert e.low == pytest.approx(-0.023932, abs=2e-6)
-    assert e.high == pytest.approx(0.107293, abs=2e-6)
-
-
-def test_paired_difference_without_correlation_is_newcombes_unpaired():
-    # a d = b c (phi = 0): 2 x 2 = 4 x 1 with both 2, A only 4, B only 1, neither 2
-    a = np.array([1, 1, 1, 1, 1, 1, 0, 0, 0], bool)
-    b = np.array([1, 1, 0, 0, 0, 0, 1, 0, 0], bool)
-    e, u = paired_proportion_difference(a, b), proportion_difference(6, 9, 3, 9)
-    assert (e.value, e.low, e.high) == pytest.approx((u.value, u.low, u.high))
-
-
-def test_paired_difference_is_narrower_when_runs_agree():
-    rng = np.random.default_rng(3)
-    a = rng.random(2000) < 0.35
-    b = a.copy()
-    b[rng.choice(2000, 20, replace=False)] ^= True  # 1% of runs differ
-    e = paired_proportion_difference(a, b)
-    u = proportion_difference(a.sum(), 2000, b.sum(), 2000)
-    assert e.low <= e.value <= e.high
-    assert e.high - e.low < (u.high - u.low) / 3
-
-
-def test_paired_difference_of_identical_outcomes_keeps_its_width():
-    """No run differs and none succeeds: d = 0 with Wilson's width (0 of 1,000 is not certainty)."""
-    z = np.zeros(1000, bool)
-    e = paired_proportion_difference(z, z)
-    assert e.value == 0 and e.low < 0 < e.high and e.high == pytest.approx(0.003827, abs=1e-6)
-    with pytest.raises(ValueError, match="same runs"):
-        paired_proportion_difference(z, z[:10])
-    assert math.isnan(paired_proportion_difference([], []).value)
 
 
 def test_run_table_columns(three):

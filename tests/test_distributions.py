@@ -43,6 +43,7 @@ def test_cdf_and_pdf_agree_with_scipy(pair):
     ours, ref = pair
     lo, hi = ours.support()
     x = np.concatenate([GRID, np.linspace(lo, hi, 41)[1:-1]])  # the open support: endpoints are measure zero
+    x = x[(x != lo) & (x != hi)]  # a grid point on an endpoint (0.575) compares a density convention
     assert np.allclose(ours.cdf(x), ref.cdf(x), rtol=1e-9, atol=1e-12)
     assert np.allclose(ours.pdf(x), ref.pdf(x), rtol=1e-7, atol=1e-10)
 
@@ -78,8 +79,10 @@ def test_mixture_draws_are_its_quantiles_and_monotone(pairs, data):
     x = m.from_uniform(u)
     assert np.all(np.diff(x) >= -1e-12)  # monotone in u: runs sharing draws stay paired
     assert np.allclose(m.cdf(x), u, atol=1e-9)
-    ref_pdf = sum(wi * ref.pdf(GRID) for wi, (_, ref) in zip(w, pairs))
-    assert np.allclose(m.pdf(GRID), ref_pdf, rtol=1e-7, atol=1e-10)
+    ends = [e for p, _ in pairs for e in p.support()]
+    g = GRID[~np.isin(GRID, ends)]  # a component's endpoint on the grid compares a density convention (measure zero)
+    ref_pdf = sum(wi * ref.pdf(g) for wi, (_, ref) in zip(w, pairs))
+    assert np.allclose(m.pdf(g), ref_pdf, rtol=1e-7, atol=1e-10)
 
 
 def test_a_mixture_draw_depends_on_its_own_uniform_only():

@@ -4,6 +4,8 @@ line for every bad event."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -205,11 +207,32 @@ def test_the_record_quantities_by_hand():
     outcome = np.array(["walkout", "walkout", "walkout", "agreement", "ongoing"])
     days = np.array([40.0, 62.0, 76.0, 69.0, 364.0])
     walker = np.array(["russia", "russia", "russia", "", ""])
-    rows = {(r["quantity"], r["day"]): r["share"] for r in record_rows("s", "as shipped", outcome, days, walker)}
+    rows = {(r["quantity"], r["day"]): r["share"] for r in record_rows("s", "as shipped", outcome, days, walker, 364)}
     assert rows[("walkout", 40.0)] == 0.2 and rows[("walkout", 62.0)] == 0.4 and rows[("walkout", 69.0)] == 0.4
     assert rows[("agreement", 62.0)] == 0.0 and rows[("agreement", 69.0)] == 0.2
     assert rows[("still talking", 69.0)] == 0.4  # the walkout of day 76 and the run still going
-    assert rows[("record", 69.0)] == 0.4 and rows[("record, after Russia's reply", 69.0)] == 0.2
+    # still on: not ended before the day (the walkout of day 40 was on at day 40, not at 62)
+    assert rows[("still on", 24.0)] == 1.0 and rows[("still on", 40.0)] == 1.0 and rows[("still on", 62.0)] == 0.8
+    # the path: only the walkout of day 62 (on at 24, 40, 62; Russia; day 62-69); the day-40 one is too early
+    assert rows[("record path", 69.0)] == 0.2 and rows[("log score", 69.0)] == pytest.approx(math.log(0.2))
+    # CRPS by hand over [0, 364], F = share broken off by Russia by day t (walkouts on days 40, 62, 76):
+    # [0, 40): 0; [40, 62): 0.2^2 x 22 = 0.88; [62, 69): 0.4^2 x 7 = 1.12; [69, 76): (0.4 - 1)^2 x 7 = 2.52;
+    # [76, 364]: (0.6 - 1)^2 x 288 = 46.08; total 50.6
+    assert rows[("crps", 69.0)] == pytest.approx(50.6)
+
+
+def test_crps_of_the_breakdown_day_by_hand():
+    from analysis.backtest import crps_breakdown
+
+    one = np.array(["walkout"]), np.array(["russia"])
+    assert crps_breakdown(one[0], np.array([69.0]), one[1], 364) == 0.0  # on the day: a perfect forecast
+    assert crps_breakdown(one[0], np.array([0.0]), one[1], 364) == pytest.approx(69.0)  # 1^2 over [0, 69)
+    assert crps_breakdown(one[0], np.array([62.0]), one[1], 364) == pytest.approx(7.0)  # a week early
+    # a deal never breaks off: (0 - 1)^2 over [69, 364]
+    assert crps_breakdown(np.array(["agreement"]), np.array([30.0]), np.array([""]), 364) == pytest.approx(295.0)
+    # half at day 0, half a deal: 0.5^2 x 69 + 0.5^2 x 295 = 91
+    assert crps_breakdown(np.array(["walkout", "agreement"]), np.array([0.0, 30.0]), np.array(["russia", ""]),
+                          364) == pytest.approx(91.0)
 
 
 def test_backtest_prints_the_table_and_refuses_a_variant_that_does_not_apply(tmp_path, capsys):
@@ -221,8 +244,13 @@ def test_backtest_prints_the_table_and_refuses_a_variant_that_does_not_apply(tmp
     assert main(["backtest", str(root / "history_2022.toml"), str(root / "full_agenda.toml"), "-n", "300",
                  "--out", str(tmp_path / "bt"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "history_2022" in out and "full_agenda" in out and "Not a fit" in out and "P(record)" in out
+    assert "history_2022" in out and "full_agenda" in out and "Not a fit" in out and "P(record path)" in out
+    assert "an earlier walkout is not the record" in out and "CRPS" in out
     assert (tmp_path / "bt" / "backtest.parquet").exists()
+    assert main(["backtest", str(root / "history_2022.toml"), "--variants", str(root / "history_whatif.toml"),
+                 "-n", "40", "--out", str(tmp_path / "bt3"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("P(record path) against as shipped") == 8 and "score interval for paired data" in out
     code = main(["backtest", str(root / "full_agenda.toml"), "--variants", str(root / "history_whatif.toml"),
                  "-n", "10", "--out", str(tmp_path / "bt2"), "--quiet"])
     err = capsys.readouterr().err

@@ -96,3 +96,17 @@ def test_explain_table_names_the_horizon_of_the_scenario(tmp_path):
                  "--out", str(out), "--quiet"]) == 0
     labels = set(pd.read_parquet(out / "explain.parquet")["label"])
     assert "P(walkout by day 364, the horizon)" in labels and "P(agreement by day 69)" in labels
+
+
+def test_explain_refuses_edits_that_change_the_draws(tmp_path, capsys):
+    """Another horizon gives each run another row of random numbers: the coalitions would not be
+    paired run by run, so explain says so in one line instead of pairing them."""
+    from negsim.cli import main
+
+    other = tmp_path / "longer.toml"
+    other.write_text(f'extends = "{SCEN / "full_agenda.toml"}"\n[meta]\nname = "longer"\n'
+                     '[protocol]\nhorizon_days = 728\nsource = "judgement [negsim-calibration]: test"\n')
+    code = main(["explain", str(SCEN / "full_agenda.toml"), str(other), "-n", "20", "--out", str(tmp_path / "e"),
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "do not share draws" in err and "horizon_days" in err and "\n" not in err.strip()

@@ -136,16 +136,6 @@ def test_competing_risks_known_values():
         survival.competing_risks(toy_runs(), horizon=4)
 
 
-def test_incidence_difference_is_newcombe():
-    a = toy_runs()
-    b = toy_runs().assign(outcome=["agreement"] * 6 + ["ongoing"] * 4, rounds=[1] * 6 + [5] * 4)
-    d = survival.incidence_difference(a, b, 5, [5]).set_index("quantity")
-    e = stats.proportion_difference(3, 10, 6, 10)
-    assert d.at["agreement", "difference"] == pytest.approx(0.3)
-    assert (d.at["agreement", "low"], d.at["agreement", "high"]) == pytest.approx((e.low, e.high))
-    assert d.at["still talking", "a"] == pytest.approx(0.3) and d.at["still talking", "b"] == pytest.approx(0.4)
-
-
 def test_central_values_and_descriptions_of_distributions():
     from sim.distributions import Beta, Fixed, Triangular, TruncNormal, Uniform
 

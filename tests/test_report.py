@@ -18,6 +18,8 @@ import pytest
 
 from analysis import outcomes as oc
 from analysis import report, stats
+from analysis.pairing import differences
+from analysis.report_data import THEORY_DRAWS, pairing_of
 from negsim.cli import main as cli_main
 from negsim.report import build_parser
 
@@ -56,14 +58,17 @@ def test_report_says_what_the_statistics_say(built):
     # Outcome shares and their difference, as printed by `negsim compare`.
     actors = ["russia", "us", "nato"]
     sa, sb = stats.summarise(a.runs, actors), stats.summarise(b.runs, actors)
-    d = stats.compare(a.runs, b.runs, actors, 1)
+    pairing = pairing_of(a, b)
+    assert pairing.paired  # compare ran both on the same seed: run i of each shares its draws
+    d = {m: x.estimate for m, x in differences(a.runs, b.runs, ["agreement"], 1, pairing).items()}
     for s in (sa, sb):
         assert report.est(s["agreement"].value, s["agreement"].low, s["agreement"].high) in text
         assert report.est(s["talks persist"].value, s["talks persist"].low, s["talks persist"].high) in text
     assert report.est(d["agreement"].value, d["agreement"].low, d["agreement"].high, signed=True) in text
-    assert "Answer." in text and "A deal forms in " + sb["agreement"].fmt() in text
-    # the answer names the day its shares are taken by (both files: horizon day 364)
-    assert "<b>Answer.</b> By day 364 (the horizon): with accession_excluded, the talks persist" in text
+    assert "<p class='answer'>Answer (by day 364, the horizon)" in text
+    assert "A deal forms in " + sb["agreement"].fmt() in text
+    assert "Why: By construction" in text
+    assert "paired: the same runs in both" in text and "Newcombe&#x27;s score interval for paired data" in text
     # How it ended and what blocked it.
     blk = oc.blocking(b.runs, b.meta).iloc[0]
     assert f"<td>{blk['walkout_by']}</td><td>{blk['rule']}</td><td>{blk['clause']}</td>" in text
@@ -232,7 +237,7 @@ def test_theory_section_sets_each_runs_ending_against_its_own_zone(built):
     _, text, results = built
     assert "Theory across draws, against the runs" in text
     for r in results:
-        head = r.runs.sort_values("run").iloc[:report.THEORY_DRAWS]
+        head = r.runs.sort_values("run").iloc[:THEORY_DRAWS]
         row = re.search(rf"<tr><td>{r.name}</td><td class=\"num\">(\d+) of (\d+)</td>.*?"
                         r"<td class=\"num\">(\d+) / (\d+)</td><td class=\"num\">(\d+) / (\d+) / (\d+)</td></tr>", text)
         assert row, r.name

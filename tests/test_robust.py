@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.robustness import pooled, sign_counts
+from analysis.robustness import excluded_metrics, never_happens, pooled, shipped_sign, sign_counts
 from negsim.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from experiments.variants import apply, check, load_variants
@@ -67,7 +67,48 @@ def test_robust_writes_one_row_per_variant_day_and_metric(tmp_path, capsys):
     assert main(["robust", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_excluded.toml"), "--variants", str(f),
                  "-n", "300", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "holds in" in text and "of 2 variants" in text and "pooled" in text
+    assert "as shipped" in text and "of the other 1 variants in the spread share its sign" in text
+    assert "spread over them" in text and "weights from the variants file" in text
+    assert "score interval for paired data" in text
     table = pd.read_parquet(tmp_path / "r" / "robustness.parquet")
     assert len(table) == 2 * 3 * 3 and set(table["variant"]) == {"shipped", "rotation"}
+    assert table["paired"].all() and table["in_spread"].all()
     assert (tmp_path / "r" / "forest_agreement_by_horizon.png").exists()
+
+
+def test_the_shipped_sign_counts_the_other_variants():
+    # shipped +0.5 [+0.1, +0.9]; others +0.2 (clear), +0.1 (not clear), -0.3 (clear, other side)
+    s = shipped_sign((0.5, 0.1, 0.9), [0.2, 0.1, -0.3], [0.05, -0.1, -0.5], [0.4, 0.3, -0.1])
+    assert s == {"sign": "positive", "same": 2, "clear": 1, "others": 3, "shipped_clear": True}
+    z = shipped_sign((0.0, -0.1, 0.1), [0.0, 0.2], [-0.1, 0.1], [0.1, 0.3])
+    assert z["sign"] == "zero" and z["same"] == 1 and z["clear"] == 0 and not z["shipped_clear"]
+
+
+def test_an_outcome_no_run_reaches_is_set_apart_with_its_reason():
+    none = {"agreement": 0, "walkout": 40}
+    forbidden = {"agreement": "no agreement can form in every one of 2,000 draws: on x ..."}
+    [n] = never_happens("v", none, none, 40, forbidden, forbidden)
+    assert n.outcome == "agreement" and "by construction (sim.diagnostics): no agreement can form" in n.line()
+    assert excluded_metrics([n]) == {"agreement"}
+    [m] = never_happens("w", {"agreement": 3, "walkout": 0}, {"agreement": 5, "walkout": 0}, 40, {}, {})
+    assert "no rule check" in m.line() and excluded_metrics([m]) == {"walkout", "persist"}
+    assert never_happens("u", {"agreement": 0, "walkout": 40}, {"agreement": 1, "walkout": 39}, 40, {}, {}) == []
+
+
+def test_robust_sets_apart_a_variant_where_no_walkout_can_fire(tmp_path, capsys):
+    """Russia with no walkout rule cannot walk out, and the US and NATO never can (their outside
+    options lie below their status quo): walkouts are 0 - 0 by construction, apart from the
+    spread, with the reason."""
+    f = tmp_path / "v.toml"
+    f.write_text('[variants.shipped]\nset = {}\nreason = "as shipped"\n' + SRC + '\n'
+                 '[variants.stays]\nset = { "actors.russia.walkout" = [] }\nreason = "r"\n'
+                 + SRC + '\n')
+    assert main(["robust", str(SCEN / "full_agenda.toml"), str(SCEN / "accession_excluded.toml"), "--variants", str(f),
+                 "-n", "200", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "stays: no walkout in any of 200 runs of either scenario; by construction" in text
+    assert "russia can never walk out: it has no walkout rule" in text
+    table = pd.read_parquet(tmp_path / "r" / "robustness.parquet")
+    apart = table[~table["in_spread"]]
+    assert set(apart["variant"]) == {"stays"}
+    assert {m.split("_by_")[0] for m in apart["metric"]} == {"walkout", "persist"}

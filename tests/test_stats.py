@@ -81,6 +81,15 @@ def test_difference_by_day_counts_what_ended_by_each_day():
     assert t.loc[(7.0, "agreement"), "difference"] == 0.0 and t.loc[(69.0, "walkout"), "difference"] == 0.0
     assert t.loc[(364.0, "agreement"), ["a", "b"]].tolist() == [0.25, 0.5]
     assert (t["low"] <= t["difference"]).all() and (t["difference"] <= t["high"]).all()
+    # paired run by run: by the horizon runs 1 differs (walkout on day 14 under A, a deal on day 70 under B);
+    # the table (both 1, A only 0, B only 1, neither 2) gives Newcombe's paired interval
+    from analysis.pairing import Draws, Pairing
+    from analysis.stats import paired_difference_from_table
+
+    runs = np.arange(4)
+    p = difference_by_day(a, b, [364], Pairing(Draws(1, 5, runs), Draws(1, 5, runs))).set_index("quantity")
+    e = paired_difference_from_table(1, 0, 1, 2)
+    assert (p.at["agreement", "low"], p.at["agreement", "high"]) == pytest.approx((e.low, e.high))
 
 
 def test_an_interval_with_width_never_prints_as_a_single_value():
