@@ -24,14 +24,15 @@ import math
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import schema
 from .distributions import Fixed, Param, ParamError, make_param
+from .scenario_events import build_events
+from .scenario_types import (PROVENANCE_CLASSES, Actor, Agenda, Clause, ClausePref, Demand, Instrument, Protocol,
+                             Scenario, Strategy)
 from .schema import REQUIRED, suggest
 
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -42,7 +43,6 @@ MAX_DEPTH = 9  # tables and arrays inside each other: a mixture's component unde
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (schema.MAX_NAME - 1))
 SOURCE_PATTERN = re.compile(r"(record|literature|elicitation|judgement) \[([a-z0-9][a-z0-9-]*(?:, ?[a-z0-9][a-z0-9-]*)*)\]: \S")
-PROVENANCE_CLASSES = ("record", "literature", "elicitation", "judgement")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -52,196 +52,6 @@ class ScenarioError(ValueError):
     def __init__(self, file: Path | str, key: str, message: str):
         self.file, self.key = str(file), key
         super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
-
-
-# ---------------------------------------------------------------- frozen model of a scenario
-@dataclass(frozen=True)
-class Clause:
-    id: str
-    instruments: tuple[str, ...]
-    article: str = ""
-    demand: str = ""
-    reply: str = ""
-    scale: tuple[tuple[float, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Demand:
-    id: str
-    name: str
-    clauses: tuple[str, ...]
-    concede: str | None = None  # what conceding it means (schema: demands.*.concede), None: not stated
-    concede_to: float = 1.0
-
-
-@dataclass(frozen=True)
-class Instrument:
-    id: str
-    name: str
-    signatories: tuple[str, ...]  # actor ids, blocs already expanded
-
-
-@dataclass(frozen=True)
-class Agenda:
-    off: frozenset[str]
-    caps: tuple[tuple[str, float], ...]
-
-    def upper(self, clause_id: str) -> float:
-        """Highest value a clause may take in any package: 0 off the table, its cap, or 1."""
-        if clause_id in self.off:
-            return 0.0
-        return dict(self.caps).get(clause_id, 1.0)
-
-
-@dataclass(frozen=True)
-class ClausePref:
-    ideal: Param
-    salience: Param | None  # None: a demand salience of the actor covers the clause
-    above: Param | None = None  # values above this are never acceptable
-    below: Param | None = None  # values below this are never acceptable
-
-
-@dataclass(frozen=True)
-class Strategy:
-    kind: str
-    params: tuple[tuple[str, Param], ...] = ()  # its drawn parameters (schema actors.*.strategy.*) by key
-
-    def __getattr__(self, name: str) -> Param:
-        """strategy.beta, ...: the parameter the file gave, or its schema default."""
-        for f in schema.drawn_fields("actors.*.strategy"):
-            if f.key == name:
-                return dict(self.params).get(name, Fixed(float(f.default)))
-        raise AttributeError(name)
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    name: str
-    prefs: tuple[tuple[str, ClausePref], ...]
-    outside_option: Param
-    outside_option_growth: Param
-    patience: Param
-    deadline_days: Param
-    strategy: Strategy
-    offer: str
-    walkout: tuple[str, ...]
-    pace_memory_days: float
-    pace_prior: Param
-    pace_prior_days: float
-    side: str  # allies share a side (default: the actor's own id)
-    breakdown: Param | None  # utility when another party walks out; None: its outside option then
-    belief_noise: Param
-    bloc: str | None = None
-    consent_clauses: tuple[str, ...] = ()
-    weighs_on: tuple[tuple[str, float], ...] = ()
-    demand_saliences: tuple[tuple[str, Param], ...] = ()  # shared equally by the demand's clauses
-    capability: float = 1.0  # weight in the Bueno de Mesquita baseline forecast (capability x salience)
-
-    def pref(self, clause_id: str) -> ClausePref | None:
-        return dict(self.prefs).get(clause_id)
-
-
-@dataclass(frozen=True)
-class Protocol:
-    round_days: float
-    horizon_days: float
-    horizon: int  # meetings up to horizon_days (see `calendar`)
-    proposer: str
-    order: tuple[str, ...]
-    recognition: tuple[tuple[str, float], ...]
-    package: str
-    belief_update: float
-    unsigned: str = "allies"
-    red_lines: str = "allies"  # whose red lines bind offers and votes (schema protocol.red_lines)
-    deadline_phase: str = "uniform"  # deadlines placed within their meeting interval per run, or not
-    meeting_days: tuple[float, ...] = ()  # the first meetings' days, if the scenario lists them
-    budget: float | None = None  # divide-the-budget games: positions of a package sum to at most this
-
-    def calendar(self) -> np.ndarray:
-        """The day of every meeting: the listed days, then every round_days after the last (from
-        day 0 if none is listed), up to horizon_days."""
-        return meeting_calendar(self.meeting_days, self.round_days, self.horizon_days)
-
-
-def meeting_calendar(listed: tuple[float, ...], round_days: float, horizon_days: float) -> np.ndarray:
-    start = listed[-1] + round_days if listed else 0.0
-    n = int(math.floor((horizon_days - start) / round_days + 1e-9)) + 1 if horizon_days >= start - 1e-9 else 0
-    return np.concatenate([np.asarray(listed, dtype=float), start + np.arange(max(n, 0)) * round_days])
-
-
-@dataclass(frozen=True)
-class Event:
-    """A dated change (schema: events.*): from `day` on, a cap, an outside-option shift or a red
-    line; or an offer tabled at the meeting on `day`."""
-
-    id: str
-    day: float
-    kind: str
-    actor: str | None = None
-    clause: str | None = None
-    cap: float | None = None
-    shift: float | None = None
-    above: float | None = None
-    below: float | None = None
-    package: tuple[tuple[str, float], ...] | None = None  # offer: None = the party's own offer
-    note: str = ""
-    with_: tuple[str, ...] = ()  # offer: co-sponsors, who table it with `actor`
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    description: str
-    path: str
-    sha256: str  # of the file and every file it extends, in order
-    protocol: Protocol
-    clauses: tuple[Clause, ...]
-    instruments: tuple[Instrument, ...]
-    agenda: Agenda
-    actors: tuple[Actor, ...]
-    demands: tuple[Demand, ...] = ()  # every clause in exactly one: declared ones, then one per remaining clause
-    events: tuple[Event, ...] = ()  # in order of day (then as written)
-    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-    resolved: str = field(default="", compare=False, repr=False)  # merged document, JSON
-    provenance: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)  # (number's key, class)
-
-    def provenance_counts(self) -> dict[str, int]:
-        """How many of the scenario's numbers are of each provenance class."""
-        counts = dict.fromkeys(PROVENANCE_CLASSES, 0)
-        for _, cls in self.provenance:
-            counts[cls] += 1
-        return counts
-
-    @property
-    def resolved_document(self) -> dict:
-        """The scenario as loaded, `extends` merged in: enough to reproduce it without its files."""
-        return json.loads(self.resolved)
-
-    @property
-    def clause_ids(self) -> tuple[str, ...]:
-        return tuple(c.id for c in self.clauses)
-
-    @property
-    def actor_ids(self) -> tuple[str, ...]:
-        return tuple(a.id for a in self.actors)
-
-    def on_table(self, clause_id: str) -> bool:
-        return clause_id not in self.agenda.off
-
-    def live_instruments(self) -> tuple[Instrument, ...]:
-        """Instruments with at least one clause on the table."""
-        return tuple(
-            i for i in self.instruments
-            if any(i.id in c.instruments and self.on_table(c.id) for c in self.clauses)
-        )
-
-    def required_parties(self) -> tuple[str, ...]:
-        """Actors whose acceptance an agreement needs: signatories of live instruments and
-        actors holding consent over a clause on the table.  In scenario order."""
-        need = {s for i in self.live_instruments() for s in i.signatories}
-        need |= {a.id for a in self.actors if any(self.on_table(c) for c in a.consent_clauses)}
-        return tuple(a for a in self.actor_ids if a in need)
 
 
 # ---------------------------------------------------------------- loading
@@ -791,6 +601,7 @@ class _Builder:
                  removed: dict[tuple, str] | None = None, root: str | None = None):
         self.path, self.doc, self.origin, self.catalogue = path, doc, origin, catalogue
         self.removed = removed or {}
+        self.known: dict[str, tuple[str, ...]] = {}  # the scenario's ids by kind ("actor", "clause", "demand")
         self.root = root or str(path)  # the file the chain starts from: where a key none of them sets belongs
 
     def err(self, key: tuple, message: str) -> ScenarioError:
@@ -861,10 +672,9 @@ class _Builder:
             self.ids(list(c.instruments), ("clauses", c.id, "instruments"), tuple(i.id for i in instruments), "instrument")
         agenda = self.build_agenda(clause_ids)
         demands = self.build_demands(clause_ids)
-        actors = tuple(self.build_actor(a, clause_ids, actor_ids, demands) for a in actor_ids)
+        self.known = {"actor": actor_ids, "clause": clause_ids, "demand": tuple(d.id for d in demands)}
+        actors = tuple(self.build_actor(a, demands) for a in actor_ids)
         protocol = self.build_protocol(actor_ids)
-        from .scenario_events import build_events  # here: it needs this module's types
-
         events = build_events(self, actors, clause_ids, agenda, protocol)
         scenario = Scenario(
             name=str(meta.get("name", self.path.stem)),
@@ -998,21 +808,45 @@ class _Builder:
             raise self.err(("demands", clash[0]), "a demand may not share its id with a clause outside it")
         return tuple(out) + tuple(Demand(c, c, (c,)) for c in clause_ids if c not in taken)
 
+    def leaves(self, table: dict, key: tuple, pattern: str, own_id: str = "") -> dict[str, Any]:
+        """Every schema leaf under `pattern` (schema.leaves), read from `table` or its default and
+        converted for the dataclass that scenario_types.from_schema generates from the same rows."""
+        return {f.key: self.leaf(f, table, key + (f.key,), own_id) for f in schema.leaves(pattern)}
+
+    def leaf(self, f: schema.Field, table: dict, key: tuple, own_id: str) -> Any:
+        """One value, by its kind: numbers as floats, drawn values as Params, lists as tuples,
+        weights as (id, weight) pairs; ids are checked against the scenario's (`self.known`)."""
+        if f.kind == "drawn":
+            return self.param(table, key, f.path)
+        if f.default == schema.OWN_ID and f.key not in table:
+            return own_id
+        v = self.get(table, key, f.path)
+        if v is None:
+            return () if f.kind in schema.COLLECTIONS else None
+        if f.kind in ("number", "integer"):
+            return float(v) if f.kind == "number" else int(v)
+        if f.kind == "ids":
+            return self.ids(v, key, self.known[f.ids], f.ids)
+        if f.kind == "weights":
+            weights = {k: x for k, x in v.items() if k != "source"}
+            for k in weights:
+                self.ids([k], key + (k,), self.known[f.ids], f.ids)
+            return tuple((k, float(x)) for k, x in weights.items())
+        if f.kind == "days":
+            return tuple(float(d) for d in v)
+        return tuple(v) if f.kind == "choices" else v
+
     def build_protocol(self, actor_ids: tuple[str, ...]) -> Protocol:
         pr = self.get(self.doc, ("protocol",), "protocol")
         key = ("protocol",)
-        order = self.ids(pr.get("order", list(actor_ids)), key + ("order",), actor_ids, "actor")
-        if len(set(order)) < len(order):
+        values = self.leaves(pr, key, "protocol")
+        if "order" not in pr:
+            values["order"] = actor_ids
+        if len(set(values["order"])) < len(values["order"]):
             raise self.err(key + ("order",), "lists an actor twice; each actor once, in proposing order")
-        proposer = self.get(pr, key + ("proposer",), "protocol.proposer")
-        rec = {k: v for k, v in pr.get("recognition", {}).items() if k != "source"}
-        if rec and proposer != "random":
+        if values["recognition"] and values["proposer"] != "random":
             raise self.err(key + ("recognition",), "weights apply only with proposer = \"random\"")
-        for a in rec:
-            self.ids([a], key + ("recognition", a), actor_ids, "actor")
-        round_days = float(self.get(pr, key + ("round_days",), "protocol.round_days"))
-        horizon_days = float(self.get(pr, key + ("horizon_days",), "protocol.horizon_days"))
-        listed = tuple(float(d) for d in pr.get("meeting_days", ()))
+        round_days, horizon_days, listed = values["round_days"], values["horizon_days"], values["meeting_days"]
         if listed and listed[-1] > horizon_days:
             raise self.err(key + ("meeting_days",), f"day {listed[-1]:g} is after the horizon (horizon_days = "
                            f"{horizon_days:g}); allowed: days up to the horizon")
@@ -1021,24 +855,9 @@ class _Builder:
         if rounds > 10_000:
             raise self.err(key + ("horizon_days",), f"{rounds:,} meetings ({horizon_days:g} days at {round_days:g} days "
                            "apart); allowed: at most 10,000")
-        return Protocol(
-            round_days=round_days,
-            horizon_days=horizon_days,
-            horizon=rounds,
-            proposer=proposer,
-            order=order,
-            recognition=tuple((a, float(w)) for a, w in rec.items()),
-            package=self.get(pr, key + ("package",), "protocol.package"),
-            unsigned=self.get(pr, key + ("unsigned",), "protocol.unsigned"),
-            red_lines=self.get(pr, key + ("red_lines",), "protocol.red_lines"),
-            deadline_phase=self.get(pr, key + ("deadline_phase",), "protocol.deadline_phase"),
-            belief_update=float(self.get(pr, key + ("belief_update",), "protocol.belief_update")),
-            meeting_days=listed,
-            budget=float(pr["budget"]) if "budget" in pr else None,
-        )
+        return Protocol(horizon=rounds, **values)
 
-    def build_actor(self, aid: str, clause_ids: tuple[str, ...], actor_ids: tuple[str, ...],
-                    demands: tuple[Demand, ...]) -> Actor:
+    def build_actor(self, aid: str, demands: tuple[Demand, ...]) -> Actor:
         a = self.doc["actors"][aid]
         key = ("actors", aid)
         by_id = {d.id: d for d in demands}
@@ -1055,36 +874,15 @@ class _Builder:
         self.check_strategy_parameters(kind, strat, sk)
         strategy = Strategy(kind, tuple((f.key, self.param(strat, sk + (f.key,), f.path))
                                         for f in schema.drawn_fields("actors.*.strategy")))
-        weighs = []
-        for other, x in a.get("weighs_on", {}).items():
-            if other == "source":
-                continue
-            self.ids([other], key + ("weighs_on", other), tuple(i for i in actor_ids if i != aid), "actor")
-            weighs.append((other, float(x)))
-        prefs = tuple((cid, self.build_pref(p, key + ("clauses", cid), cid, clause_ids, cid in covered))
+        prefs = tuple((cid, self.build_pref(p, key + ("clauses", cid), cid, cid in covered))
                       for cid, p in a.get("clauses", {}).items())
-        bloc = a.get("bloc")
-        if bloc is not None and bloc in actor_ids:
+        values = self.leaves(a, key, "actors.*", own_id=aid)
+        if aid in dict(values["weighs_on"]):
+            raise self.err(key + ("weighs_on", aid), "an actor's own utility is already its own: weighs_on names "
+                           "other actors")
+        if values["bloc"] is not None and values["bloc"] in self.known["actor"]:
             raise self.err(key + ("bloc",), "must be a bloc name that is not itself an actor id")
-        actor = {f.key: self.param(a, key + (f.key,), f.path) for f in schema.drawn_fields("actors.*")
-                 if f.parent == "actors.*"}
-        return Actor(
-            id=aid,
-            name=a.get("name", aid),
-            prefs=prefs,
-            strategy=strategy,
-            offer=self.get(a, key + ("offer",), "actors.*.offer"),
-            walkout=tuple(self.get(a, key + ("walkout",), "actors.*.walkout")),
-            pace_memory_days=float(self.get(a, key + ("pace_memory_days",), "actors.*.pace_memory_days")),
-            pace_prior_days=float(self.get(a, key + ("pace_prior_days",), "actors.*.pace_prior_days")),
-            side=a.get("side", aid),
-            bloc=bloc,
-            consent_clauses=self.ids(a.get("consent_clauses", []), key + ("consent_clauses",), clause_ids, "clause"),
-            weighs_on=tuple(weighs),
-            demand_saliences=tuple(demand_saliences),
-            capability=float(self.get(a, key + ("capability",), "actors.*.capability")),
-            **actor,
-        )
+        return Actor(aid, prefs, strategy, tuple(demand_saliences), **values)
 
     def check_strategy_parameters(self, kind: str, strat: dict, key: tuple) -> None:
         """A parameter the chosen strategy does not read is refused, not silently ignored."""
@@ -1095,8 +893,8 @@ class _Builder:
                 raise self.err(key + (f.key,), f"the {kind} strategy does not use {f.key}; "
                                f"its parameters: {', '.join(own) or 'none'}")
 
-    def build_pref(self, p: dict, key: tuple, cid: str, clause_ids: tuple[str, ...], covered: bool) -> ClausePref:
-        self.ids([cid], key, clause_ids, "clause")
+    def build_pref(self, p: dict, key: tuple, cid: str, covered: bool) -> ClausePref:
+        self.ids([cid], key, self.known["clause"], "clause")
         ideal = self.param(p, key + ("ideal",), "actors.*.clauses.*.ideal")
         salience = self.param(p, key + ("salience",), "actors.*.clauses.*.salience")
         if covered and salience is not None:

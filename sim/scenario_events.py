@@ -2,7 +2,8 @@
 checks that span the rest of the scenario: days within the horizon (an offer's on a meeting
 day), known actors and clauses, the fields its kind uses and no other, red lines that keep the
 actor's ideal, offers within the caps in force that day.  `b` is the scenario builder
-(scenario._Builder): its `err` names the file that set the key.
+(scenario._Builder, passed in: this module does not import the loader): its `err` names
+the file that set the key.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import schema
-from .scenario import Actor, Agenda, Event, Protocol
+from .scenario_types import Actor, Agenda, Event, Protocol
 
 
 def build_events(b, actors: tuple[Actor, ...], clause_ids: tuple[str, ...], agenda: Agenda,

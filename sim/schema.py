@@ -31,6 +31,8 @@ from typing import Any
 from .distributions import DIST_FIELDS
 
 REQUIRED = "required"
+OWN_ID = "its id"  # default of a text key that takes the id of its own table (an actor's name and side)
+COLLECTIONS = ("ids", "weights", "days", "choices")  # kinds whose absent value is empty, not None
 MAX_TEXT = 2000  # characters in a free-text field
 MAX_NAME = 80  # characters in a scenario name (it names output folders and figure titles)
 
@@ -228,9 +230,9 @@ FIELDS: tuple[Field, ...] = (
     Field("agenda.source", "source", SOURCE_DOC),
     Field("actors", "table", "the parties", default=REQUIRED),
     Field("actors.*", "table", "one party", ids="actor"),
-    Field("actors.*.name", "text", "its full name"),
-    Field("actors.*.side", "name", "its side (default: its own id); allies coordinate what they table on instruments "
-          "they do not sign"),
+    Field("actors.*.name", "text", "its full name", default=OWN_ID),
+    Field("actors.*.side", "name", "its side; allies coordinate what they table on instruments they do not sign",
+          default=OWN_ID),
     Field("actors.*.bloc", "name", "consensus bloc it is a group of (an instrument signed by the bloc needs every group)"),
     Field("actors.*.outside_option", "drawn", "utility of walking out, its best alternative, on day 0", "utility",
           REQUIRED, 0.0, 1.0),
@@ -323,6 +325,12 @@ def children(pattern: str) -> dict[str, Field]:
     return {f.key: f for f in FIELDS if f.parent == pattern}
 
 
+def leaves(pattern: str) -> tuple[Field, ...]:
+    """The values directly under a table pattern (not its sub-tables, not its source), in
+    declaration order: the attributes of the dataclass built from it (scenario_types.from_schema)."""
+    return tuple(f for f in FIELDS if f.parent == pattern and f.kind not in ("table", "source"))
+
+
 def drawn_fields(prefix: str) -> tuple[Field, ...]:
     """Drawn fields under a pattern, in declaration order, e.g. drawn_fields('actors.*.clauses.*')."""
     return tuple(f for f in FIELDS if f.drawn and f.path.startswith(prefix + ".")
@@ -374,8 +382,8 @@ def _range(f: Field) -> str:
 def _default(f: Field) -> str:
     if f.default is None:
         return ""
-    if f.default == REQUIRED:
-        return "required"
+    if f.default in (REQUIRED, OWN_ID):
+        return f.default
     if isinstance(f.default, tuple):
         return "[" + ", ".join(f'"{d}"' for d in f.default) + "]"
     return f'"{f.default}"' if isinstance(f.default, str) else f"{f.default:g}"

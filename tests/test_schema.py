@@ -107,3 +107,49 @@ def test_shipped_scenarios_carry_provenance_for_every_number():
         counts = sc.provenance_counts()
         assert sum(counts.values()) == len(sc.provenance) > 0
         assert set(counts) == {"record", "literature", "elicitation", "judgement"}
+
+
+NEW_ROW_SCRIPT = """
+import sys
+from sim import schema
+rows = (schema.Field("actors.*.toy_weight", "number", "a toy key", "share", 0.25, 0.0, 1.0),
+        schema.Field("protocol.toy_channels", "ids", "a toy list of actors", ids="actor"))
+schema.FIELDS = schema.FIELDS + rows
+schema.BY_PATH.update({r.path: r for r in rows})
+from sim.scenario import ScenarioError, load_scenario
+sc = load_scenario(sys.argv[1])
+print(sc.actors[0].toy_weight, sc.actors[1].toy_weight, sc.protocol.toy_channels)
+try:
+    load_scenario(sys.argv[2])
+except ScenarioError as exc:
+    print(exc)
+"""
+
+
+def test_a_new_scenario_key_is_one_schema_row(tmp_path):
+    """Actor and Protocol are generated from the schema's rows: a row added to the table (and
+    nothing else) is checked by the loader, filled with its default and carried as an attribute."""
+    import subprocess
+    import sys
+
+    from tests.factory import write
+
+    doc = two_party({"x": pref(1.0)}, {"x": pref(0.0)}, clauses=("x",), toy_channels=["b"])
+    doc["actors"]["a"]["toy_weight"] = 0.75
+    good = write(tmp_path, doc)
+    doc["actors"]["a"]["toy_weight"] = 2
+    bad = write(tmp_path, doc, "bad.toml")
+    out = subprocess.run([sys.executable, "-c", NEW_ROW_SCRIPT, str(good), str(bad)], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out[0] == "0.75 0.25 ('b',)"  # a's value, b's default, the list as a tuple
+    assert out[1] == f"{bad}: actors.a.toy_weight: 2 is out of range; allowed: [0, 1]"
+
+
+def test_actor_and_protocol_attributes_are_the_schema_leaves():
+    import dataclasses
+
+    from sim.scenario_types import Actor, Protocol
+
+    for cls, pattern, own in ((Actor, "actors.*", ["id", "prefs", "strategy", "demand_saliences"]),
+                              (Protocol, "protocol", ["horizon"])):
+        assert [f.name for f in dataclasses.fields(cls)] == own + [f.key for f in schema.leaves(pattern)]
