@@ -106,7 +106,8 @@ def load(path: str | Path, trace: bool | None = None) -> Result:
     ValueError).  In a folder with a manifest, only the files it lists are read: a trace left
     there by another command is never picked up, and a trace must match its runs file's
     scenario, seed and number of runs."""
-    from storage.outdir import term_line, verify_listed
+    from storage.manifest import verify_listed
+    from storage.text import term_line
 
     from storage.resultsfile import read_runs, read_trace
 

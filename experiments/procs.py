@@ -1,9 +1,16 @@
-"""Worker processes die with their parent: a SIGKILL of `negsim` leaves no orphans.
+"""Worker processes die with their parent and stay quiet when it is interrupted.
 
-On Linux each worker asks the kernel for SIGKILL when its parent (the forkserver) dies
-(prctl(PR_SET_PDEATHSIG)), and the forkserver does the same for the negsim process: this module
-is in the forkserver's preload list and acts on import only in a direct child of the process
-that set NEGSIM_PARENT_PID (the forkserver), never in negsim itself.  Elsewhere it does nothing.
+- A SIGKILL of `negsim` leaves no orphans: on Linux each worker asks the kernel for SIGKILL when
+  its parent (the forkserver) dies (prctl(PR_SET_PDEATHSIG)), and the forkserver does the same
+  for the negsim process: this module is in the forkserver's preload list and acts on import only
+  in a direct child of the process that set NEGSIM_PARENT_PID (the forkserver), never in negsim
+  itself.  Elsewhere it does nothing.
+- Ctrl-C reaches the whole process group, but only negsim handles it: workers ignore SIGINT
+  (`quiet_worker`), and the parent defers SIGINT and SIGTERM while it hands a task or a new
+  worker its pickled data (storage.atomic.signals_deferred), so an interrupt never leaves a worker with half a
+  message (a `_pickle.UnpicklingError` on the terminal).
+- multiprocessing's resource tracker runs with its standard error on /dev/null: its only output is
+  the warning about semaphores "leaked" when negsim is killed, which it cleans up itself.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+
+from storage.atomic import signals_deferred
 
 PR_SET_PDEATHSIG = 1
 ENV = "NEGSIM_PARENT_PID"
@@ -32,6 +41,26 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def quiet_worker() -> None:
+    """A worker's initializer: die with the parent, leave Ctrl-C to it."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with its standard error on /dev/null."""
+    from multiprocessing import resource_tracker
+
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def forkserver_context(preload: list[str]):
     """The forkserver multiprocessing context, its server started now with `preload` loaded and
     set to die with this process (the variable is visible to the forkserver only)."""
@@ -42,7 +71,9 @@ def forkserver_context(preload: list[str]):
     ctx.set_forkserver_preload([*preload, __name__])
     os.environ[ENV] = str(os.getpid())
     try:
-        forkserver.ensure_running()
+        with signals_deferred():
+            _quiet_resource_tracker()
+            forkserver.ensure_running()
     finally:
         os.environ.pop(ENV, None)
     return ctx

@@ -18,6 +18,7 @@ its index (sim/seeding.py), so chunking, workers and engine change the speed, ne
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Sequence
@@ -27,7 +28,9 @@ from sim.params import DrawPlan
 from sim.scenario import Scenario
 from sim.seeding import run_uniforms
 
-from .procs import die_with_parent, forkserver_context
+from storage.atomic import signals_deferred
+
+from .procs import forkserver_context, quiet_worker
 
 DEFAULT_CHUNK = 2048  # runs per task: a few tens of milliseconds of work, small results to send back
 # The first pool in a process costs about 0.9 s (the forkserver imports Numba and loads the
@@ -105,6 +108,16 @@ def run(source: Source, runs: int, seed: int, **how) -> Batch:
     return Batch.concat(list(batches(source, runs, seed, **how)))
 
 
+def measured_rate(source: Source, seed: int, runs: int = 400) -> float:
+    """Runs per second in this process, timed on `runs` runs of `source` (after a few to load the
+    compiled kernel): what a design's duration is estimated from."""
+    plan = plan_of(source)
+    play_chunk([plan], seed, 0, 8)
+    start = time.perf_counter()
+    play_chunk([plan], seed, 0, runs)
+    return runs / max(time.perf_counter() - start, 1e-9)
+
+
 def _check(runs: int, chunk: int, workers: int, engine: str) -> None:
     if runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {runs}")
@@ -120,7 +133,7 @@ _worker_plans: list[DrawPlan] = []  # one copy per worker process, sent once at 
 
 def _init_worker(plans: list[DrawPlan]) -> None:
     global _worker_plans
-    die_with_parent()  # a SIGKILL of negsim (and so of the forkserver) takes the workers along
+    quiet_worker()  # dies with negsim (and so with the forkserver); leaves Ctrl-C to negsim
     _worker_plans = plans
 
 
@@ -135,14 +148,18 @@ def _without_layout(b: Batch) -> dict:
 
 def _in_processes(plans, seed, spans, trace, workers) -> Iterator[list[Batch]]:
     ctx = forkserver_context(["experiments.warm"])  # workers start with the kernel loaded
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plans,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plans,))
+    try:
         pending: deque = deque()
         for a, b in spans:  # a bounded number of chunks in flight: memory stays flat
-            pending.append(pool.submit(_worker_chunk, (seed, a, b, trace)))
+            with signals_deferred():  # a task (or a new worker) is never sent half-way
+                pending.append(pool.submit(_worker_chunk, (seed, a, b, trace)))
             if len(pending) >= IN_FLIGHT * workers:
                 yield _rebuild(plans, pending.popleft().result())
         while pending:
             yield _rebuild(plans, pending.popleft().result())
+    finally:  # finished, interrupted or abandoned: stop the workers now, not at exit
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _rebuild(plans, parts: list[dict]) -> list[Batch]:

@@ -34,10 +34,7 @@ from .runner import play_chunk
 from .variants import apply
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
-SWEEP_KEYS = {"scenario", "sampler", "points", "runs", "seed", "metrics", "second_order", "levels", "source",
-              "keep_runs"}
 MAX_KEPT_RUNS = 5_000_000  # --keep-runs: about 160 bytes a run on disk, so at most about 1 GB
-PARAM_KEYS = {"low", "high", "levels", "source"}
 FORMAT = "negsim-sweep/1"
 RUNS_PER_TASK = 4096  # a task carries about a second of work: Dask costs ~ms per task
 
@@ -90,65 +87,16 @@ class SweepSpec:
 
     def fingerprint(self) -> str:
         """Identifies the sweep's results: the spec, the base scenario's files, the version and
-        the code (a hash of the sim and analysis sources, storage.outdir.code_fingerprint)."""
-        from storage import outdir
+        the code (a hash of the sim and analysis sources, storage.manifest.code_fingerprint)."""
+        from storage.manifest import code_fingerprint
         sc = load_scenario(self.scenario)
         body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__,
-                           "code": outdir.code_fingerprint()}, sort_keys=True)
+                           "code": code_fingerprint()}, sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-# ------------------------------------------------------------------ reading a sweep
-def load_sweep(path: str | Path) -> SweepSpec:
-    path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SweepError(f"{path}: not valid TOML ({exc})") from None
-    _check_keys(path, doc, {"sweep", "parameters"}, "")
-    sw = doc.get("sweep", {})
-    _check_keys(path, sw, SWEEP_KEYS, "sweep")
-    if "scenario" not in sw:
-        raise SweepError(f"{path}: sweep.scenario: required (the base scenario file, relative to this file)")
-    params, factors = [], []
-    for p, table in doc.get("parameters", {}).items():
-        _check_keys(path, table, PARAM_KEYS, f"parameters.{p}")
-        levels = tuple(table.get("levels", ()))
-        if not _drawn_path(p):  # a structural choice: swept over its levels through the loader
-            if not levels or "low" in table or "high" in table:
-                raise SweepError(f"{path}: parameters.{p}: a structural choice is swept over `levels` "
-                                 "(e.g. levels = [\"rotation\", \"random\"]), not low/high")
-            factors.append(Factor(p, levels))
-            continue
-        low = table.get("low", min(levels) if levels else None)
-        high = table.get("high", max(levels) if levels else None)
-        if low is None or high is None:
-            raise SweepError(f"{path}: parameters.{p}: give low and high (or levels)")
-        params.append(ParamRange(p, float(low), float(high), tuple(float(v) for v in levels)))
-    spec = SweepSpec(
-        scenario=str(path.parent / sw["scenario"]), params=tuple(params),
-        sampler=sw.get("sampler", "lhs"), points=sw.get("points", 64), runs=sw.get("runs", 200),
-        seed=sw.get("seed", 20211217), metrics=tuple(sw.get("metrics", ())),
-        second_order=bool(sw.get("second_order", False)), morris_levels=sw.get("levels", 4), origin=str(path),
-        factors=tuple(factors), keep_runs=sw.get("keep_runs", False),
-    )
-    validate(spec)
-    return spec
-
-
-def _check_keys(path: Path, table, allowed: set[str], where: str) -> None:
-    if not isinstance(table, dict):
-        raise SweepError(f"{path}: {where}: must be a table")
-    for k in table:
-        if k not in allowed:
-            close = difflib.get_close_matches(k, sorted(allowed), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise SweepError(f"{path}: {where + '.' if where else ''}{k}: unknown key{hint} Allowed: {', '.join(sorted(allowed))}")
-
-
-def _drawn_path(path: str) -> bool:
+# ------------------------------------------------------------------ reading a sweep (sweep_file.py reads files)
+def drawn_path(path: str) -> bool:
     """A path a sweep fixes per run (a drawn field or an agenda cap), as opposed to a structural
     choice; decided by the schema pattern it follows, whatever the ids."""
     parts = path.split(".")
@@ -179,7 +127,7 @@ def parse_param_option(text: str) -> ParamRange | Factor:
     """--param PATH=LOW:HIGH (a drawn parameter) or --param PATH=A,B,... (a structural choice;
     levels split at ';' if any, else at ',')."""
     path, eq, rng = text.partition("=")
-    if eq and not _drawn_path(path.strip()) and not _numeric_range(rng):  # a range is for a drawn parameter, even misspelt
+    if eq and not drawn_path(path.strip()) and not _numeric_range(rng):  # a range is for a drawn parameter, even misspelt
         parts = rng.split(";") if ";" in rng else rng.split(",")
         levels = tuple(_level(x) for x in parts if x.strip())
         if not levels:
@@ -187,11 +135,12 @@ def parse_param_option(text: str) -> ParamRange | Factor:
         return Factor(path.strip(), levels)
     low, colon, high = rng.partition(":")
     try:
-        if not (eq and colon):
+        if not (eq and colon) or not all(math.isfinite(float(x)) for x in (low, high)):
             raise ValueError
         return ParamRange(path.strip(), float(low), float(high))
     except ValueError:
-        raise SweepError(f"--param {text!r}: expected PATH=LOW:HIGH, e.g. actors.russia.outside_option=0.1:0.6") from None
+        raise SweepError(f"--param {text!r}: expected PATH=LOW:HIGH with two finite numbers, e.g. "
+                         "actors.russia.outside_option=0.1:0.6") from None
 
 
 def validate(spec: SweepSpec) -> tuple[Compiled, list[Target]]:

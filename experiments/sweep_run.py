@@ -1,9 +1,6 @@
-"""Running a sweep: executors (local processes or Dask), checkpoints, the results table and the
-sensitivity indices.
-
-Checkpoints: each finished task's metrics go to OUT/checkpoint/task_NNNNN.npz (written under a
-temporary name, then renamed), beside a manifest holding the sweep's fingerprint.  Started again
-with the same command, a sweep skips the tasks already on disk; started with a different sweep
+"""Running a sweep: executors (local processes or Dask), the results table and the sensitivity
+indices.  Each finished task is checkpointed (experiments/checkpoint.py): started again with the
+same command, a sweep skips the tasks whose checkpoints check out; started with a different sweep
 into the same folder, it refuses rather than mixing results.
 """
 
@@ -12,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -23,8 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from experiments.procs import die_with_parent, forkserver_context
-from storage.atomic import atomic_path, write_atomic
+from experiments.procs import forkserver_context, quiet_worker
+from storage.atomic import atomic_path, signals_deferred
+
+from .checkpoint import Checkpoint
 
 from .sweep import (
     FORMAT,
@@ -56,80 +54,73 @@ class LocalExecutor:
             yield from map(evaluate, tasks)
             return
         ctx = forkserver_context(["experiments.sweep"])
-        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=die_with_parent) as pool:
+        pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=quiet_worker)
+        try:
             todo, running = iter(tasks), set()
             for t in itertools.islice(todo, 2 * self.workers):  # a bounded number in flight
-                running.add(pool.submit(evaluate, t))
+                with signals_deferred():
+                    running.add(pool.submit(evaluate, t))
             while running:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
                     nxt = next(todo, None)
                     if nxt is not None:
-                        running.add(pool.submit(evaluate, nxt))
+                        with signals_deferred():
+                            running.add(pool.submit(evaluate, nxt))
+        finally:  # finished, interrupted or abandoned: stop the workers now, not at exit
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor:
     """The same tasks on a Dask distributed cluster (`--scheduler tcp://host:8786`)."""
 
+    INSTALL = "pip install 'negsim[cluster]' (or: pip install 'dask[distributed]')"
+
     def __init__(self, address: str):
         self.address = address
+        self.client = None
+
+    def connect(self, timeout: str = "20s") -> "DaskExecutor":
+        """Reach the scheduler now, before any work: a missing Dask or an address that does not
+        answer is one line (SweepError) naming the install command or the address."""
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise SweepError(f"--scheduler needs Dask's distributed scheduler, which is not installed here: "
+                             f"{self.INSTALL}") from None
+        try:
+            self.client = Client(self.address, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError...: no scheduler answers there
+            why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise SweepError(f"--scheduler {self.address!r}: no Dask scheduler answers at that address ({why}); start "
+                             "one with `dask scheduler` and give its address, e.g. tcp://10.0.0.5:8786") from None
+        return self
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, dict]]:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import as_completed
 
-        with Client(self.address, timeout="20s") as client:
-            futures = client.map(evaluate, tasks, pure=False)
+        mine = self.client is None
+        if mine:
+            self.connect()
+        try:
+            futures = self.client.map(evaluate, tasks, pure=False)
             for f in as_completed(futures):
                 yield f.result()
-
-
-# ------------------------------------------------------------------ checkpoints
-class Checkpoint:
-    def __init__(self, out: Path, fingerprint: str):
-        self.dir = out / "checkpoint"
-        self.fingerprint = fingerprint
-
-    def open(self) -> set[int]:
-        """Create or reopen the checkpoint folder; the ids of the tasks already done."""
-        manifest = self.dir / "manifest.json"
-        if manifest.exists():
-            try:
-                found = json.loads(manifest.read_text()).get("fingerprint")
-            except (OSError, ValueError, AttributeError):
-                raise SweepError(f"{manifest}: not a readable checkpoint manifest; use another --out, or --force "
-                                 "to start over") from None
-            if found != self.fingerprint:
-                raise SweepError(f"{self.dir}: holds checkpoints of a different sweep or code version (fingerprint "
-                                 f"{found}, this one {self.fingerprint}); use another --out, or --force to start over")
-        else:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(manifest, json.dumps({"fingerprint": self.fingerprint}))
-        done = set()
-        for f in self.dir.glob("task_*.npz"):
-            try:
-                with np.load(f) as z:
-                    z.files  # noqa: B018 - a truncated file fails here
-                done.add(int(f.stem.split("_")[1]))
-            except (OSError, ValueError, EOFError):
-                f.unlink()  # written half before a crash; it will be recomputed
-        return done
-
-    def save(self, task_id: int, metrics: dict[str, np.ndarray]) -> None:
-        with atomic_path(self.dir / f"task_{task_id:05d}.npz") as tmp, open(tmp, "wb") as f:
-            np.savez(f, **metrics)
-
-    def load(self, task_id: int) -> dict[str, np.ndarray]:
-        with np.load(self.dir / f"task_{task_id:05d}.npz") as z:
-            return {k: z[k] for k in z.files}
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        finally:
+            if mine:
+                self.close()
 
 
 # ------------------------------------------------------------------ the whole sweep
 def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], None] = lambda n: None,
               on_resume: Callable[[int, int], None] = lambda done, total: None, stage: Path | None = None,
+              on_redo: Callable[[list[str]], None] = lambda names: None,
               ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Evaluate every point (resuming from checkpoints in OUT/checkpoint), write sweep.parquet
     and, for Sobol and Morris designs, indices.parquet (into `stage` if given, else OUT); return
@@ -139,7 +130,9 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
     fingerprint = spec.fingerprint()
     tasks = tasks_for(spec, design, comp, fingerprint)
     ck = Checkpoint(out, fingerprint)
-    done = ck.open()
+    done = ck.open(tasks)
+    if ck.redone:
+        on_redo(ck.redone)
     already = sum(len(t.point_ids) for t in tasks if t.task_id in done)
     total = n_points(spec)
     if already:

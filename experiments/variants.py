@@ -22,6 +22,7 @@ from sim.scenario import (
     _parse,
     _read_bytes,
     _split_dotted,
+    confined,
     scenario_from_document,
 )
 
@@ -96,11 +97,16 @@ def applies_to(path: str | Path) -> Path | None:
     name = doc.get("applies_to")
     if name is None:
         return None
-    if not isinstance(name, str) or "/" in name or "\\" in name or not name.endswith(".toml"):
+    if not isinstance(name, str) or "/" in name or "\\" in name:
         raise ScenarioError(path, "applies_to", "must name a scenario file beside it, e.g. \"history_2022.toml\"")
-    if not (path.parent / name).is_file():
+    try:
+        target = confined(name, path.parent, (path.resolve().parent,))
+    except ValueError as exc:
+        raise ScenarioError(path, "applies_to", f"{name!r} is not allowed ({exc}); it names a scenario file beside "
+                            "the variants file, e.g. \"history_2022.toml\"") from None
+    if not target.is_file():
         raise ScenarioError(path, "applies_to", f"{name!r}: no such scenario file beside it")
-    return path.parent / name
+    return target
 
 
 def check(variants: tuple[Variant, ...], scenarios: list[Scenario], path: str | Path) -> None:

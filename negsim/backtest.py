@@ -49,7 +49,8 @@ def cmd_backtest(args) -> int:
     from experiments.variants import apply, check, load_variants
     from sim.engine import Compiled
     from sim.scenario import load_scenario
-    from storage.outdir import Output, identity, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, term_line
     from storage.runtable import batch_columns
 
     from .common import UsageError, check_seed

@@ -16,39 +16,65 @@ from storage.outdir import plural
 
 MIN_PARALLEL_RUNS = 50_000  # experiments.runner.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
 
-from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, say_first, silence_stdout
+from storage.outdir import COMMITTED
+from storage.text import term_line
+
+from .common import (MAX_RUNS, MIB_PER_MILLION_RUNS, GuardedStdout, Terminated, UsageError, check_seed, check_workers,
+                     error_text, folder_arg, interrupted, say, say_first, silence_stdout, terminate_as_interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from storage.outdir import term_line
-
     parser = build_parser()
     args = parser.parse_args(argv)
+    COMMITTED.clear()  # what this command writes decides the line after an interrupt
+    stdout = sys.stdout
+    sys.stdout = guarded = GuardedStdout(stdout)
     try:
-        return args.func(args)
+        with terminate_as_interrupt():
+            rc = _run(args)
+    finally:
+        sys.stdout = stdout
+    if guarded.failed is not None and rc in (0, 141):  # the work went on; say once that stdout could not
+        say(f"negsim: error: {error_text(guarded.failed)}")
+        return 2
+    return rc
+
+
+def _run(args) -> int:
+    try:
+        rc = args.func(args)
+        sys.stdout.flush()  # a full stdout fails here at the latest
+        return rc
     except BrokenPipeError:  # e.g. `negsim run ... | head`: results are already written; stop quietly
         silence_stdout()
         return 141
-    except KeyboardInterrupt:
-        print("negsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (common.Terminated)
+        say(interrupted(exc))
+        return 143 if isinstance(exc, Terminated) else 130
     except (UsageError, ValueError, OSError) as exc:  # ScenarioError is a ValueError
-        print(f"negsim: error: {term_line(exc)}", file=sys.stderr)
+        say(f"negsim: error: {error_text(exc)}")
         return 2
     except RecursionError as exc:
-        print(f"negsim: error: {term_line(exc)} (input nested too deeply)", file=sys.stderr)
+        say(f"negsim: error: {term_line(exc)} (input nested too deeply)")
         return 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {term_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="negsim", description="Negotiation position simulator for the "
+    p = Parser(prog="negsim", description="Negotiation position simulator for the "
                                 "December 2021 Russia-US-NATO security-guarantee drafts. " + QUESTION)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def batch_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("-n", "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs per scenario (default {DEFAULT_RUNS:,})")
         sp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-        sp.add_argument("--out", type=Path, help="output folder for the per-run table(s), figure and manifest "
+        sp.add_argument("--out", type=folder_arg, help="output folder for the per-run table(s), figure and manifest "
                         "(default results/<scenario name>/, or results/<A>_vs_<B>/ for compare)")
         sp.add_argument("--engine", choices=("batch", "mesa"), default="batch",
                         help="batch: all runs at once through the array rules (default); mesa: one Mesa model per run (slow)")
@@ -179,7 +205,8 @@ def _fmt(metric: str, e, signed: bool = False) -> str:
 
 
 def cmd_run(args) -> int:
-    from storage.outdir import Output, identity, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, term_line
     from sim.scenario import load_scenario
 
     _check_batch_args(args)
@@ -218,7 +245,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from storage.outdir import Output, identity, safe_name, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, safe_name, term_line
     from sim.scenario import load_scenario
 
     if len(args.scenarios) < 2:

@@ -13,6 +13,8 @@ from pathlib import Path
 from sim.codes import Outcome
 from storage.outdir import plural
 
+from .common import days_arg, folder_arg
+
 OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
 
 
@@ -24,20 +26,21 @@ def register(sub) -> None:
                        "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
     p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet, or a sweep's runs.parquet from --keep-runs)")
     p.add_argument("--outcome", required=True, choices=list(OUTCOMES))
-    p.add_argument("--by-day", type=float, metavar="D",
+    p.add_argument("--by-day", type=days_arg, metavar="D",
                    help="count the outcome only if it happened by day D (days after 17 Dec 2021; default: the horizon)")
-    p.add_argument("--out", type=Path, help="folder for the tables and figures (default: beside RESULTS)")
+    p.add_argument("--out", type=folder_arg, help="folder for the tables and figures (default: beside RESULTS)")
     p.set_defaults(func=cmd_discover)
 
 
 def cmd_discover(args) -> int:
+    import io
+
     import numpy as np
 
     from analysis.discovery import describe, discover, input_labels
     from analysis.discovery_plots import box_figure, trajectory_figure
     from analysis.outcomes import load
-    from storage.atomic import write_atomic
-    from storage.outdir import term_line
+    from storage.outdir import term_line, write_into
 
     result = load(args.results, trace=False)
     runs = result.runs
@@ -53,16 +56,14 @@ def cmd_discover(args) -> int:
     found = discover(runs[inputs], np.asarray(y), labels=labels)
     words = describe(found, OUTCOMES[args.outcome], labels, cases=f"runs where {OUTCOMES[args.outcome]}")
     out = args.out or Path(args.results).parent
-    out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.outcome}_by_day_{day:g}"
-    write_atomic(out / f"discovery_{stem}.csv", found.trajectory.to_csv(index=False))
-    write_atomic(out / f"box_{stem}.csv", found.box.to_csv(index=False))
+    files = {f"discovery_{stem}.csv": found.trajectory.to_csv(index=False), f"box_{stem}.csv": found.box.to_csv(index=False)}
     for name, fig in (("trajectory", trajectory_figure(found)), ("box", box_figure(found, labels))):
-        import io
-
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
-        write_atomic(out / f"discovery_{name}_{stem}.png", buf.getvalue())
+        files[f"discovery_{name}_{stem}.png"] = buf.getvalue()
+    for name, data in files.items():  # beside a run's results they join its manifest (negsim wrote them)
+        write_into(out / name, data, by="discover")
     print(term_line(f"{result.label}: {args.outcome} by day {day:g} in {y.mean():.1%} of runs; PRIM over "
                     f"{plural(len(inputs), 'drawn input')} ({found.rule})", 2000))
     print(term_line(f"  {words}", 4000))

@@ -49,7 +49,8 @@ def cmd_explain(args) -> int:
     from analysis.attribution_plots import shapley_figure
     from experiments.explain import explain
     from sim.scenario import load_scenario
-    from storage.outdir import Output, identity, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, term_line
 
     from .common import UsageError, check_seed
 

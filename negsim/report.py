@@ -17,6 +17,8 @@ from pathlib import Path
 
 from storage.outdir import plural
 
+from .common import check_seed, folder_arg
+
 RUN_KINDS = {
     "outcomes": "outcome shares with 95% intervals",
     "incidence": "cumulative incidence of agreement and walkout, and share still talking, over days",
@@ -45,7 +47,7 @@ def register(sub) -> None:
                    "sensitivity, one sweep table (.parquet or .csv)")
     p.add_argument("--kind", required=True, choices=list(RUN_KINDS) + list(SWEEP_KINDS), metavar="KIND",
                    help="one of: " + ", ".join(list(RUN_KINDS) + list(SWEEP_KINDS)))
-    p.add_argument("--out", type=Path, required=True, help="output file: .png, .svg or .pdf")
+    p.add_argument("--out", type=folder_arg, required=True, help="output file: .png, .svg or .pdf")
     p.add_argument("--x", help="sweep parameter on the x axis (dotted path, e.g. actors.russia.outside_option)")
     p.add_argument("--y", help="sweep parameter on the y axis (map)")
     p.add_argument("--metric", help="sweep metric (default p_persist, or the first the table holds)")
@@ -60,7 +62,7 @@ def register(sub) -> None:
                        "network. Differences are taken between the first two scenarios (B - A = second - first).")
     r.add_argument("results", type=Path, nargs="+", metavar="RESULTS",
                    help="runs files or folders, one per scenario (e.g. the two files of a compare, A first)")
-    r.add_argument("--out", type=Path, help="output HTML file (default: report.html beside the first results file)")
+    r.add_argument("--out", type=folder_arg, help="output HTML file (default: report.html beside the first results file)")
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     r.add_argument("--explain", type=Path, metavar="FOLDER",
                    help="a `negsim explain` output folder: adds the section 'What would change the outcome'")
@@ -74,7 +76,8 @@ def register(sub) -> None:
 def runs_files(paths: list[Path]) -> list[Path]:
     """Expand folders through their manifest: runs.parquet, or the runs_*.parquet of a compare in
     the order they were written (A before B)."""
-    from storage.outdir import manifest_runs, term_line
+    from storage.manifest import manifest_runs
+    from storage.text import term_line
 
     out: list[Path] = []
     for p in paths:
@@ -124,7 +127,8 @@ def read_table(path: Path):
     import pandas as pd
     import pyarrow as pa
 
-    from storage.outdir import term_line, verify_listed
+    from storage.manifest import verify_listed
+    from storage.text import printable, term_line
 
     if not path.exists():
         raise ValueError(f"{term_line(path)}: file not found")
@@ -159,6 +163,12 @@ def read_table(path: Path):
         raise ValueError(f"{term_line(path)}: metadata 'negsim': a JSON {type(meta).__name__}, expected a JSON object")
     if len(table) == 0:
         raise ValueError(f"{term_line(path)}: no rows")
+    texts = [str(c) for c in table.columns] + [v for c in table.columns if table[c].dtype == object
+                                                for v in table[c].dropna().unique() if isinstance(v, str)]
+    bad = next((t for t in texts if not printable(t)), None)
+    if bad is not None:  # labels go into figures: an escape sequence would reach the terminal through warnings
+        raise ValueError(f"{term_line(path)}: {term_line(bad, 80)!r} holds control or format characters; a sweep "
+                         "table's names and labels are scenario keys and ids")
     return table, meta
 
 
@@ -185,7 +195,8 @@ def _sweep_figure(args):
     if len(args.results) != 1:
         raise ValueError(f"--kind {args.kind} takes one sweep table, got {len(args.results)} files")
     if path.is_dir():  # a sweep folder: the table its manifest lists
-        from storage.outdir import read_manifest, term_line
+        from storage.manifest import read_manifest
+        from storage.text import term_line
 
         want = "indices.parquet" if args.kind == "sensitivity" else "sweep.parquet"
         m = read_manifest(path)
@@ -232,8 +243,7 @@ def cmd_plot(args) -> int:
     import matplotlib.pyplot as plt
 
     from analysis import plots
-    from storage.atomic import write_atomic
-    from storage.outdir import term_line
+    from storage.outdir import term_line, write_into
 
     fmt = _out_format(args.out)
     if args.kind in SWEEP_KINDS:
@@ -258,16 +268,16 @@ def cmd_plot(args) -> int:
         fig.savefig(buf, format=fmt, dpi=120)
     finally:
         plt.close(fig)
-    write_atomic(args.out, buf.getvalue())
+    write_into(args.out, buf.getvalue(), by="plot")
     print(f"wrote {term_line(args.out)} ({args.kind})")
     return 0
 
 
 def cmd_report(args) -> int:
     from analysis import report
-    from storage.atomic import write_atomic
-    from storage.outdir import term_line
+    from storage.outdir import term_line, write_into
 
+    check_seed(args.seed)
     files = runs_files(args.results)
     out = args.out or files[0].parent / "report.html"
     if out.suffix.lower() not in (".html", ".htm"):
@@ -275,7 +285,7 @@ def cmd_report(args) -> int:
     results = _load(args.results, trace=None)
     explain = _explain(args.explain) if args.explain else None
     text = _render_with_progress(report, results, args, explain, _priors(args))
-    write_atomic(out, text)
+    write_into(out, text, by="report", explicit=args.out is not None)
     traced = sum(r.trace is not None for r in results)
     print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
           f"({term_line(', '.join(r.label for r in results), 400)}); "
@@ -325,25 +335,35 @@ def _render_with_progress(report, results, args, explain, priors) -> str:
 
 
 def _explain(folder: Path):
-    """The explain table of a `negsim explain` folder (its manifest says what was explained)."""
-    import json
-
+    """The explain table of a `negsim explain` folder, read through its manifest (which says what
+    was explained and holds the table's checksum)."""
     import pandas as pd
 
-    from storage.outdir import term_line
+    from storage.manifest import OutputError, read_manifest, verify_listed
+    from storage.text import term_line
 
-    manifest, table = folder / "manifest.json", folder / "explain.parquet"
+    where = f"--explain {term_line(folder)}"
+    if not folder.is_dir():
+        raise ValueError(f"{where}: not a folder; give the output folder of `negsim explain`")
     try:
-        meta = json.loads(manifest.read_text()).get("identity") or {}
+        m = read_manifest(folder)
+        if m is None or m["identity"].get("command") != "explain":
+            raise ValueError("not written by negsim explain (its manifest.json is missing or names another command)")
+        table = folder / "explain.parquet"
+        verify_listed(table)
         explain = pd.read_parquet(table)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"--explain {term_line(folder)}: not a negsim explain folder ({exc})") from None
+        if isinstance(exc, OutputError) or not isinstance(exc, OSError):
+            raise ValueError(f"{where}: {term_line(exc, 300)}") from None
+        raise ValueError(f"{where}: not a negsim explain folder ({term_line(exc.strerror or exc, 200)})") from None
     need = {"metric", "player", "alone", "alone_low", "alone_high", "shapley", "shapley_low", "shapley_high"}
-    if not need <= set(explain.columns) or meta.get("command") != "explain":
-        raise ValueError(f"--explain {term_line(folder)}: explain.parquet lacks {sorted(need - set(explain.columns))} "
-                         "or the folder was not written by negsim explain")
-    names = " and ".join(x.get("name", "?") for x in meta.get("scenarios", []))
-    return explain, f"{names}, {meta.get('runs', '?'):,} runs per coalition, seed {meta.get('seed', '?')}"
+    if not need <= set(explain.columns):
+        raise ValueError(f"{where}: explain.parquet lacks {sorted(need - set(explain.columns))}")
+    meta = m["identity"]
+    names = " and ".join(str(x.get("name", "?")) for x in meta.get("scenarios", []))
+    runs = meta.get("runs")
+    runs = f"{runs:,}" if isinstance(runs, int) else "?"
+    return explain, f"{names}, {runs} runs per coalition, seed {meta.get('seed', '?')}"
 
 
 def build_parser() -> argparse.ArgumentParser:

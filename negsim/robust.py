@@ -51,7 +51,8 @@ def cmd_robust(args) -> int:
     from experiments.robust import robustness
     from experiments.variants import check, load_variants
     from sim.scenario import SHIPPED, load_scenario
-    from storage.outdir import Output, identity, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, term_line
 
     from .common import UsageError, check_seed
 

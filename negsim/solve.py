@@ -17,7 +17,10 @@ from pathlib import Path
 
 from storage.outdir import plural
 
+from .common import MAX_RUNS, UsageError, check_seed, folder_arg
+
 WIDTH = 100
+MAX_DRAWS = 100_000  # about 100 minutes at 6 s per 100 draws
 
 
 def register(sub) -> None:
@@ -30,12 +33,15 @@ def register(sub) -> None:
                    help="also simulate N runs per scenario and compare the agreements with the Nash package")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=Path, help="folder for the comparison figure and table "
+    p.add_argument("--out", type=folder_arg, help="folder for the comparison figure and table "
                    "(default results/solve_<scenario>[_vs_<scenario>...])")
+    p.add_argument("--force", action="store_true", help="use --out even if it holds another command's results")
     p.add_argument("--draws", type=int, default=200, metavar="N",
                    help="also test the zone of agreement in the first N drawn calibrations (runs 0..N-1 of --seed): "
                    "the share with a zone on day 0, the day it closes as outside options grow and the Nash "
-                   "package's spread (default 200, about 6 s per 100 draws and scenario; 0 skips)")
+                   f"package's spread (default 200, about 6 s per 100 draws and scenario; 1 to {MAX_DRAWS:,}; "
+                   "--no-draws skips)")
+    p.add_argument("--no-draws", dest="draws", action="store_const", const=None, help="skip the drawn calibrations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_solve, default_out=default_out)
 
@@ -226,15 +232,15 @@ def cmd_solve(args) -> int:
     from analysis.theory import clause_comparison, solve_scenario
     from sim.scenario import load_scenario
 
-    if args.compare_runs < 0:
-        raise ValueError("--compare-runs must be 0 (no simulation) or a positive number of runs, "
+    if not 0 <= args.compare_runs <= MAX_RUNS:
+        raise UsageError(f"--compare-runs must be 0 (no simulation) or a number of runs up to {MAX_RUNS:,}, "
                          f"got {args.compare_runs}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
-    if args.draws < 0:
-        raise ValueError(f"--draws must be 0 (skip) or a positive number of draws, got {args.draws}")
+    check_seed(args.seed)
+    if args.draws is not None and not 1 <= args.draws <= MAX_DRAWS:
+        raise UsageError(f"--draws must be a number of draws in [1, {MAX_DRAWS:,}] (--no-draws skips them), "
+                         f"got {args.draws}")
     if args.out is not None and args.compare_runs == 0:
-        raise ValueError("--out is only used with --compare-runs N (it receives the comparison figure)")
+        raise UsageError("--out is only used with --compare-runs N (it receives the comparison figure)")
     scenarios = [load_scenario(p) for p in args.scenarios]
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
@@ -270,18 +276,20 @@ def cmd_solve(args) -> int:
         return 0
 
     from analysis import theory_plots
-    from analysis.tables import staged_output
+    from storage.manifest import identity
+    from storage.outdir import Output, safe_name, term_line
 
-    items = [(st, _simulate(sc, args)) for sc, st in zip(scenarios, theories)]
-    print()
-    print("\n".join(_comparison(items, args)))
     out = args.out or default_out(args)
-    with staged_output(out) as stage:
-        theory_plots.save(theory_plots.comparison_figure(items), stage / "theory_vs_runs.png")
+    with Output(out, identity("solve", scenarios, args.seed, args.compare_runs), force=args.force) as o:
+        items = [(st, _simulate(sc, args)) for sc, st in zip(scenarios, theories)]
+        theory_plots.save(theory_plots.comparison_figure(items), o.stage / "theory_vs_runs.png")
         for st, runs in items:
             if st.nash is not None:
                 table = clause_comparison(runs, {"Nash": st.package("nash"), "KS": st.package("ks")}, st.negotiable)
-                table.round(6).to_csv(stage / f"theory_{st.name}.csv", index_label="clause")
-    csvs = ", ".join(f"theory_{st.name}.csv" for st, _ in items if st.nash is not None)
-    print(f"\nwrote {out}/theory_vs_runs.png" + (f" and {csvs}" if csvs else ""))
+                table.round(6).to_csv(o.stage / f"theory_{safe_name(st.name)}.csv", index_label="clause")
+        o.commit()
+    print()
+    print("\n".join(_comparison(items, args)))
+    csvs = ", ".join(f"theory_{safe_name(st.name)}.csv" for st, _ in items if st.nash is not None)
+    print(f"\nwrote {term_line(out)}/theory_vs_runs.png" + (f" and {csvs}" if csvs else "") + " and manifest.json")
     return 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
+from .common import folder_arg
+
 HEADLINE_METRIC = "p_persist"
+MAX_HOURS = 1.0  # a longer design needs --yes
+SURELY_FAST_RUNS = 2_000_000  # below this many runs no design takes an hour (the kernel plays >1,000 runs/s)
 
 
 def register(sub) -> None:
@@ -20,13 +25,15 @@ def register(sub) -> None:
                    "morris: trajectories")
     p.add_argument("--runs", type=int, help="Monte Carlo runs per point (default 200)")
     p.add_argument("--seed", type=int, help="root seed (default 20211217)")
-    p.add_argument("--out", type=Path, help="output folder (default results/sweep_<sweep file name>, or with --param "
-                   "results/sweep_<scenario>_<the last part of each path>)")
+    p.add_argument("--out", type=folder_arg, help="output folder (default results/sweep_<sweep file name>, or with "
+                   "--param results/sweep_<scenario>_<the last part of each path>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--keep-runs", action="store_true", default=None,
                    help="also write runs.parquet, one row per run of every point with its drawn and swept inputs "
                    "(for `negsim discover`); a sweep file may say keep_runs = true")
+    p.add_argument("--yes", action="store_true", help=f"run a design even if it would take more than {MAX_HOURS:g} "
+                   "hour at the rate measured here (without it, such a design is refused with the estimate)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="use --out even if it holds another command's results or checkpoints (clears them first)")
@@ -47,30 +54,60 @@ def default_out(args) -> Path:
 
 
 def _spec(args):
-    import tomllib
     from dataclasses import replace
 
-    from experiments.sweep import Factor, SweepError, SweepSpec, load_sweep, parse_param_option, validate
+    from experiments.sweep import Factor, SweepError, SweepSpec, parse_param_option
+    from experiments.sweep_file import load_sweep
+    from sim.scenario import file_kind
 
-    try:
-        is_sweep = "sweep" in tomllib.loads(args.file.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        is_sweep = False  # let the scenario loader report the problem
-    if is_sweep:
-        spec = load_sweep(args.file)
-        if args.param:
+    if args.param:
+        if file_kind(args.file) == "sweep":
             raise SweepError(f"{args.file}: a sweep file lists its parameters; --param is for scenario files")
-    else:
-        if not args.param:
-            raise SweepError(f"{args.file}: not a sweep file; give parameters with --param PATH=LOW:HIGH")
         parsed = [parse_param_option(t) for t in args.param]
         spec = SweepSpec(scenario=str(args.file), params=tuple(p for p in parsed if not isinstance(p, Factor)),
                          factors=tuple(p for p in parsed if isinstance(p, Factor)))
+    elif file_kind(args.file) == "scenario" and _readable_toml(args.file):
+        raise SweepError(f"{args.file}: not a sweep file (no [sweep] table); to sweep a scenario file, give "
+                         "parameters with --param PATH=LOW:HIGH")
+    else:
+        spec = load_sweep(args.file)  # also says what is wrong with a file that is not readable TOML
     given = {k: getattr(args, k) for k in ("sampler", "points", "runs", "seed", "keep_runs")
              if getattr(args, k) is not None}
-    spec = replace(spec, **given)
-    validate(spec)
-    return spec
+    return replace(spec, **given)  # cmd_sweep validates it
+
+
+def _readable_toml(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return path.is_file() and isinstance(tomllib.loads(path.read_text("utf-8")), dict)
+    except (OSError, ValueError, RecursionError):
+        return False
+
+
+def _check_size(spec, comp, workers: int, yes: bool) -> None:
+    """Refuse, unless --yes, a design that would take more than MAX_HOURS at the rate measured on
+    this machine (a few hundred runs of the scenario, timed before any work)."""
+    from experiments.runner import measured_rate
+    from experiments.sweep import n_points
+
+    from .common import UsageError
+
+    total = n_points(spec) * spec.runs
+    if yes or total <= SURELY_FAST_RUNS:
+        return
+    rate = measured_rate(comp, spec.seed)
+    hours = total / (rate * workers) / 3600
+    if hours > MAX_HOURS:
+        raise UsageError(f"the design is {n_points(spec):,} points x {spec.runs:,} runs = {total:,} runs, about "
+                         f"{_duration(hours)} at the {rate:,.0f} runs/s measured here on each of {workers} worker(s); "
+                         f"designs of more than {MAX_HOURS:g} hour need --yes (or fewer points or runs)")
+
+
+def _duration(hours: float) -> str:
+    if hours < 48:
+        return f"{hours:,.1f} hours"
+    return f"{hours / 24:,.0f} days" if hours < 24 * 730 else f"{hours / 24 / 365:,.0f} years"
 
 
 def _say(text: str) -> None:
@@ -88,25 +125,28 @@ def cmd_sweep(args) -> int:
 
     from tqdm import tqdm
 
-    from experiments.sweep import design_warnings, n_points
+    from experiments.sweep import design_warnings, n_points, validate
     from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
-    from storage.outdir import Output, identity, plural, term_line
+    from storage.manifest import identity
+    from storage.outdir import Output, plural, term_line
     from experiments.runner import default_workers
-    from sim.scenario import load_scenario
 
-    from .common import check_seed, check_workers
+    from .common import check_seed, check_workers, say
 
     spec = _spec(args)
     check_seed(spec.seed, "--seed" if args.seed is not None else f"{term_line(args.file)}: sweep.seed")
-    workers = check_workers(args.workers)
-    sc = load_scenario(spec.scenario)
+    workers = check_workers(args.workers) or default_workers()
+    comp, _ = validate(spec)
+    sc = comp.layout.scenario
+    _check_size(spec, comp, workers, args.yes)
     name = term_line(sc.name, 200)
     out = args.out or default_out(args)
     points = n_points(spec)
-    executor = DaskExecutor(args.scheduler) if args.scheduler else LocalExecutor(workers or default_workers())
+    executor = DaskExecutor(args.scheduler).connect() if args.scheduler else LocalExecutor(workers)
     where = f"Dask cluster {term_line(args.scheduler)}" if args.scheduler else f"{executor.workers} local worker(s)"
     ident = identity("sweep", [sc], spec.seed, spec.runs, sweep=spec.fingerprint())
-    with Output(out, ident, force=args.force) as o:
+    with contextlib.closing(executor) if args.scheduler else contextlib.nullcontext(), \
+            Output(out, ident, force=args.force) as o:
         for warning in design_warnings(spec, sc):  # once the folder is known to be usable
             print(term_line(f"negsim: warning: {warning}", 2000), file=sys.stderr)
         _say(f"sweep of {name}: {spec.sampler}, {plural(len(spec.params), 'parameter')}, "
@@ -115,7 +155,10 @@ def cmd_sweep(args) -> int:
         show = not args.quiet and sys.stderr.isatty()
         with tqdm(total=points, unit="point", disable=not show, leave=False, mininterval=0.5) as bar:
             table, indices = run_sweep(spec, out, executor, bar.update, stage=o.stage, on_resume=lambda done, total: _say(
-                f"resuming from {term_line(out)}/checkpoint: {done:,} of {total:,} points already done"))
+                f"resuming from {term_line(out)}/checkpoint: {done:,} of {total:,} points already done"),
+                on_redo=lambda names: say(f"negsim: warning: {len(names)} checkpoint file(s) in {term_line(out)}/checkpoint "
+                                          "did not check out (damaged, truncated or not this sweep's); computing them "
+                                          f"again: {term_line(', '.join(names[:5]), 300)}"))
         o.commit()
         shutil.rmtree(out / "checkpoint", ignore_errors=True)  # the tables are in place: checkpoints done
     _report(spec, table, indices)

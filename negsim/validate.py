@@ -52,7 +52,8 @@ def _check(path: Path, provenance: bool) -> str:
         return (f"{path}: OK: source catalogue of {plural(len(load_catalogue(path)), 'entry', 'entries')} "
                 "(docs/sources.md says them in words)")
     if kind == "sweep":
-        from experiments.sweep import load_sweep, n_points
+        from experiments.sweep import n_points
+        from experiments.sweep_file import load_sweep
 
         spec = load_sweep(path)
         return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, "

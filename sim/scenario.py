@@ -24,6 +24,7 @@ import math
 import re
 import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,11 @@ CATALOGUE = "sources.toml"  # the source catalogue, beside the scenarios (docs/s
 MAX_FILE_BYTES = 1 << 20
 MAX_EXTENDS = 16
 MAX_DEPTH = 9  # tables and arrays inside each other: a mixture's component under a red line is 9 levels down
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (schema.MAX_NAME - 1))
 SOURCE_PATTERN = re.compile(r"(record|literature|elicitation|judgement) \[([a-z0-9][a-z0-9-]*(?:, ?[a-z0-9][a-z0-9-]*)*)\]: \S")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# control characters (but tab and new line), and format characters: bidi overrides and isolates,
+# zero-width characters, the byte-order mark (a right-to-left override makes text read backwards)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 
 class ScenarioError(ValueError):
@@ -107,6 +109,18 @@ def scenario_from_document(doc: dict, label: str) -> Scenario:
     return _Builder(f.path, doc, origin, frozenset()).build(digest, f.provenance)
 
 
+def read_document(path: str | Path, table: schema.Table) -> dict:
+    """A TOML file of another format (a sweep file), read as safely as a scenario file (a regular
+    file of at most MAX_FILE_BYTES, UTF-8, nesting depth, huge integers) and checked against its
+    field table; ScenarioError (one line) if anything is wrong."""
+    path = Path(path)
+    _resolved(path, ())
+    data = _read_bytes(path, ())
+    f = _File(path, _parse(path, data, ()), hashlib.sha256(data).hexdigest(), (), {})
+    _Checker(f, table).check()
+    return f.doc
+
+
 @dataclass
 class _File:
     path: Path
@@ -122,15 +136,15 @@ class _File:
 
 def _read_chain(top: Path, roots: tuple[Path, ...]) -> list[_File]:
     """The first file and every file it extends, in that order; each checked on its own."""
-    allowed = (top.resolve().parent, SHIPPED) + roots
+    allowed = (_resolved(top, ()).parent, SHIPPED) + roots
     chain: list[_File] = []
     path, seen = top, set()
     while True:
-        resolved = path.resolve()
+        via = tuple(str(f.path.name) for f in chain)
+        resolved = _resolved(path, via)
         if resolved in seen:
             raise ScenarioError(chain[-1].label, "extends", "circular 'extends' chain")
         seen.add(resolved)
-        via = tuple(str(f.path.name) for f in chain)
         data = _read_bytes(path, via)
         doc = _parse(path, data, via)
         f = _File(path, doc, hashlib.sha256(data).hexdigest(), via, {})
@@ -143,21 +157,48 @@ def _read_chain(top: Path, roots: tuple[Path, ...]) -> list[_File]:
             return chain
         if len(chain) >= MAX_EXTENDS:
             raise ScenarioError(f.label, "extends", f"the chain of 'extends' is longer than {MAX_EXTENDS} files")
-        nxt = _extended_file(path.parent, base)
-        target = nxt.resolve()
-        if nxt.suffix != ".toml" or not any(target.is_relative_to(r) for r in allowed):
-            raise ScenarioError(f.label, "extends", f"{base!r} is not allowed: 'extends' names a .toml file in this "
-                                "scenario's folder (or below it) or in the shipped scenarios/ folder")
-        path = nxt
+        try:
+            path = confined(base, _extends_from(path.parent, base), allowed)
+        except ValueError as exc:
+            raise ScenarioError(f.label, "extends", f"{_short(base)} is not allowed: {exc}; 'extends' names a .toml "
+                                "file in this scenario's folder (or below it) or in the shipped scenarios/ folder") from None
 
 
-def _extended_file(folder: Path, base: str) -> Path:
-    """The file `extends = base` names: beside the extending file; a bare file name that is not
-    there is looked up in the shipped scenarios/, so a scenario anywhere can extend a shipped one."""
-    beside = folder / base
-    if Path(base).name == base and not beside.exists() and (SHIPPED / base).is_file():
-        return SHIPPED / base
-    return beside
+def _resolved(path: Path, via: tuple[str, ...]) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # a loop of symbolic links
+        where = f"{path} (via {' -> '.join(via)})" if via else str(path)
+        raise ScenarioError(where, "", "a loop of symbolic links; a scenario is a .toml file") from None
+
+
+def confined(name: Any, beside: Path, roots: tuple[Path, ...]) -> Path:
+    """The .toml file a data file names (an `extends`, a sweep file's scenario, a variants file's
+    applies_to), relative to the naming file's folder `beside` (or absolute): refused (ValueError
+    saying why) unless it resolves into one of `roots` (resolved folders)."""
+    if not isinstance(name, str):
+        raise ValueError(f"must be text in quotes naming a .toml file, got {_type(name)}")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise ValueError("contains control or format characters")
+    path = beside / name
+    if not name.strip() or name.endswith(("/", "\\", "/.")) or path.suffix != ".toml":
+        raise ValueError("it is not the name of a .toml file")
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):
+        raise ValueError("it leads into a loop of symbolic links") from None
+    if not any(target.is_relative_to(r) for r in roots):
+        raise ValueError("it leads outside the folders a file may name")
+    return path
+
+
+def _extends_from(folder: Path, base: Any) -> Path:
+    """The folder `extends = base` is read from: the extending file's; for a bare file name that is
+    not there, the shipped scenarios/ (so a scenario anywhere can extend a shipped one by name)."""
+    if (isinstance(base, str) and base and Path(base).name == base and not (folder / base).exists()
+            and (SHIPPED / base).is_file()):
+        return SHIPPED
+    return folder
 
 
 def _read_bytes(path: Path, via: tuple[str, ...]) -> bytes:
@@ -390,11 +431,12 @@ def display(key: tuple) -> str:
 
 # ---------------------------------------------------------------- checking one file
 class _Checker:
-    """Checks one file's own document against the schema: keys, types, ranges, distributions,
-    text, and that every number it sets has a source in the same file."""
+    """Checks one file's own document against a field table (schema.Table; scenario files by
+    default): keys, types, ranges, distributions, text, and that every number it sets has a
+    source in the same file (if the table says so)."""
 
-    def __init__(self, f: _File):
-        self.f = f
+    def __init__(self, f: _File, table: schema.Table = schema.SCENARIO):
+        self.f, self.table = f, table
 
     def err(self, key: tuple, message: str) -> ScenarioError:
         return ScenarioError(self.f.label, display(key), message)
@@ -403,7 +445,7 @@ class _Checker:
         stack = [((), "", self.f.doc, None)]  # (key path, schema pattern, table, nearest source)
         while stack:
             where, pattern, table, source = stack.pop()
-            kids = schema.children(pattern)
+            kids = self.table.children(pattern)
             if "source" in table and "source" in kids:
                 source = self.source(where + ("source",), table["source"])
             for k, v in table.items():
@@ -411,11 +453,10 @@ class _Checker:
                 fld = kids.get(k)
                 if fld is None and "*" in kids:
                     fld = kids["*"]
-                    if not isinstance(k, str) or not ID_PATTERN.fullmatch(k):
-                        raise self.err(key, f"{fld.ids} ids are 1-64 letters, digits, '.', '_' or '-', "
-                                       "starting with a letter or digit")
+                    if not isinstance(k, str) or not self.table.ids.fullmatch(k):
+                        raise self.err(key, f"{fld.ids} ids are {self.table.id_doc}")
                 if fld is None:
-                    renamed = schema.RENAMED.get(f"{pattern}.{k}" if pattern else k)
+                    renamed = self.table.renamed.get(f"{pattern}.{k}" if pattern else k)
                     if renamed:
                         raise self.err(key, f"this key was renamed: use {renamed}")
                     raise self.err(key, suggest(k, [x for x in kids if x != "*"]))
@@ -435,14 +476,18 @@ class _Checker:
             x = float(v)
         except OverflowError:
             x = math.inf
-        if not math.isfinite(x) or not low <= x <= high:
+        exact = v if isinstance(v, int) else x  # whole numbers compare exactly (a seed near 2**63)
+        rng = f"[{_bound(low)}, {_bound(high)}]"
+        if not math.isfinite(x) or not low <= exact <= high:
             shown = v if len(repr(v)) < 40 else repr(v)[:20] + "..."
-            raise self.err(key, f"{shown} is out of range; allowed: [{low:g}, {high:g}]")
+            raise self.err(key, f"{shown} is out of range; allowed: {rng}")
         if fld.kind == "integer" and int(x) != x:
-            raise self.err(key, f"must be a whole number in [{low:g}, {high:g}], got {v!r}")
+            raise self.err(key, f"must be a whole number in {rng}, got {v!r}")
         return x
 
     def note(self, key: tuple, source: tuple[str, str] | None) -> None:
+        if not self.table.sourced:
+            return
         if source is None:
             raise self.err(key, "this file sets a number without saying where it comes from: add "
                            "source = \"<class> [<id>]: <note>\" to its table in this file (a derived scenario "
@@ -458,8 +503,15 @@ class _Checker:
             self.note(key, source)
         elif kind == "drawn":
             self.drawn(fld, key, v, source)
-        elif kind in ("text", "name", "source"):
+        elif kind in ("text", "name", "source", "file"):
             self.text(fld, key, v)
+        elif kind == "flag":
+            if not isinstance(v, bool):
+                raise self.err(key, f"must be true or false (without quotes), got {_type(v)}"
+                               + (f" {_short(v)}" if isinstance(v, str) else ""))
+        elif kind == "list":
+            if not isinstance(v, list) or not v:
+                raise self.err(key, f"must be a non-empty list, e.g. [0.1, 0.3, 0.5], got {_type(v)}")
         elif kind == "choice":
             allowed = schema.choices(fld)
             if not isinstance(v, str) or v not in allowed:
@@ -479,7 +531,7 @@ class _Checker:
             own = self.source(key + ("source",), v["source"]) if "source" in v else source
             for k, x in v.items():
                 if k != "source":
-                    if not ID_PATTERN.fullmatch(k):
+                    if not schema.ID_PATTERN.fullmatch(k):
                         raise self.err(key + (k,), f"not a {fld.ids} id")
                     self.number(fld, key + (k,), x)
                     self.note(key + (k,), own)
@@ -554,8 +606,10 @@ class _Checker:
             return
         if len(v) > schema.MAX_TEXT:
             raise self.err(key, f"{len(v):,} characters; allowed: at most {schema.MAX_TEXT:,}")
-        if _CONTROL.search(v):
-            raise self.err(key, "contains control characters; allowed: printable text (tabs and new lines too)")
+        bad = _CONTROL.search(v)
+        if bad:
+            raise self.err(key, f"contains control characters or invisible format characters (U+{ord(bad.group()):04X}); "
+                           "allowed: printable text (tabs and new lines too)")
 
     def source(self, key: tuple, v: Any) -> tuple[str, str]:
         self.text(schema.field("protocol.source"), key, v)
@@ -579,6 +633,10 @@ def _type(v: Any) -> str:
     if isinstance(v, datetime.time):
         return "time"
     return {dict: "a table", list: "a list", str: "text", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def _bound(x: float) -> str:
+    return f"{int(x):,}" if abs(x) >= 1e6 and float(x).is_integer() else f"{x:g}"
 
 
 def _short(v: Any) -> str:
@@ -641,6 +699,20 @@ class _Builder:
                 raise self.err(key, schema.suggest(x, allowed, what))
         return tuple(v)
 
+    def check_required(self) -> None:
+        """Every required key of every table present (a `remove` may have dropped one)."""
+        stack = [((), "", self.doc)]
+        while stack:
+            where, pattern, table = stack.pop()
+            kids = schema.children(pattern)
+            for k, f in kids.items():
+                if k != "*" and f.default == REQUIRED and k not in table:
+                    raise self.err(where + (k,), "required key is missing")
+            for k, v in table.items():
+                f = kids.get(k) or kids.get("*")
+                if f is not None and f.kind == "table" and isinstance(v, dict):
+                    stack.append((where + (k,), f.path, v))
+
     def check_sources(self) -> None:
         if not self.catalogue:
             return
@@ -658,6 +730,7 @@ class _Builder:
 
     # -- sections
     def build(self, digest: str, provenance: dict[tuple, tuple[str, str]]) -> Scenario:
+        self.check_required()
         self.check_sources()
         meta = self.doc.get("meta", {})
         clauses = self.build_clauses()

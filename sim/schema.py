@@ -20,11 +20,16 @@ Kinds:
     weights  a table id -> number in [low, high] (may carry its own `source`)
     scale    a table position in [0, 1] -> text
     source   where the numbers of its table come from: "<class> [<id>, ...]: <note>"
+    (other file formats' tables, e.g. experiments/sweep_file.py, also use:)
+    flag     true or false
+    list     a non-empty list (its elements are checked by the format's loader)
+    file     text naming a .toml file, relative to the file that names it (confined by the loader)
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +40,8 @@ OWN_ID = "its id"  # default of a text key that takes the id of its own table (a
 COLLECTIONS = ("ids", "weights", "days", "choices")  # kinds whose absent value is empty, not None
 MAX_TEXT = 2000  # characters in a free-text field
 MAX_NAME = 80  # characters in a scenario name (it names output folders and figure titles)
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # an id under a '*' key (actor, clause, ...)
+ID_DOC = "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
 @dataclass(frozen=True)
@@ -315,14 +322,38 @@ def field(path: str) -> Field:
     return BY_PATH[path]
 
 
+class Table:
+    """A file format's keys for the loader's checks (scenario._Checker): its rows, keys renamed
+    since, how an id under a '*' key looks, and whether every number needs a source in its file.
+    Scenario files use SCENARIO; a sweep file has a table of its own (experiments/sweep_file.py)."""
+
+    def __init__(self, rows: tuple[Field, ...] | None = None, renamed: dict[str, str] | None = None,
+                 ids: re.Pattern = ID_PATTERN, id_doc: str = ID_DOC, sourced: bool = True):
+        self._rows, self.renamed, self.ids, self.id_doc, self.sourced = rows, renamed or {}, ids, id_doc, sourced
+
+    @property
+    def rows(self) -> tuple[Field, ...]:
+        return FIELDS if self._rows is None else self._rows  # None: the scenario rows, as the module holds them
+
+    def children(self, pattern: str) -> dict[str, Field]:
+        """Fields directly under a table pattern ('' = the top level), keyed by key ('*' for ids)."""
+        return {f.key: f for f in self.rows if f.parent == pattern}
+
+    def field(self, path: str) -> Field:
+        return next(f for f in self.rows if f.path == path)
+
+
+SCENARIO = Table(renamed=RENAMED)
+
+
 def choices(f: Field) -> tuple[str, ...]:
     """Allowed values of a choice field."""
     return f.choices
 
 
 def children(pattern: str) -> dict[str, Field]:
-    """Fields directly under a table pattern ('' = the top level), keyed by key ('*' for ids)."""
-    return {f.key: f for f in FIELDS if f.parent == pattern}
+    """Fields directly under a scenario table pattern ('' = the top level), keyed by key ('*' for ids)."""
+    return SCENARIO.children(pattern)
 
 
 def leaves(pattern: str) -> tuple[Field, ...]:

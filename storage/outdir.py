@@ -2,123 +2,46 @@
 
 - `check_folder` finds --out problems (an existing file, not writable, a parent that cannot be
   created) before any work, with one line.
-- `Output` is the life of one command's output: it refuses a folder that holds another command's
-  files (unless force, which clears negsim's files first), cleans staging folders left by killed
-  runs, stages new files in OUT/.staging-<pid>-<random>/ (same filesystem, so moving them in is a
-  rename), and on `commit` removes the previous files, moves the new ones in and writes
-  OUT/manifest.json last: the command, scenarios with their SHA-256, seed, runs, the code
-  fingerprint and every file written with its SHA-256.
-- `manifest_files` / `verify_listed`: readers take exactly the files a manifest lists and refuse
-  a file whose bytes differ from the manifest's checksum.
-- `safe_name` turns a scenario name into a file name; `term` escapes text for the terminal.
+- `Output` is the one way a command writes its results: it takes the folder's lock (a second
+  command writing to the same folder is refused, naming the first one's process), refuses a
+  folder that holds another command's output (unless force), and refuses, naming them, files
+  that no negsim command wrote if it would have to replace them (or, with force, if they are
+  there at all: force only ever removes what a manifest records).  It stages new files in
+  OUT/.staging-<pid>-<random>/ (same filesystem, so moving them in is a rename), and `commit`
+  moves them in, removes the previous manifest's files that the new output does not replace, and
+  writes OUT/manifest.json last (storage.manifest), with SIGINT and SIGTERM held off meanwhile.
+- `write_into` writes single files (a report, a figure, discovery tables) under the folder's
+  lock and records them in the folder's manifest if it has one.
+- `clean_stale` removes the staging folders of killed commands.
 
 Standard library only.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import functools
+import contextlib
+import errno
+import fcntl
 import glob
-import hashlib
-import json
 import os
-import re
 import secrets
 import shutil
 import time
-import unicodedata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterator
 
-from .atomic import write_atomic
+from .atomic import atomic_path, signals_deferred
+from .manifest import (MANIFEST, MANIFEST_FORMAT, OutputError, entry, negsim_name, read_manifest, record, sha256_file,
+                       write_manifest)
+from .text import plural, safe_name, term, term_line  # noqa: F401  (commands import them from here too)
 
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = "negsim-output/1"
 STAGING_PREFIX = ".staging-"
 OWNER = ".owner"
-# Every file a negsim command writes into an output folder (and `report`'s default report.html).
-NEGSIM_PATTERNS = ("runs.parquet", "runs.csv", "trace.parquet", "trace.csv", "runs_*.parquet", "runs_*.csv",
-                   "trace_*.parquet", "trace_*.csv", "outcomes.png", "compare.png", "sweep.parquet",
-                   "indices.parquet", "report.html", MANIFEST, "*.partial")
-NAME_LIMIT = 80
+CHECKPOINT = "checkpoint"  # a sweep's checkpoint folder (experiments.sweep_run)
+COMMITTED: list[Path] = []  # folders this process has committed, for the message after an interrupt
 
 
-class OutputError(ValueError):
-    """An output folder that cannot be used as asked; one line naming the folder."""
-
-
-# ------------------------------------------------------------------ text
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(name: str, limit: int = NAME_LIMIT) -> str:
-    """A file-name-safe form of a scenario name: only [A-Za-z0-9._-], no leading dot or dash,
-    at most `limit` characters (a long name keeps a short hash of the whole so names stay apart)."""
-    s = _SAFE.sub("_", str(name)).lstrip("._-").rstrip("_-") or "scenario"
-    if len(s) > limit:
-        digest = hashlib.sha256(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        s = f"{s[:limit - 9]}-{digest}"
-    return s
-
-
-def term(text: Any, limit: int | None = 2000) -> str:
-    """Text made safe to print: control characters, escape sequences, bidi and other format
-    characters are shown as \\xNN / \\uNNNN; longer than `limit` characters, it is cut with '...'."""
-    s = str(text)
-    if limit is not None and len(s) > limit:
-        s = s[:limit] + f"...[{len(s) - limit:,} more characters]"
-    out = []
-    for ch in s:
-        if ch in "\n\t" or unicodedata.category(ch)[0] not in "CZ" or ch == " ":
-            out.append(ch)
-        else:
-            cp = ord(ch)
-            out.append(f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}")
-    return "".join(out)
-
-
-def term_line(text: Any, limit: int | None = 2000) -> str:
-    """`term` for one line: newlines are escaped too."""
-    return term(text, limit).replace("\n", "\\n").replace("\t", "\\t")
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """A count with its noun in the right number: '1 run', '2,000 runs', '1 entry', '3 entries'
-    (`many`: the plural when it is not word + 's')."""
-    return f"{n:,} {word if n == 1 else many or word + 's'}"
-
-
-# ------------------------------------------------------------------ fingerprints
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """SHA-256 (16 hex digits) of the source of the sim and analysis packages: every .py file's
-    relative path and bytes, in sorted order.  Computed once per process (~1 ms)."""
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for pkg in ("sim", "analysis"):
-        for f in sorted((root / pkg).rglob("*.py")):
-            h.update(f.relative_to(root).as_posix().encode() + b"\0")
-            h.update(f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def identity(command: str, scenarios: Iterable, seed: int, runs: int, **extra: Any) -> dict[str, Any]:
-    """What an output folder belongs to: the command, the scenarios (name and SHA-256 of their
-    files), the seed, the runs, the code fingerprint (and e.g. a sweep's own fingerprint)."""
-    return {"command": command,
-            "scenarios": [{"name": sc.name, "path": str(sc.path), "sha256": sc.sha256} for sc in scenarios],
-            "seed": seed, "runs": runs, "code": code_fingerprint(), **extra}
-
-
+# ------------------------------------------------------------------ identity
 def _same(a: dict, b: dict) -> bool:
     def key(d):
         return {**d, "scenarios": [{"name": s.get("name"), "sha256": s.get("sha256")} for s in d.get("scenarios", [])]}
@@ -158,31 +81,6 @@ def check_folder(out: Path) -> None:
         raise OutputError(f"--out {term_line(out)}: {term_line(probe)} is not writable")
 
 
-def read_manifest(folder: Path) -> dict | None:
-    """The folder's manifest, None if it has none; a damaged one is an OutputError."""
-    p = Path(folder) / MANIFEST
-    if not p.exists():
-        return None
-    try:
-        m = json.loads(p.read_text())
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"{term_line(p)}: not a readable negsim manifest ({term_line(exc, 200)})") from None
-    if not isinstance(m, dict) or m.get("format") != MANIFEST_FORMAT or not isinstance(m.get("files"), list) \
-            or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in m["files"]) \
-            or not isinstance(m.get("identity"), dict) or not isinstance(m.get("runs", []), list) \
-            or not all(isinstance(x, dict) for x in m["identity"].get("scenarios", [])):
-        raise OutputError(f"{term_line(p)}: not a negsim manifest (expected format {MANIFEST_FORMAT!r} with a "
-                          "list of files)")
-    return m
-
-
-def negsim_entries(folder: Path) -> list[Path]:
-    """negsim's files in `folder` (not the checkpoint folder nor staging folders)."""
-    if not folder.is_dir():
-        return []
-    return [p for p in folder.iterdir() if p.is_file() and any(fnmatch.fnmatchcase(p.name, pat) for pat in NEGSIM_PATTERNS)]
-
-
 def _proc_start(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
@@ -190,31 +88,32 @@ def _proc_start(pid: int) -> str:
         return ""
 
 
-def _owner_alive(stage: Path) -> bool:
+def _owner(stage: Path) -> int | None:
+    """The pid of the live command that owns a staging folder, or None if it is gone."""
     try:
         pid_s, _, start = (stage / OWNER).read_text().strip().partition(" ")
         pid = int(pid_s)
-    except (OSError, ValueError):  # no owner yet: a run that is starting now, or one killed as it started
+    except (OSError, ValueError):  # no owner yet: a command starting now, or one killed as it started
         try:
-            return time.time() - stage.stat().st_mtime < 60
+            return -1 if time.time() - stage.stat().st_mtime < 60 else None
         except OSError:
-            return False
+            return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return None
     except PermissionError:
-        return True
-    return not start or not _proc_start(pid) or _proc_start(pid) == start
+        return pid
+    return pid if not start or not _proc_start(pid) or _proc_start(pid) == start else None
 
 
 def clean_stale(folder: Path) -> list[Path]:
-    """Remove staging folders of runs that were killed (owner process gone); return them."""
+    """Remove staging folders of commands that were killed (owner process gone); return them."""
     removed = []
     if not Path(folder).is_dir():
         return removed
     for d in Path(folder).glob(STAGING_PREFIX + "*"):
-        if d.is_dir() and not _owner_alive(d):
+        if d.is_dir() and _owner(d) is None:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
     return removed
@@ -229,8 +128,7 @@ def clean_legacy(out: Path) -> list[Path]:
         return removed
     for d in parent.glob(f".{glob.escape(Path(out).name)}.*"):
         try:
-            if d.is_dir() and all(f.is_file() and any(fnmatch.fnmatchcase(f.name, p) for p in NEGSIM_PATTERNS)
-                                  for f in d.iterdir()):
+            if d.is_dir() and all(f.is_file() and negsim_name(f.name.removesuffix(".partial")) for f in d.iterdir()):
                 shutil.rmtree(d, ignore_errors=True)
                 removed.append(d)
         except OSError:
@@ -238,12 +136,50 @@ def clean_legacy(out: Path) -> list[Path]:
     return removed
 
 
-def clear(folder: Path) -> None:
-    """--force: remove negsim's files, its checkpoint folder and dead staging folders."""
-    for p in negsim_entries(folder):
-        p.unlink(missing_ok=True)
-    shutil.rmtree(Path(folder) / "checkpoint", ignore_errors=True)
-    clean_stale(folder)
+@contextlib.contextmanager
+def folder_lock(folder: Path, what: str = "--out") -> Iterator[None]:
+    """Hold the folder's lock (flock on the folder itself, released when the process ends, even
+    by SIGKILL); a folder another negsim command holds is refused with one line."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise OutputError(f"{what} {term_line(folder)}: cannot open the folder ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pids = sorted({p for d in folder.glob(STAGING_PREFIX + "*") if (p := _owner(d)) and p > 0})
+            who = f" (pid {', '.join(map(str, pids))})" if pids else ""
+            raise OutputError(f"{what} {term_line(folder)}: another negsim command{who} is writing there now; "
+                              "wait for it to finish, or use another folder") from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _ours(folder: Path, p: Path, recorded: set[str]) -> bool:
+    """Whether an entry of an output folder is negsim's: a file its manifest records, the
+    manifest, a staging folder, an atomic write's temporary file, a sweep's checkpoint folder,
+    or a folder that is itself a negsim output folder (it has its own manifest)."""
+    name = p.name
+    if name in recorded or name == MANIFEST or (name.startswith(".") and name.endswith(".partial")):
+        return True
+    if p.is_dir() and not p.is_symlink():
+        if name.startswith(STAGING_PREFIX):
+            return True
+        if name == CHECKPOINT:
+            return all(f.name == MANIFEST or (f.name.startswith("task_") and f.suffix == ".npz")
+                       or f.name.endswith(".partial") for f in p.iterdir())
+        try:
+            return read_manifest(p) is not None
+        except OutputError:
+            return False
+    return False
+
+
+def _listing(paths: list[str]) -> str:
+    shown = ", ".join(term_line(p, 80) for p in paths[:5])
+    return shown + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 class Output:
@@ -254,57 +190,93 @@ class Output:
         self.stage: Path | None = None
         self.created = False
         self.committed: dict | None = None
+        self.previous: dict | None = None
+        self._lock: contextlib.ExitStack | None = None
 
     def __enter__(self) -> "Output":
         out = self.out
         check_folder(out)
-        try:
-            old = read_manifest(out)
-        except OutputError:
-            if not self.force:
-                raise
-            old = None
-        if not self.force:
-            if old is not None and not _same(old.get("identity", {}), self.ident):
-                raise OutputError(f"--out {term_line(out)}: holds the output of a different command (there: "
-                                  f"{_difference(old.get('identity', {}), self.ident)}; see its {MANIFEST}); "
-                                  "use another --out, or --force to clear it")
-            if old is None and negsim_entries(out):
-                raise OutputError(f"--out {term_line(out)}: holds negsim files without a {MANIFEST} "
-                                  "(another command's, or an older version's); use another --out, or --force to clear it")
         self.created = not out.exists()
         try:
             out.mkdir(parents=True, exist_ok=True)
-            if self.force:
-                clear(out)
+        except OSError as exc:
+            raise OutputError(f"--out {term_line(out)}: cannot create it ({exc.strerror or exc})") from None
+        self._lock = contextlib.ExitStack()
+        try:
+            self._lock.enter_context(folder_lock(out))
+            self._check_contents()
             clean_stale(out)
             clean_legacy(out)
+            if self.force:
+                shutil.rmtree(out / CHECKPOINT, ignore_errors=True)  # another sweep's: negsim's own (_ours)
             self.stage = out / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
             self.stage.mkdir()
             (self.stage / OWNER).write_text(f"{os.getpid()} {_proc_start(os.getpid())}")
         except OSError as exc:
             self._cleanup()
             raise OutputError(f"--out {term_line(out)}: cannot write there ({exc.strerror or exc})") from None
+        except BaseException:
+            self._cleanup()
+            raise
         return self
+
+    def _check_contents(self) -> None:
+        """Refuse a folder this command may not write into (see the module docstring)."""
+        out = self.out
+        try:
+            old = read_manifest(out)
+        except OutputError as exc:
+            if not self.force:
+                raise OutputError(f"{exc}; use another --out, or --force to replace it") from None
+            old = None
+        if old is not None and not self.force and not _same(old.get("identity", {}), self.ident):
+            raise OutputError(f"--out {term_line(out)}: holds the output of a different command (there: "
+                              f"{_difference(old.get('identity', {}), self.ident)}; see its {MANIFEST}); "
+                              "use another --out, or --force to replace it")
+        recorded = {f["name"] for f in old["files"]} if old else set()
+        changed = [f["name"] for f in (old or {}).get("files", [])
+                   if (out / f["name"]).is_file() and sha256_file(out / f["name"]) != f.get("sha256")]
+        others = sorted(p.name for p in out.iterdir() if not _ours(out, p, recorded))
+        if self.force and (others or changed):
+            raise OutputError(f"--out {term_line(out)}: --force replaces only what negsim wrote there (what its "
+                              f"{MANIFEST} lists), and it also holds {_listing(others + changed)}"
+                              + (" (changed since negsim wrote them)" if changed and not others else "")
+                              + "; move them away or use another --out. Nothing was deleted")
+        clash = changed + ([n for n in others if negsim_name(n)] if old is None else [])
+        if clash:
+            why = "changed since negsim wrote them" if changed else f"negsim files without a {MANIFEST}"
+            raise OutputError(f"--out {term_line(out)}: holds {_listing(clash)} ({why}: another command's, an older "
+                              "version's or your own); move them away or use another --out")
+        self.previous = old
 
     def commit(self, runs: list[str] = (), **extra: Any) -> dict:
         """Move the staged files in (replacing the folder's previous negsim files) and write the
-        manifest last.  `runs` names the runs files in order (A before B for a compare)."""
-        staged = sorted((p for p in self.stage.iterdir() if p.is_file() and p.name != OWNER),
-                        key=lambda p: p.name)
-        files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in staged]
+        manifest last.  `runs` names the runs files in order (A before B for a compare).
+        SIGINT and SIGTERM wait until the manifest is written."""
+        with signals_deferred():
+            return self._commit(runs, extra)
+
+    def _commit(self, runs, extra) -> dict:
+        staged = sorted((p for p in self.stage.iterdir() if p.is_file() and p.name != OWNER), key=lambda p: p.name)
+        recorded = {f["name"] for f in (self.previous or {}).get("files", [])}
+        clash = [p.name for p in staged if p.name not in recorded and (self.out / p.name).exists()]
+        if clash:  # a file of that name appeared that negsim did not write: never replace it
+            raise OutputError(f"--out {term_line(self.out)}: holds {_listing(clash)}, which negsim did not write and "
+                              "this command would replace; move them away or use another --out")
+        files = [entry(p) for p in staged]
         names = {p.name for p in staged}
         (self.out / MANIFEST).unlink(missing_ok=True)  # from here until the end, no manifest: nothing is read
-        for p in negsim_entries(self.out):
-            if p.name not in names:
-                p.unlink(missing_ok=True)
+        for f in (self.previous or {}).get("files", []):
+            if f["name"] not in names:
+                (self.out / f["name"]).unlink(missing_ok=True)
         for p in staged:
             os.replace(p, self.out / p.name)
         from sim import __version__
         manifest = {"format": MANIFEST_FORMAT, "negsim_version": __version__, "identity": self.ident,
                     "runs": list(runs), "files": files, **extra}
-        write_atomic(self.out / MANIFEST, json.dumps(manifest, indent=1))
+        write_manifest(self.out, manifest)
         self.committed = manifest
+        COMMITTED.append(self.out)
         return manifest
 
     def _cleanup(self) -> None:
@@ -315,45 +287,66 @@ class Output:
                 self.out.rmdir()  # only if empty: we made it and nothing was committed
             except OSError:
                 pass
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        full = isinstance(exc, OSError) and disk_full(exc) and self.stage is not None
+        message = self._disk_full_message(exc) if full else ""
         self._cleanup()
+        if full:
+            raise OutputError(message) from None
+
+    def _disk_full_message(self, exc: OSError) -> str:
+        """Which file, how much the command had written and how much space is left."""
+        files = [p for p in self.stage.rglob("*") if p.is_file() and p.name != OWNER]
+        newest = max(files, key=lambda p: p.stat().st_mtime, default=None)
+        name = Path(exc.filename).name if exc.filename else newest.name if newest else "the results"
+        name = name.lstrip(".").rsplit(".", 2)[0] if name.endswith(".partial") else name  # .runs.parquet.x1y2.partial
+        staged = sum(p.stat().st_size for p in files) + getattr(exc, "written", 0)
+        needed = f" (about {_size(exc.needed)} needed in all)" if getattr(exc, "needed", 0) else ""
+        return (f"--out {term_line(self.out)}: the disk is full: writing {term_line(name, 120)} failed after "
+                f"{_size(staged)}{needed}; {_size(shutil.disk_usage(self.out).free)} are free there once the partial "
+                "files are removed; nothing was written: free some space or use another --out")
 
 
-# ------------------------------------------------------------------ reading
-def manifest_runs(folder: Path) -> list[Path]:
-    """The runs files a folder's manifest lists, in the order they were written."""
-    m = read_manifest(folder)
-    if m is None:
-        raise OutputError(f"{term_line(folder)}: no {MANIFEST} (not a complete negsim output folder; "
-                          "give the runs file itself or run the command again)")
-    listed = {f["name"] for f in m["files"]}
-    runs = [n for n in m.get("runs", []) if isinstance(n, str) and n in listed]
-    if not runs:
-        raise OutputError(f"{term_line(folder)}: its {MANIFEST} lists no runs file (a sweep folder? give the "
-                          "sweep.parquet file itself)")
-    return [Path(folder) / n for n in runs]
-
-
-def verify_listed(path: str | Path, required: bool = True) -> bool:
-    """If `path`'s folder has a manifest: True when the manifest lists the file and its bytes
-    match the listed SHA-256; a listed file with other bytes is refused; an unlisted file raises
-    (required) or gives False.  Without a manifest: True."""
+# ------------------------------------------------------------------ single files into a folder
+def write_into(path: str | Path, data: bytes | str, *, by: str, explicit: bool = True) -> None:
+    """Write one file atomically.  In a negsim output folder (one with a manifest) it is written
+    under the folder's lock and recorded in the manifest, so --force knows negsim wrote it; a file
+    there that negsim did not write is replaced only if the user named it (`explicit`)."""
     path = Path(path)
-    m = read_manifest(path.parent)
-    if m is None:
-        return True
-    entry = next((f for f in m["files"] if f["name"] == path.name), None)
-    if entry is None:
-        if not any(fnmatch.fnmatchcase(path.name, pat) for pat in NEGSIM_PATTERNS):
-            return True  # not a file negsim writes there (e.g. the user's own table): not governed
-        if required:
-            raise OutputError(f"{term_line(path)}: not listed in its folder's {MANIFEST} (a stale file "
-                              "from another command?)")
-        return False
-    if not path.exists():
-        raise OutputError(f"{term_line(path)}: listed in its folder's {MANIFEST} but missing")
-    if sha256_file(path) != entry.get("sha256"):
-        raise OutputError(f"{term_line(path)}: SHA-256 differs from its folder's {MANIFEST}: the file "
-                          "was damaged or replaced")
-    return True
+    folder = path.parent
+    check_folder(folder)
+    if path.is_dir():
+        raise OutputError(f"{term_line(path)}: is a folder; give a file name")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{term_line(folder)}: cannot create it ({exc.strerror or exc})") from None
+    with folder_lock(folder, "writing into"):
+        m = read_manifest(folder)
+        if m is not None and path.exists() and not explicit and path.name not in {f["name"] for f in m["files"]}:
+            raise OutputError(f"{term_line(path)}: exists and negsim did not write it (its folder's {MANIFEST} does "
+                              "not list it); give --out to choose where to write")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            with atomic_path(path) as tmp:
+                with open(tmp, "wb") as f:
+                    f.write(raw)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            raise OutputError(f"{term_line(path)}: the disk is full: the file needs {_size(len(raw))} and "
+                              f"{_size(shutil.disk_usage(folder).free)} are free there; nothing was written") from None
+        if m is not None and path.name != MANIFEST:
+            record(folder, [path.name], by)
+
+
+def disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"

@@ -28,7 +28,8 @@ import sim
 from sim.engine import Batch
 from sim.scenario import Scenario
 from storage.atomic import atomic_path
-from storage.outdir import OutputError, term_line, verify_listed
+from storage.manifest import OutputError, read_manifest, verify_listed
+from storage.text import printable, term_line
 from storage.runtable import OUTCOMES, batch_columns
 
 FORMAT = "negsim-runs/1"
@@ -122,16 +123,27 @@ class StreamedTable:
         self.csv_path = path.with_suffix(".csv")
         self._pq = self._csv = None
         self._files = ExitStack()
+        self._tmps: list[Path] = []  # the files being written, under their temporary names
         self._digest = DataDigest()
 
     def write(self, cols: dict[str, np.ndarray]) -> None:
-        table = pa.table(cols)
+        try:
+            self._write(pa.table(cols))
+        except OSError as exc:  # e.g. a full disk: which file, and how far it got
+            if exc.errno is not None and exc.filename is None:
+                exc.filename = str(self.path)
+            exc.written = sum(t.stat().st_size for t in self._tmps if t.exists())
+            raise
+
+    def _write(self, table: pa.Table) -> None:
         if self._pq is None:
             raw = json.dumps(self.meta).encode()
             schema = table.schema.with_metadata({META_KEY: raw, META_SHA_KEY: hashlib.sha256(raw).hexdigest().encode()})
-            self._pq = pq.ParquetWriter(self._files.enter_context(atomic_path(self.path)), schema, **WRITE_OPTIONS)
+            self._tmps.append(self._files.enter_context(atomic_path(self.path)))
+            self._pq = pq.ParquetWriter(self._tmps[-1], schema, **WRITE_OPTIONS)
             if self.csv:
-                self._csv = pacsv.CSVWriter(str(self._files.enter_context(atomic_path(self.csv_path))), table.schema)
+                self._tmps.append(self._files.enter_context(atomic_path(self.csv_path)))
+                self._csv = pacsv.CSVWriter(str(self._tmps[-1]), table.schema)
         self._pq.write_table(table.replace_schema_metadata(self._pq.schema.metadata))
         self._digest.update(table)
         if self._csv is not None:
@@ -167,9 +179,14 @@ class RunsWriter:
     def write(self, batch: Batch, extra: dict[str, Any] | None = None) -> None:
         """Append the batch's runs; `extra` adds columns for the same runs (another model
         family's answer, e.g.), the same columns in every batch."""
-        self.runs.write({**batch_columns(batch, self.meta["scenario"]), **(extra or {})})
-        if batch.trace is not None:
-            self.trace.write(trace_columns(batch))
+        try:
+            self.runs.write({**batch_columns(batch, self.meta["scenario"]), **(extra or {})})
+            if batch.trace is not None:
+                self.trace.write(trace_columns(batch))
+        except OSError as exc:  # a full disk: from the bytes per run so far, what the whole would need
+            if self.rows and getattr(exc, "written", 0):
+                exc.needed = int(exc.written / self.rows * self.meta["n_runs"])
+            raise
         self.rows += len(batch)
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -208,6 +225,9 @@ def read_metadata(path: str | Path, fmt: str = FORMAT) -> dict[str, Any]:
         raise _fail(path, f"metadata 'negsim': a JSON {type(meta).__name__}, expected a JSON object")
     if meta.get("format") != fmt:
         raise _fail(path, f"file format {term_line(meta.get('format'), 80)!r}, expected {fmt!r}")
+    if isinstance(meta.get("scenario"), str) and not printable(meta["scenario"]):
+        raise _fail(path, f"metadata 'negsim': scenario: {term_line(meta['scenario'], 80)!r} holds control or format "
+                    "characters; a scenario name is letters, digits, '.', '_' or '-'")
     for key, kind in REQUIRED_META.items():
         v = meta.get(key)
         if key not in meta:
@@ -275,6 +295,25 @@ def _check_runs(path: Path, table: pa.Table, meta: dict[str, Any]) -> None:
         raise _fail(path, "column rounds: negative values")
     if pc.count_distinct(table["run"]).as_py() != table.num_rows:
         raise _fail(path, "column run: duplicated run ids (each run appears once)")
+    _check_labels(path, table)
+
+
+def _check_labels(path: Path, table: pa.Table) -> None:
+    """Text columns hold ids and labels (what a scenario file allows): control or format
+    characters (an escape sequence, a right-to-left override) are refused, never passed on to a
+    terminal, a figure or a report."""
+    import pyarrow.compute as pc
+
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        bad = next((v for v in pc.unique(col).to_pylist() if v is not None and not printable(v)), None)
+        if bad is not None:
+            raise _fail(path, f"column {term_line(name, 80)}: {term_line(bad, 80)!r} holds control or format "
+                        "characters; its labels are ids and names from a scenario file")
 
 
 def read_runs(path: str | Path, columns: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -283,12 +322,32 @@ def read_runs(path: str | Path, columns: list[str] | None = None) -> tuple[pd.Da
     meta = read_metadata(path)
     table = _read(path)
     _check_runs(path, table, meta)
+    _check_against_manifest(path, meta)
     if columns is not None:
         missing = [c for c in columns if c not in table.column_names]
         if missing:
             raise _fail(path, f"column {term_line(missing[0], 80)}: missing")
         table = table.select(list(dict.fromkeys(columns)))
     return table.to_pandas(), meta
+
+
+def _check_against_manifest(path: Path, meta: dict[str, Any]) -> None:
+    """A runs file in a run or compare folder must be of the run its manifest records: same seed,
+    run count and scenario (a file swapped in from another run, its checksum updated, is refused)."""
+    try:
+        m = read_manifest(path.parent)
+    except OutputError as exc:
+        raise ResultsFileError(str(exc)) from None
+    ident = (m or {}).get("identity", {})
+    if ident.get("command") not in ("run", "compare"):
+        return
+    shas = [s.get("sha256") for s in ident.get("scenarios", [])]
+    for what, mine, theirs in (("seed", meta["root_seed"], ident.get("seed")), ("runs", meta["n_runs"], ident.get("runs")),
+                               ("scenario", meta.get("scenario_sha256"), None)):
+        if (what != "scenario" and mine != theirs) or (what == "scenario" and mine not in shas):
+            told = f"{what} {term_line(theirs, 40)}" if what != "scenario" else "other scenarios (by SHA-256)"
+            raise _fail(path, f"is of a run with {what} {term_line(mine, 70)}, but its folder's manifest.json records "
+                        f"{told}: a file from another run")
 
 
 def read_trace(path: str | Path, runs_meta: dict[str, Any] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -303,4 +362,5 @@ def read_trace(path: str | Path, runs_meta: dict[str, Any] | None = None) -> tup
                             f"file beside it says {term_line(runs_meta.get(key), 80)!r}: a trace of another run")
     table = _read(path)
     _check_columns(path, table, TRACE_COLUMNS, values=False)
+    _check_labels(path, table)
     return table.to_pandas(), meta

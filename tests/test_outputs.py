@@ -19,7 +19,7 @@ import pytest
 
 from storage.resultsfile import META_KEY, ResultsFileError, read_runs
 from negsim.cli import main
-from storage import outdir
+from storage import manifest, outdir
 from tests.factory import pref, two_party, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,12 +156,13 @@ def test_another_command_into_the_folder_is_refused_unless_force(tmp_path, capsy
     assert all(len(f["sha256"]) == 64 for f in m["files"]) and len(m["identity"]["code"]) == 16
 
 
-def test_identical_rerun_replaces_the_folder_and_drops_its_old_files(tmp_path):
+def test_identical_rerun_replaces_negsims_old_files_and_keeps_the_users(tmp_path):
     out = tmp_path / "o"
     assert run(["run", EXCL, "-n", "70", "--trace", "--out", out, "--quiet"])[0] == 0
-    (out / "report.html").write_text("old report")
+    (out / "report.html").write_text("my own report")  # not negsim's: its manifest does not list it
     assert run(["run", EXCL, "-n", "70", "--out", out, "--quiet"])[0] == 0
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "outcomes.png", "runs.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "outcomes.png", "report.html", "runs.parquet"]
+    assert (out / "report.html").read_text() == "my own report"
 
 
 def test_folder_without_manifest_but_with_results_is_refused(tmp_path, good, capsys):
@@ -175,8 +176,10 @@ def test_folder_without_manifest_but_with_results_is_refused(tmp_path, good, cap
     rc, cap = run(["report", out], capsys)
     assert rc == 2
     one_line_error(cap.err, "no manifest.json")
-    assert run(["run", EXCL, "-n", "10", "--out", out, "--force", "--quiet"])[0] == 0
-    assert (out / "notes.txt").read_text() == "mine"  # only negsim's files are cleared
+    rc, cap = run(["run", EXCL, "-n", "10", "--out", out, "--force", "--quiet"], capsys)
+    assert rc == 2  # no manifest records what negsim wrote there, so --force may remove nothing
+    one_line_error(cap.err, "--force replaces only what negsim wrote", "notes.txt, runs.parquet", "Nothing was deleted")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "runs.parquet"]
 
 
 def test_report_and_plot_read_only_what_the_manifest_lists(tmp_path, good, capsys):
@@ -248,7 +251,7 @@ def test_a_later_sweep_never_sits_beside_an_earlier_ones_indices(tmp_path, capsy
 
 
 def test_resume_after_a_code_change_is_refused(tmp_path, monkeypatch, capsys):
-    from experiments.sweep import load_sweep
+    from experiments.sweep_file import load_sweep
     from experiments.sweep_run import LocalExecutor, run_sweep
 
     spec = load_sweep(_sweep_file(tmp_path, "lhs", 12))
@@ -263,7 +266,7 @@ def test_resume_after_a_code_change_is_refused(tmp_path, monkeypatch, capsys):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(spec, out, Dies(1))
     assert list((out / "checkpoint").glob("task_*.npz"))
-    monkeypatch.setattr(outdir, "code_fingerprint", lambda: "0123456789abcdef")  # the sources changed
+    monkeypatch.setattr(manifest, "code_fingerprint", lambda: "0123456789abcdef")  # the sources changed
     rc, cap = run(["sweep", tmp_path / "lhs.toml", "--workers", "1", "--out", out, "--quiet"], capsys)
     assert rc == 2
     one_line_error(cap.err, "checkpoints of a different sweep or code version")

@@ -308,14 +308,14 @@ def test_cli_solve_accession_excluded(capsys):
 
 
 def test_cli_solve_names_what_closes_the_zone(capsys):
-    assert main(["solve", str(SCEN / "accession_only.toml"), "--draws", "0"]) == 0
+    assert main(["solve", str(SCEN / "accession_only.toml"), "--no-draws"]) == 0
     out = capsys.readouterr().out
     assert "Zone of agreement: NONE" in out and "Closed by: actor russia; clause" in out
 
 
 def test_cli_solve_compare_runs_writes_figure(tmp_path, capsys):
     out_dir = tmp_path / "theory"
-    assert main(["solve", str(SCEN / "accession_excluded.toml"), "--compare-runs", "300", "--seed", "2", "--draws", "0",
+    assert main(["solve", str(SCEN / "accession_excluded.toml"), "--compare-runs", "300", "--seed", "2", "--no-draws",
                  "--out", str(out_dir), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "Simulated agreements vs theory: 300 runs" in text and "accession_excluded" in text
