@@ -17,7 +17,6 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
              "last_line": o.last_line, "where": o.where, "seconds": round(o.seconds, 3)} for o in outcomes], indent=1))
     if root_ctx:
         root_ctx.cleanup()
-    by = Counter(o.category for o in failures)
-    print(f"\nresult: {'FAIL' if failures else 'PASS'}  " + ", ".join(f"{k} {by.get(k, 0)}" for k in fz.FAILURES))
+    print("\n" + fz.result_line(failures, fz.FAILURES))
     return 1 if failures else 0
 
 

@@ -714,7 +714,8 @@ def gen_extends_bad(ctx: Ctx) -> Mutation | None:
     name = ctx.pick_file()
     subs = ["dev-zero", "dev-null", "dev-urandom", "etc-passwd", "proc-environ", "abs-outside", "dotdot",
             "dotdot-secret", "abs-secret", "directory", "directory-toml", "missing", "self", "cycle2",
-            "symlink-passwd", "symlink-secret", "not-toml", "empty", "dot", "fifo", "not-a-string"]
+            "symlink-passwd", "symlink-secret", "not-toml", "empty", "dot", "fifo", "not-a-string",
+            "symlink-loop", "symlink-self", "trailing-slash"]
     sub = ctx.rng.choice(subs)
     # the key, or "via <file>": the message then says which file's `extends` led to the bad one
     kw: dict[str, Any] = {"key_hints": ("extends", "via ")}
@@ -727,7 +728,8 @@ def gen_extends_bad(ctx: Ctx) -> Mutation | None:
         "abs-secret": f"{ROOT_TOKEN}/outside/secret.toml", "directory": "fz_dir", "directory-toml": "fz_dir.toml",
         "missing": "fz_missing.toml", "self": name, "cycle2": "fz_other.toml", "symlink-passwd": "fz_link.toml",
         "symlink-secret": "fz_link_secret.toml", "not-toml": "fz_base.txt", "empty": "", "dot": ".",
-        "fifo": "fz_pipe.toml",
+        "fifo": "fz_pipe.toml", "symlink-loop": "fz_loop_a.toml", "symlink-self": "fz_loop_self.toml",
+        "trailing-slash": "base.toml/",
     }.get(sub)
     if sub == "not-a-string":
         value = Raw(ctx.rng.choice(['["base.toml"]', "5", "true", '{ file = "base.toml" }', "1979-05-27"]))
@@ -749,6 +751,10 @@ def gen_extends_bad(ctx: Ctx) -> Mutation | None:
         files["fz_base.txt"] = ctx.s.raw["base.toml"]
     if sub == "fifo":
         kw["fifos"] = ("fz_pipe.toml",)
+    if sub == "symlink-loop":
+        kw["symlinks"] = (("fz_loop_a.toml", "fz_loop_b.toml"), ("fz_loop_b.toml", "fz_loop_a.toml"))
+    if sub == "symlink-self":
+        kw["symlinks"] = (("fz_loop_self.toml", "fz_loop_self.toml"),)
     doc = _with_extends(ctx, name, value)
     files[name] = render(doc)
     return ctx.mut("extends", sub, "refuse", name, f"extends = {value!r}".replace(ROOT_TOKEN, "<root>"), files,
@@ -836,7 +842,7 @@ def gen_bad_section(ctx: Ctx) -> Mutation | None:
 
 def gen_remove(ctx: Ctx) -> Mutation | None:
     sub = ctx.rng.choice(["missing", "missing", "dotted-id", "dotted-id-unquoted", "dotted-id-salience",
-                          "not-a-list", "without-extends", "required", "not-a-string"])
+                          "not-a-list", "without-extends", "required", "not-a-string", "required-source"])
     if sub == "without-extends":
         doc = ctx.doc("base.toml")
         doc = {"remove": ["meta.description"], **doc}
@@ -878,6 +884,15 @@ def gen_remove(ctx: Ctx) -> Mutation | None:
         rm.append(".".join(p))
         value = rm
         hints = ("remove", p[-1])
+    elif sub == "required-source":  # a source the schema requires (protocol.source, an event's source)
+        cands = [p for p in (("protocol", "source"), *(("events", e, "source") for e in inh.get("events", {})))
+                 if _has(inh, p) and not _has(doc, p)]
+        if not cands:
+            return None
+        p = ctx.rng.choice(cands)
+        rm.append(".".join(p))
+        value = rm
+        hints = ("remove", "source")
     elif sub == "not-a-list":
         value = Raw(ctx.rng.choice(['"actors.nato"', "5", "{ actors = 1 }"]))
     else:
@@ -902,6 +917,27 @@ def gen_odd_names(ctx: Ctx) -> Mutation | None:
     doc = ctx.doc(name)
     _set(doc, path, val)
     return ctx.in_file("odd-names", "name", "either", name, doc, f"{fmt_path(path)} <- {val!r}", path,
+                       key_hints=_hints(path))
+
+
+FORMAT_CHARS = ("\u202e", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069", "\u200b", "\u200e", "\u200f", "\ufeff",
+                "\u061c", "\u00ad", "\x1b[2J", "\x07", "\x9b")
+
+
+def gen_text_format(ctx: Ctx) -> Mutation | None:
+    """Free text with a bidi override, a zero-width or another invisible format character, or a
+    terminal escape: refused (it would make text read backwards, or reach a terminal raw)."""
+    name, hit = _pick(ctx, lambda p, k, v: k == "string" and (
+        p[-1] in ("description", "article", "demand", "reply", "note")
+        or (len(p) == 3 and p[0] in ("actors", "instruments", "demands") and p[2] == "name")))
+    if not name:
+        return None
+    path, _, old = hit
+    ch = ctx.rng.choice(FORMAT_CHARS)
+    at = ctx.rng.randint(0, len(old))
+    doc = ctx.doc(name)
+    _set(doc, path, old[:at] + ch + old[at:])
+    return ctx.in_file("text-format", "", "refuse", name, doc, f"{fmt_path(path)} <- {ch!r} at {at}", path,
                        key_hints=_hints(path))
 
 
@@ -991,6 +1027,7 @@ GENERATORS: dict[str, tuple[Callable[[Ctx], Mutation | None], int]] = {
     "remove": (gen_remove, 3),
     "odd-names": (gen_odd_names, 2),
     "huge-string": (gen_huge_string, 1),
+    "text-format": (gen_text_format, 2),
     "dist-override": (gen_dist_override, 1),
     "deleted-optional": (gen_deleted_optional, 2),
     "identity": (gen_identity, 1),
@@ -1420,6 +1457,12 @@ def distinct_failures(outcomes: list[Outcome]) -> list[tuple[int, Outcome]]:
             cls = o.mutation.label if o.mutation.cls in ("extends", "remove", "bad-section") else o.mutation.cls
             groups.setdefault((o.category, cls, _normalise(detail + o.where)), []).append(o)
     return sorted(((len(v), v[0]) for v in groups.values()), key=lambda t: (t[1].category, t[1].mutation.cls, -t[0]))
+
+
+def result_line(failures: list, kinds: Iterable[str]) -> str:
+    """The last line of a campaign: PASS or FAIL and the count of each kind of failure."""
+    by = Counter(o.category for o in failures)
+    return f"result: {'FAIL' if failures else 'PASS'}  " + ", ".join(f"{k} {by.get(k, 0)}" for k in kinds)
 
 
 def summary(outcomes: list[Outcome]) -> str:
