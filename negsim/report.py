@@ -275,13 +275,14 @@ def cmd_plot(args) -> int:
 
 def cmd_report(args) -> int:
     from analysis import report
-    from storage.outdir import term_line, write_into
+    from storage.outdir import check_target, term_line, write_into
 
     check_seed(args.seed)
     files = runs_files(args.results)
     out = args.out or files[0].parent / "report.html"
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out {term_line(out)}: the report is an .html file")
+    check_target(out, explicit=args.out is not None)  # before the work: never replace a user's own report.html
     results = _load(args.results, trace=None)
     explain = _explain(args.explain) if args.explain else None
     text = _render_with_progress(report, results, args, explain, _priors(args))

@@ -326,10 +326,7 @@ def write_into(path: str | Path, data: bytes | str, *, by: str, explicit: bool =
     except OSError as exc:
         raise OutputError(f"{term_line(folder)}: cannot create it ({exc.strerror or exc})") from None
     with folder_lock(folder, "writing into"):
-        m = read_manifest(folder)
-        if m is not None and path.exists() and not explicit and path.name not in {f["name"] for f in m["files"]}:
-            raise OutputError(f"{term_line(path)}: exists and negsim did not write it (its folder's {MANIFEST} does "
-                              "not list it); give --out to choose where to write")
+        m = check_target(path, explicit)
         raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
             with atomic_path(path) as tmp:
@@ -342,6 +339,17 @@ def write_into(path: str | Path, data: bytes | str, *, by: str, explicit: bool =
                               f"{_size(shutil.disk_usage(folder).free)} are free there; nothing was written") from None
         if m is not None and path.name != MANIFEST:
             record(folder, [path.name], by)
+
+
+def check_target(path: Path, explicit: bool) -> dict | None:
+    """Refuse to replace a file negsim did not write (its folder's manifest does not list it)
+    unless the user named it; the folder's manifest, if any.  Called before the work too, so
+    a refusal costs nothing."""
+    m = read_manifest(path.parent)
+    if m is not None and path.exists() and not explicit and path.name not in {f["name"] for f in m["files"]}:
+        raise OutputError(f"{term_line(path)}: exists and negsim did not write it (its folder's {MANIFEST} does "
+                          "not list it); give --out to choose where to write")
+    return m
 
 
 def disk_full(exc: BaseException) -> bool:

@@ -584,3 +584,19 @@ def test_one_atomic_write_helper(tmp_path, monkeypatch):
         with pytest.raises(OSError, match="disk full"):
             writer(tmp_path / "f", "new")
     assert (tmp_path / "f").read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+def test_report_beside_the_results_never_replaces_a_users_report(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert run(["run", EXCL, "-n", "40", "--out", out, "--quiet"])[0] == 0
+    (out / "report.html").write_text("my own report")
+    capsys.readouterr()
+    rc, cap = run(["report", out], capsys)
+    assert rc == 2
+    one_line_error(cap.err, "report.html: exists and negsim did not write it", "give --out")
+    assert (out / "report.html").read_text() == "my own report"
+    (out / "report.html").unlink()
+    assert run(["report", out], capsys)[0] == 0  # written by negsim, so recorded in the folder's manifest
+    assert "report.html" in {f["name"] for f in outdir.read_manifest(out)["files"]}
+    assert run(["run", EXCL, "-n", "40", "--seed", "2", "--out", out, "--quiet", "--force"])[0] == 0
+    assert not (out / "report.html").exists()  # negsim's, so --force replaced it with the new output
