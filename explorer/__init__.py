@@ -1,4 +1,4 @@
-"""`negsim explore`: an interactive explorer in the browser, on Mesa's SolaraViz.
+"""`negsim explore`: an interactive explorer in the browser (Solara, with Mesa's model controller).
 
 - `explorer.settings`: what the controls set, as dotted scenario paths (one table), and the
   extends-file that applies them (the same file Save writes).  Light: no UI imports.

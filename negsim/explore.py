@@ -1,4 +1,4 @@
-"""`negsim explore [SCENARIO] [--port P]`: an interactive explorer in the browser (Mesa's SolaraViz).
+"""`negsim explore [SCENARIO] [--port P]`: an interactive explorer in the browser (Solara, with Mesa's model controller).
 
 Module import stays light (it runs at CLI start-up): solara, Mesa's visualisation and the
 model load inside cmd_explore.  The page itself is the top-level package `explorer`.
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 DEFAULT_PORT = 8765
-EXTRA_HINT = "pip install -e '.[explore]'"
 
 
 def register(sub) -> None:
@@ -41,7 +40,9 @@ def cmd_explore(args) -> int:
         sys.path.insert(0, str(root))  # a source checkout whose install predates the explorer package
     missing = [m for m in ("solara", "altair", "networkx", "explorer") if importlib.util.find_spec(m) is None]
     if missing:
-        raise UsageError(f"the explorer needs {', '.join(missing)}: install the extra with {EXTRA_HINT}")
+        pip = Path(sys.executable).with_name("pip")  # this interpreter's own pip (.venv/bin/pip after ./study)
+        raise UsageError(f"the explorer needs {', '.join(missing)}: install the extra once with "
+                         f"{pip if pip.exists() else 'pip'} install -e '{root}[explore]'")
     if not 1 <= args.runs <= 1_000_000:
         raise UsageError(f"--runs must lie in [1, 1000000], got {args.runs}")
     if not 0 <= args.port <= 65535:
