@@ -18,7 +18,6 @@ import json
 import math
 import tomllib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 

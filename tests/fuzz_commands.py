@@ -31,18 +31,8 @@ Categories (`classify`):
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 import random
-import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Callable
 

@@ -1,7 +1,6 @@
 """The README's commands, run in order, never meet each other's output folders (issue 22: both
 `backtest` commands used to default to results/backtest, so the second was refused)."""
 
-import re
 import shlex
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """The check that no package anyone could sign changes between two scenarios (analysis.signable),
 on hand-made scenarios where it must fire and where it must not."""
 
-import pytest
 
 from analysis.signable import same_signable_packages
 from tests.factory import TEST_SOURCE, load, pref, two_party, with_changes
