@@ -83,7 +83,8 @@ def sweep(scenario, params=(), sampler: str = "lhs", points: int | None = None, 
     as the command line takes them ("actors.russia.outside_option=0.1:0.6", "protocol.proposer=rotation,random")."""
     from dataclasses import replace
 
-    from experiments.sweep import Factor, SweepSpec, load_sweep, parse_param_option, validate
+    from experiments.sweep import Factor, SweepSpec, parse_param_option, validate
+    from experiments.sweep_file import load_sweep
     from experiments.sweep_run import LocalExecutor, run_sweep
 
     if params:
