@@ -26,7 +26,6 @@ from typing import Iterator, Sequence
 from sim.engine import Batch, Compiled, play_runs
 from sim.params import DrawPlan
 from sim.scenario import Scenario
-from sim.seeding import run_uniforms
 
 from storage.atomic import signals_deferred
 
@@ -63,12 +62,13 @@ def play_chunk(plans: Sequence[DrawPlan], root_seed: int, start: int, stop: int,
     """Runs [start, stop) under each plan, on the same rows of uniforms (drawn once per size)."""
     if engine == "mesa":
         return [_mesa_runs(plan, root_seed, start, stop) for plan in plans]
-    rows: dict[int, object] = {}
+    rows: dict[tuple[int, int], object] = {}
     out = []
     for plan in plans:
-        if plan.n_uniforms not in rows:
-            rows[plan.n_uniforms] = run_uniforms(root_seed, start, stop, plan.n_uniforms)
-        out.append(play_runs(plan, root_seed, start, stop, trace, rows[plan.n_uniforms]))
+        width = (plan.n_uniforms, plan.n_extra_uniforms)
+        if width not in rows:
+            rows[width] = plan.uniforms(root_seed, start, stop)
+        out.append(play_runs(plan, root_seed, start, stop, trace, rows[width]))
     return out
 
 

@@ -180,7 +180,6 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
 
 def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.ndarray, ck: Checkpoint) -> None:
     """runs.parquet: every run of every point, task by task from the checkpoints (experiments.sweep_keep)."""
-    from sim.seeding import run_uniforms
     from storage.resultsfile import StreamedTable, run_metadata
 
     from .overrides import fix
@@ -189,7 +188,7 @@ def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.n
 
     firsts = {t.key: t for t in reversed(tasks)}  # one task per combination of structural choices
     prepared = {key: _prepare(t) for key, t in firsts.items()}
-    u = run_uniforms(spec.seed, 0, 1, next(iter(prepared.values()))[0].plan.n_uniforms)
+    u = next(iter(prepared.values()))[0].plan.uniforms(spec.seed, 0, 1)
     inputs, left_out = common_inputs([fix(c.plan, tg, design[0]) for c, tg in prepared.values()], u)
     base = prepared[tasks[0].key][0].layout.scenario
     meta = kept_metadata({**run_metadata(base, spec.seed, 1, "batch"), "sweep_fingerprint": spec.fingerprint()},

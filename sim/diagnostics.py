@@ -16,9 +16,7 @@ import numpy as np
 from . import schema
 from .layout import Layout, build_layout
 from .params import draw_params, draw_plan
-from .preferences import utilities
 from .scenario import Scenario
-from .seeding import run_uniforms
 
 N_DRAWS = 2000
 _SEED = 1  # the draws only bound what is possible; any fixed seed does
@@ -42,8 +40,8 @@ class _Draws:
 def _draws(sc: Scenario, n_draws: int) -> _Draws:
     lay = build_layout(sc)
     plan = draw_plan(lay)
-    p = draw_params(plan, run_uniforms(_SEED, 0, n_draws, plan.n_uniforms))
-    status_quo = utilities(np.zeros((n_draws, lay.n_clauses)), p.ideal, p.salience, lay.mixing)
+    p = draw_params(plan, plan.uniforms(_SEED, 0, n_draws))
+    status_quo = p.status_quo  # its value of the status quo (drawn, or its utility of the package at 0)
     # highest outside option over the meetings: with linear growth, the first or the last
     # meeting's; dated shifts add steps, so then every meeting is looked at
     o_max = np.maximum(p.reservation(lay.days[0], lay.events.shift[0]), p.reservation(lay.days[-1], lay.events.shift[-1]))

@@ -16,7 +16,7 @@ import numpy as np
 from .layout import Layout, build_layout
 from .params import DrawPlan, RunParams, draw_params, draw_plan, drawn_inputs
 from .scenario import Scenario
-from .seeding import check_root, run_uniforms
+from .seeding import check_root
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,13 +39,13 @@ def _plan(source: "Compiled | DrawPlan") -> DrawPlan:
 def params_for_runs(source: "Compiled | DrawPlan", root_seed: int, start: int, stop: int) -> RunParams:
     """The drawn parameters of runs [start, stop) (every random quantity of a run)."""
     plan = _plan(source)
-    return draw_params(plan, run_uniforms(root_seed, start, stop, plan.n_uniforms))
+    return draw_params(plan, plan.uniforms(root_seed, start, stop))
 
 
 def inputs_for_runs(source: "Compiled | DrawPlan", root_seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
     """The runs' drawn parameters by scenario key (params.drawn_inputs)."""
     plan = _plan(source)
-    return drawn_inputs(plan, run_uniforms(root_seed, start, stop, plan.n_uniforms))
+    return drawn_inputs(plan, plan.uniforms(root_seed, start, stop))
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +122,7 @@ def play_runs(plan: DrawPlan, root_seed: int, start: int, stop: int, trace: bool
               uniforms: np.ndarray | None = None) -> Batch:
     """Runs [start, stop) of root seed `root_seed` under `plan`: draw, then play.  `uniforms`:
     the runs' rows (seeding.run_uniforms), when the caller plays several plans on the same runs."""
-    u = run_uniforms(root_seed, start, stop, plan.n_uniforms) if uniforms is None else uniforms
+    u = plan.uniforms(root_seed, start, stop) if uniforms is None else uniforms
     p = draw_params(plan, u)
     out, utility, series = play(plan.layout, p, trace)
     return Batch(layout=plan.layout, root_seed=check_root(root_seed), run=np.arange(start, stop),

@@ -14,7 +14,9 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
-from . import schema
+from .seeding import run_uniforms
+
+from . import channels, schema
 from .distributions import Fixed, Param
 from .layout import Layout
 from .preferences import best_packages, normalise_salience, utilities
@@ -24,6 +26,9 @@ from .preferences import best_packages, normalise_salience, utilities
 _CLAUSE_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*.clauses.*"))
 _ACTOR_FIELDS = tuple(f.key for f in schema.drawn_fields("actors.*"))
 _STRATEGY_FIELDS = frozenset(schema.STRATEGY_PARAMS)
+# Drawn on a second stream of uniforms (schema Field.stream): the agenda's channels and the value of
+# the status quo, absent from a scenario unless it sets them (NaN then)
+_STREAM_1 = frozenset(f.key for f in schema.FIELDS if f.drawn and f.stream == 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,13 +52,19 @@ class DrawPlan:
     slots: tuple[Slot, ...]
     n_param_uniforms: int
     upper: np.ndarray  # (C,) highest value per clause: the agenda, or a sweep's caps
+    n_extra_uniforms: int = 0  # columns of the second stream (schema Field.stream = 1)
 
     @cached_property
     def n_uniforms(self) -> int:
-        """Columns of a run's row: the drawn parameters, the belief errors (2 A A C), random
-        recognition (one per meeting) and each actor's deadline phase (A)."""
+        """Columns of a run's first row: the drawn parameters, the belief errors (2 A A C), random
+        recognition (one per meeting) and each actor's deadline phase (A).  The second stream's
+        columns follow them in the matrix `uniforms` returns."""
         a, c, h = self.layout.n_actors, self.layout.n_clauses, self.layout.horizon
         return self.n_param_uniforms + 2 * a * a * c + h + a
+
+    def uniforms(self, root_seed: int, start: int, stop: int) -> np.ndarray:
+        """(stop - start, n_uniforms + n_extra_uniforms): runs' rows of both streams."""
+        return run_uniforms(root_seed, start, stop, self.n_uniforms, self.n_extra_uniforms)
 
     def with_values(self, values: dict[tuple[str, int, int | None], float], caps: dict[int, float]) -> "DrawPlan":
         """The plan with some parameters fixed: values keyed by (field, actor, clause or None),
@@ -85,13 +96,18 @@ def draw_plan(layout: Layout) -> DrawPlan:
         holders = ((name, getattr(actor.strategy if name in _STRATEGY_FIELDS else actor, name)) for name in _ACTOR_FIELDS)
         slots += [Slot(name, ai, None, param) for name, param in holders if param is not None]
     # Columns go to the drawn slots in an order fixed by ids, not by where the file lists actors
-    # and clauses: reordering a file changes no run's numbers.
-    cols, col = {}, 0
+    # and clauses: reordering a file changes no run's numbers.  Second-stream fields are counted
+    # apart and placed after the first row (DrawPlan.uniforms).
+    cols, count = {}, [0, 0]
     for i in sorted(range(len(slots)), key=lambda i: _canonical(layout, slots[i])):
         if slots[i].param.needs_uniform:
-            cols[i], col = col, col + 1
-    numbered = [replace(s, col=cols[i]) if i in cols else s for i, s in enumerate(slots)]
-    return DrawPlan(layout, tuple(numbered), col, layout.upper.copy())
+            stream = int(slots[i].field in _STREAM_1)
+            cols[i], count[stream] = (stream, count[stream]), count[stream] + 1
+    plan = DrawPlan(layout, tuple(slots), count[0], layout.upper.copy(), count[1])
+    first = plan.n_uniforms
+    numbered = [replace(s, col=cols[i][1] + (first if cols[i][0] else 0)) if i in cols else s
+                for i, s in enumerate(slots)]
+    return replace(plan, slots=tuple(numbered))
 
 
 _FIELD_RANK = {name: k for k, name in enumerate(("demand_salience", *_CLAUSE_FIELDS, *_ACTOR_FIELDS))}
@@ -130,7 +146,10 @@ class RunParams:
     belief_noise: np.ndarray
     breakdown: np.ndarray  # (R, A) utility when another party walks out; NaN: its outside option then
     pace_prior: np.ndarray  # (R, A) impatience rule's expected pace, utility per 7 days
-    status_quo: np.ndarray  # (R, A) utility of the package at 0 on every clause: what talking gives
+    status_quo: np.ndarray  # (R, A) its value of the status quo: what talking gives (its utility of the package at 0, unless drawn)
+    reference: np.ndarray  # (R, A, C + 1) channels.reference: distance from the ideal to the reference point per
+    # clause, and in the last column loss aversion - 1, the extra weight of a shortfall beyond it (0: none)
+    line_belief: np.ndarray  # (R, A, C) channels.information: the party's first beliefs about each other's red line (above)
     belief_position: np.ndarray  # (R, P, C) initial estimate of positions, per pair of parties at
     belief_salience: np.ndarray  # (R, P, C) the table (observer, observed: Layout.belief_pairs)
     recognition_u: np.ndarray  # (R, H) uniforms for random recognition
@@ -144,6 +163,16 @@ class RunParams:
     later_upper: np.ndarray  # (R, E - 1, C)
     later_best_package: np.ndarray  # (R, E - 1, A, C)
     later_best_possible: np.ndarray  # (R, E - 1, A)
+
+    @property
+    def loss_aversion(self) -> np.ndarray:
+        """(R, A) channels.reference: how much a shortfall beyond the reference point weighs (1: none)."""
+        return self.reference[..., -1] + 1.0
+
+    @property
+    def reference_gap(self) -> np.ndarray:
+        """(R, A, C) distance from the ideal to the reference point."""
+        return self.reference[..., :-1]
 
     @property
     def n_runs(self) -> int:
@@ -191,9 +220,10 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     lay = plan.layout
     r, a, c = uniforms.shape[0], lay.n_actors, lay.n_clauses
     clause = {"ideal": np.zeros((r, a, c)), "salience": np.zeros((r, a, c)),
-              "above": np.ones((r, a, c)), "below": np.zeros((r, a, c))}
-    actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS}
+              "above": np.ones((r, a, c)), "below": np.zeros((r, a, c)), "relax": np.zeros((r, a, c))}
+    actor = {name: np.zeros((r, a)) for name in _ACTOR_FIELDS if name not in _STREAM_1}
     actor["breakdown"][:] = np.nan  # unless a scenario gives one
+    extra = {name: np.full((r, a), np.nan) for name in _ACTOR_FIELDS if name in _STREAM_1}  # NaN: not given
     for s in plan.slots:
         if s.param.needs_uniform and not central:
             v = s.param.from_uniform(uniforms[:, s.col])
@@ -203,7 +233,7 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
             members = np.flatnonzero(lay.demand_of == s.clause)
             clause["salience"][:, s.actor, members] = (v / len(members))[..., None] if np.ndim(v) else v / len(members)
         elif s.clause is None:
-            actor[s.field][:, s.actor] = v
+            (extra if s.field in _STREAM_1 else actor)[s.field][:, s.actor] = v
         else:
             clause[s.field][:, s.actor, s.clause] = v
 
@@ -215,14 +245,20 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     # one row of strategy parameters per actor, in the kernel's column order
     actor["strategy_params"] = np.stack([actor.pop(name) for name in schema.STRATEGY_PARAMS], axis=-1)
 
-    salience = normalise_salience(clause["salience"])
+    # the agenda's channels (channels.py): each leaves the draws as they are when off
+    salience = normalise_salience(channels.reweigh(lay, clause["salience"], plan.upper))
+    clause["above"] = channels.relax_red_lines(lay, clause["above"], clause["relax"], plan.upper)
+    actor["outside_option"] = actor["outside_option"] + channels.face_shift(lay, clause["ideal"], extra["face"], plan.upper)
+    lam, gap = channels.reference(lay, clause["ideal"], extra["loss_aversion"], plan.upper)
     ev = lay.events
     epochs = [_epoch(lay, clause, salience, np.where(np.isnan(ev.caps[e]), plan.upper, ev.caps[e]),
-                     ev.above[e], ev.below[e]) for e in range(ev.n_epochs)]
+                     ev.above[e], ev.below[e], (lam, gap)) for e in range(ev.n_epochs)]
     above, below, upper, x0, best_possible = epochs[0]
     later = [np.stack([ep[k] for ep in epochs[1:]], axis=1) if len(epochs) > 1
              else np.zeros((r, 0) + epochs[0][k].shape[1:]) for k in range(5)]
-    status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing)
+    status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing, lam, gap)
+    status_quo = np.where(np.isnan(extra["status_quo"]), status_quo, extra["status_quo"])  # drawn where given
+    line_belief = channels.line_beliefs(lay, clause["ideal"], above, extra["red_line_belief"])
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
     # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
@@ -245,6 +281,7 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
         ideal=clause["ideal"], salience=salience, above=above, below=below,
         belief_position=belief_position, belief_salience=belief_salience,
         recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, status_quo=status_quo,
+        reference=np.concatenate([gap, (lam - 1.0)[..., None]], axis=-1), line_belief=line_belief,
         later_above=later[0], later_below=later[1], later_upper=later[2], later_best_package=later[3],
         later_best_possible=later[4], **actor,
     )
@@ -271,7 +308,7 @@ def offer_bounds(allies: np.ndarray, above: np.ndarray, below: np.ndarray, upper
 
 
 def _epoch(lay: Layout, clause: dict, salience: np.ndarray, upper: np.ndarray, above_set: np.ndarray,
-           below_set: np.ndarray) -> tuple[np.ndarray, ...]:
+           below_set: np.ndarray, reference: tuple) -> tuple[np.ndarray, ...]:
     """One epoch's red lines, caps and best packages: the drawn red lines unless an event set
     one (NaN: none did), each kept on its side of the run's ideal.  Draws of a red line may not
     cross the ideal's draw; validation guarantees the supports do not, so the clipping only
@@ -284,5 +321,6 @@ def _epoch(lay: Layout, clause: dict, salience: np.ndarray, upper: np.ndarray, a
     upper = np.broadcast_to(upper, (r, upper.shape[-1])).copy()
     high, low = offer_bounds(lay.allies, above, below, upper)
     x0 = best_packages(ideal, salience, lay.mixing, low, high)
-    best_possible = np.stack([utilities(x0[:, i, :], ideal, salience, lay.mixing)[:, i] for i in range(a)], axis=1)
+    best_possible = np.stack([utilities(x0[:, i, :], ideal, salience, lay.mixing, *reference)[:, i] for i in range(a)],
+                             axis=1)
     return above, below, upper, x0, best_possible

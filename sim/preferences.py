@@ -19,14 +19,21 @@ def normalise_salience(salience: np.ndarray) -> np.ndarray:
     return np.divide(salience, total, out=np.zeros_like(salience), where=total > 0)
 
 
-def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray) -> np.ndarray:
+def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
+              loss_aversion: np.ndarray | None = None, reference_gap: np.ndarray | None = None) -> np.ndarray:
     """Effective utility of package(s) x (R, C) to every actor -> (R, A).
 
-    ideal and salience are (R, A, C); mixing is (A, A).
+    ideal and salience are (R, A, C); mixing is (A, A).  With a reference point (channels.reference)
+    an actor with loss aversion lambda (R, A) counts the part of a clause's distance from its ideal
+    beyond the reference's distance from it (reference_gap, (R, A, C)) lambda times:
+        u_k(x) = 1 - sum_c s_kc (|x_c - p_kc| + (lambda_k - 1) max(|x_c - p_kc| - g_kc, 0)).
     """
     gap = np.subtract(x[:, None, :], ideal)  # one (R, A, C) temporary, reused in place
     np.abs(gap, out=gap)
     loss = np.einsum("rac,rac->ra", salience, gap)
+    if loss_aversion is not None and (loss_aversion != 1.0).any():
+        beyond = np.maximum(gap - reference_gap, 0.0)
+        loss = loss + (loss_aversion - 1.0) * np.einsum("rac,rac->ra", salience, beyond)
     # Not `loss @ mixing.T`: BLAS takes another path for a single row, which would make a run's
     # last bits depend on how many runs share its batch.
     return 1.0 - (loss[:, None, :] * mixing[None]).sum(axis=-1)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import kernel
+from . import channels, kernel
 from .codes import AGREEMENT, ONGOING, OUTCOME_NAMES, WALKOUT  # noqa: F401  (re-exported)
 from .layout import Layout
 from .params import RunParams
@@ -34,6 +34,7 @@ KernelRules = namedtuple("KernelRules", [
     "demand_of",  # (C,) each clause's demand
     "carrier",  # (A, C) the ally whose latest position a proposer tables on the clause, or -1
     "allies",  # (A, A, C) bool: a's offers on clause c keep to j's red lines (itself included)
+    "believer",  # channels.information: the party that holds beliefs about the others' red lines, or -1
     "on_table",  # (C,) for the trace's mean position
     "pairs",  # (P, 2) observer, observed: the pairs of parties at the table that hold beliefs
     "shift",  # (H, A) what dated events have added to each outside option by each meeting
@@ -72,6 +73,8 @@ class State:
     proposer: np.ndarray  # (R,) the latest round's proposer
     accepts: np.ndarray  # (R, A) the latest round's answers
     aspiration: np.ndarray  # (R, A) the latest round's aspirations
+    line_belief: np.ndarray  # (R, A, C) channels.information: the believer's beliefs about each one's red lines
+    line_floor: np.ndarray  # (R, A, C) the most each has tabled or voted for on a clause (its line admits it)
 
     def kernel_view(self):
         """The arrays as the kernel's named tuple (same memory: the kernel writes into them)."""
@@ -103,6 +106,8 @@ def init_state(lay: Layout, p: RunParams) -> State:
         proposer=np.full(r, -1, dtype=np.intp),
         accepts=np.zeros((r, a), dtype=bool),
         aspiration=np.zeros((r, a)),
+        line_belief=np.ones((r, a, c)),
+        line_floor=np.zeros((r, a, c)),
     )
 
 
@@ -130,7 +135,7 @@ def kernel_rules(lay: Layout) -> KernelRules:
             memory=_c_order(lay.memory, float), budget=float(lay.budget),
             prior_days=_c_order(lay.prior_days, float), days=_c_order(lay.days, float),
             demand_of=_c_order(lay.demand_of, i64), carrier=_c_order(lay.carrier, i64),
-            allies=_c_order(lay.allies, bool),
+            allies=_c_order(lay.allies, bool), believer=int(channels.believer(lay)),
             joint=bool(lay.joint), every_party=bool(lay.scenario.protocol.proposer == "all"),
             belief_update=float(lay.belief_update), member=_c_order(lay.member, bool),
             signs=_c_order(lay.signs, bool), live=_c_order(lay.live, bool),
@@ -190,7 +195,8 @@ def final_utilities(lay: Layout, p: RunParams, s: State) -> np.ndarray:
     value (its outside option then, unless the scenario gives one).  Still talking at the
     horizon: the status quo, its utility of the package at 0 (docs/model.md, 3.7)."""
     agreed = s.outcome == AGREEMENT
-    u = utilities(np.where(agreed[:, None], s.agreed, 0.0), p.ideal, p.salience, lay.mixing)
+    u = utilities(np.where(agreed[:, None], s.agreed, 0.0), p.ideal, p.salience, lay.mixing, p.loss_aversion,
+                  p.reference_gap)
     last = lay.last_meeting(s.rounds)
     own = p.reservation(lay.days[last][:, None], lay.events.shift[last])
     walker = s.walkout_by[:, None] == np.arange(lay.n_actors)[None, :]

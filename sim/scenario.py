@@ -32,8 +32,8 @@ from typing import Any
 from . import schema
 from .distributions import Fixed, Param, ParamError, make_param
 from .scenario_events import build_events
-from .scenario_types import (PROVENANCE_CLASSES, Actor, Agenda, Clause, ClausePref, Demand, Instrument, Protocol,
-                             Scenario, Strategy)
+from .scenario_types import (PROVENANCE_CLASSES, Actor, Agenda, Channels, Clause, ClausePref, Demand, Instrument,
+                             Protocol, Scenario, Strategy)
 from .schema import REQUIRED, suggest
 
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -747,6 +747,7 @@ class _Builder:
         demands = self.build_demands(clause_ids)
         self.known = {"actor": actor_ids, "clause": clause_ids, "demand": tuple(d.id for d in demands)}
         actors = tuple(self.build_actor(a, demands) for a in actor_ids)
+        channels = self.build_channels(actors)
         protocol = self.build_protocol(actor_ids)
         events = build_events(self, actors, clause_ids, agenda, protocol)
         scenario = Scenario(
@@ -759,6 +760,7 @@ class _Builder:
             instruments=instruments,
             agenda=agenda,
             actors=actors,
+            channels=channels,
             demands=demands,
             events=events,
             sources=tuple((display(k[:-1]), v) for k, v in sorted(self._sources().items())),
@@ -955,7 +957,32 @@ class _Builder:
                            "other actors")
         if values["bloc"] is not None and values["bloc"] in self.known["actor"]:
             raise self.err(key + ("bloc",), "must be a bloc name that is not itself an actor id")
+        if values["excluded_to"] is not None:
+            self.ids([values["excluded_to"]], key + ("excluded_to",), self.known["demand"], "demand")
         return Actor(aid, prefs, strategy, tuple(demand_saliences), **values)
+
+    def build_channels(self, actors: tuple[Actor, ...]) -> Channels:
+        """The channel switches, each checked against the inputs it reads: a switch that is on
+        needs its party's inputs, so no channel is on in name only."""
+        ch = self.doc.get("channels", {})
+        key = ("channels",)
+        modes = {k: self.get(ch, key + (k,), f"channels.{k}")
+                 for k in ("information", "reference", "face", "weight", "linkage")}
+        party = ch.get("party")
+        by_id = {a.id: a for a in actors}
+        if party is not None:
+            self.ids([party], key + ("party",), tuple(by_id), "actor")
+        needs = {"information": "red_line_belief", "reference": "loss_aversion", "face": "face"}
+        for k, needed in needs.items():
+            on = modes[k] not in ("off", "none")
+            if on and (party is None or getattr(by_id[party], needed) is None):
+                raise self.err(key + (k,), f"is on, but {'no channels.party is named' if party is None else repr(party) + ' has no ' + needed}; "
+                               f"give channels.party and actors.<party>.{needed}")
+        if modes["weight"] == "move" and (party is None or by_id[party].excluded_to is None):
+            raise self.err(key + ("weight",), "is move, but the party names no demand in excluded_to")
+        if modes["linkage"] == "on" and not any(a.relax_when_off for a in actors):
+            raise self.err(key + ("linkage",), "is on, but no actor lists clauses in relax_when_off")
+        return Channels(party=party, **modes)
 
     def check_strategy_parameters(self, kind: str, strat: dict, key: tuple) -> None:
         """A parameter the chosen strategy does not read is refused, not silently ignored."""
@@ -980,6 +1007,9 @@ class _Builder:
         rk = key + ("red_line",)
         above = self.param(rl, rk + ("above",), "actors.*.clauses.*.red_line.above")
         below = self.param(rl, rk + ("below",), "actors.*.clauses.*.red_line.below")
+        relax = self.param(rl, rk + ("relax",), "actors.*.clauses.*.red_line.relax")
+        if relax is not None and above is None:
+            raise self.err(rk + ("relax",), "relaxes a red line the actor does not have; give red_line.above too")
         i_lo, i_hi = ideal.support()
         if above is not None and i_hi > above.support()[0]:
             raise self.err(rk + ("above",), f"the red line excludes the actor's own ideal point "
@@ -989,4 +1019,4 @@ class _Builder:
             raise self.err(rk + ("below",), f"the red line excludes the actor's own ideal point "
                            f"(ideal down to {i_lo:g}, values below {below.support()[1]:g} never acceptable); "
                            "allowed: red_line.below <= ideal")
-        return ClausePref(ideal, salience, above, below)
+        return ClausePref(ideal, salience, above, below, relax)

@@ -88,6 +88,19 @@ class ClausePref:
     salience: Param | None  # None: a demand salience of the actor covers the clause
     above: Param | None = None  # values above this are never acceptable
     below: Param | None = None  # values below this are never acceptable
+    relax: Param | None = None  # channels.linkage: how far `above` moves up when its trigger clauses are off
+
+
+@dataclass(frozen=True)
+class Channels:
+    """How what is on the table reaches the talks (schema channels.*; docs/model.md 3.11)."""
+
+    party: str | None = None  # whose demands the agenda can exclude
+    information: str = "off"
+    reference: str = "none"
+    face: str = "off"
+    weight: str = "loss"
+    linkage: str = "off"
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class Scenario:
     instruments: tuple[Instrument, ...]
     agenda: Agenda
     actors: tuple[Actor, ...]
+    channels: Channels = Channels()
     demands: tuple[Demand, ...] = ()  # every clause in exactly one: declared ones, then one per remaining clause
     events: tuple[Event, ...] = ()  # in order of day (then as written)
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)

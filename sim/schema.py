@@ -55,6 +55,10 @@ class Field:
     high: float | None = None
     choices: tuple[str, ...] = ()
     ids: str = ""  # for ids/weights and for a '*' key: which ids ("actor", "clause", ...)
+    # Which stream of a run's random numbers a drawn field takes its uniform from: 0, the row every
+    # field had before the agenda's channels; 1, a second row for the channels' inputs, so that a
+    # scenario without them draws every other number exactly as before (sim/seeding.py).
+    stream: int = 0
 
     @property
     def drawn(self) -> bool:
@@ -235,6 +239,27 @@ FIELDS: tuple[Field, ...] = (
     Field("agenda.caps", "weights", "highest value a clause may take in any package", "position", low=0.0, high=1.0,
           ids="clause"),
     Field("agenda.source", "source", SOURCE_DOC),
+    Field("channels", "table", "how what is on the table reaches the talks (docs/model.md, section 3.11): each "
+          "channel is a switch, off by default; the inputs it reads belong to `party` (the party whose demands the "
+          "agenda can exclude) and, for linkage, to the others"),
+    Field("channels.party", "name", "the party whose demands the agenda can exclude (an actor id)"),
+    Field("channels.information", "choice", "off: `party` judges what it can get by its own red lines alone; on: it "
+          "does not know the others' red lines, holds beliefs about them (`red_line_belief`) and learns from their "
+          "offers and votes, and a clause off the table settles its belief at 0 (Fearon 1995)",
+          default="off", choices=("off", "on")),
+    Field("channels.reference", "choice", "none: utility is distance from the ideal; drafts or agenda: `party` counts "
+          "falling short of a reference point as a loss weighted by its `loss_aversion` (Tversky and Kahneman 1991); "
+          "the reference is its drafts as published (drafts), or the agenda the talks accepted, where a clause off "
+          "the table is referenced at 0 (agenda)", default="none", choices=("none", "drafts", "agenda")),
+    Field("channels.face", "choice", "off, or on: when a clause `party` demanded is off the table, its outside option "
+          "moves by its `face` (either sign: audience costs, Fearon 1994)", default="off", choices=("off", "on")),
+    Field("channels.weight", "choice", "where the salience of `party`'s excluded clauses goes: loss = it stays, so the "
+          "clause counts as a standing loss at 0; renormalise = dropped, the rest renormalised; move = to the demand "
+          "`party` names in `excluded_to`", default="loss", choices=("loss", "renormalise", "move")),
+    Field("channels.linkage", "choice", "off, or on: when a clause an actor lists in `relax_when_off` is off the "
+          "table, its red lines on other clauses move up by their `red_line.relax` (issue linkage, Sebenius 1983)",
+          default="off", choices=("off", "on")),
+    Field("channels.source", "source", SOURCE_DOC),
     Field("actors", "table", "the parties", default=REQUIRED),
     Field("actors.*", "table", "one party", ids="actor"),
     Field("actors.*.name", "text", "its full name", default=OWN_ID),
@@ -284,6 +309,20 @@ FIELDS: tuple[Field, ...] = (
           "on the table)", ids="clause"),
     Field("actors.*.weighs_on", "weights", "weight of its utility inside other actors' utilities", "share",
           low=0.0, high=1.0, ids="actor"),
+    Field("actors.*.status_quo", "drawn", "its value of the status quo, while talks go on and if they are still "
+          "going at the horizon (default: its utility of the package at 0 on every clause)", "utility", None, 0.0, 1.0,
+          stream=1),
+    Field("actors.*.red_line_belief", "drawn", "channels.information: where it first believes the others' red lines "
+          "are, as a share of the way from the true line to its own ideal (0: it knows them)", "share", None, 0.0,
+          1.0, stream=1),
+    Field("actors.*.loss_aversion", "drawn", "channels.reference: how much a shortfall below the reference point "
+          "weighs against a gain above it (1: no loss aversion)", "factor", None, 1.0, 10.0, stream=1),
+    Field("actors.*.face", "drawn", "channels.face: the change of its outside option when a clause it demanded is "
+          "off the table", "utility", None, -1.0, 1.0, stream=1),
+    Field("actors.*.excluded_to", "name", "channels.weight = move: the demand that takes the salience of its clauses "
+          "off the table"),
+    Field("actors.*.relax_when_off", "ids", "channels.linkage: clauses whose exclusion relaxes its red lines on "
+          "others (by their `red_line.relax`)", ids="clause"),
     Field("actors.*.capability", "number", "influence on the issues: vote weight (with salience) in the expected-utility model and the baseline forecast", "", 1.0, 0.0, 1e6),
     Field("actors.*.source", "source", SOURCE_DOC),
     Field("actors.*.clauses", "table", "its preferences, clause by clause"),
@@ -296,6 +335,8 @@ FIELDS: tuple[Field, ...] = (
           None, 0.0, 1.0),
     Field("actors.*.clauses.*.red_line.below", "drawn", "values below this are never acceptable", "position",
           None, 0.0, 1.0),
+    Field("actors.*.clauses.*.red_line.relax", "drawn", "channels.linkage: how far the line moves up when a clause "
+          "in its `relax_when_off` is off the table", "position", None, 0.0, 1.0, stream=1),
     Field("actors.*.clauses.*.red_line.source", "source", SOURCE_DOC),
     Field("actors.*.clauses.*.source", "source", SOURCE_DOC),
     Field("actors.*.demands", "table", "its saliences set per demand instead of per clause"),

@@ -21,16 +21,23 @@ def check_root(root: int) -> int:
     return int(root)
 
 
-def run_uniforms(root: int, start: int, stop: int, k: int) -> np.ndarray:
-    """(stop - start, k) uniforms in [0, 1) for runs start..stop-1 under the root seed."""
+def run_uniforms(root: int, start: int, stop: int, k: int, k_extra: int = 0) -> np.ndarray:
+    """(stop - start, k + k_extra) uniforms in [0, 1) for runs start..stop-1 under the root seed.
+    The first k columns come from block b's generator as always; the k_extra after them from a
+    second generator of the block, `SeedSequence(root, spawn_key=(b, 1))`, so that adding inputs
+    drawn from the second stream changes none of the first (schema Field.stream)."""
     root = check_root(root)
-    out = np.empty((stop - start, k))
+    out = np.empty((stop - start, k + k_extra))
     for b in range(start // BLOCK, (stop - 1) // BLOCK + 1):
         lo = b * BLOCK
-        gen = np.random.default_rng(np.random.SeedSequence(root, spawn_key=(b,)))
         first, last = max(lo, start), min(lo + BLOCK, stop)
-        if first - lo == 0 and last - lo == BLOCK:
-            gen.random(out=out[first - start:last - start])
-        else:
-            out[first - start:last - start] = gen.random((BLOCK, k))[first - lo:last - lo]
+        for key, cols in (((b,), slice(0, k)), ((b, 1), slice(k, k + k_extra))):
+            width = cols.stop - cols.start
+            if not width:
+                continue
+            gen = np.random.default_rng(np.random.SeedSequence(root, spawn_key=key))
+            if first - lo == 0 and last - lo == BLOCK and k_extra == 0:
+                gen.random(out=out[first - start:last - start])
+            else:
+                out[first - start:last - start, cols] = gen.random((BLOCK, width))[first - lo:last - lo]
     return out

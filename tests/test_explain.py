@@ -44,9 +44,8 @@ def test_conceding_a_demand_already_off_the_table_changes_nothing_in_any_run(exc
 def test_a_concession_keeps_every_other_draw_of_every_run(excluded):
     comp, _, _ = excluded
     from sim.params import draw_params
-    from sim.seeding import run_uniforms
 
-    u = run_uniforms(3, 0, 50, comp.plan.n_uniforms)
+    u = comp.plan.uniforms(3, 0, 50)
     a, b = draw_params(comp.plan, u), draw_params(conceded_plan(comp, ["nuclear"]), u)
     us, c = comp.layout.actors.index("us"), comp.layout.clauses.index("us.7")
     assert (b.above[:, us, c] == 1.0).all() and (a.above[:, us, c] < 0.5).all()

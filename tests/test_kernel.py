@@ -30,7 +30,7 @@ def test_compiled_utilities_are_the_documented_formula(data, n_a, n_c):
     x = data.draw(arrays(np.float64, n_c, elements=unit))
     mixing = normalise_salience(data.draw(arrays(np.float64, (n_a, n_a), elements=unit)) + np.eye(n_a))
     u = np.empty(n_a)
-    prefs.utilities(Prefs(mixing, salience, ideal), x, np.empty(n_a), u)
+    prefs.utilities(Prefs(mixing, salience, ideal, np.zeros((n_a, n_c + 1))), x, np.empty(n_a), u)
     expected = utilities(x[None], ideal[None], salience[None], mixing)[0]  # u_i = sum_k M_ik (1 - loss_k)
     assert np.allclose(u, expected, rtol=0, atol=1e-12)
 

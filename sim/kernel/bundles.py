@@ -71,6 +71,8 @@ VoteWork = namedtuple("VoteWork", [  # scratch for the votes per instrument
 Prefs = namedtuple("Prefs", [  # what utilities are computed from
     "mixing",  # (A, A) effective utility of i = sum_k mixing[i, k] u_k (the same in every run)
     "salience", "ideal",  # (A, C)
+    "reference",  # (A, C + 1) channels.reference: per clause the distance from the ideal to the reference
+    # point, and in the last column lambda - 1, the extra weight of a shortfall beyond it (0: none)
 ])
 RedLines = namedtuple("RedLines", ["below", "above"])  # (A, C): values outside are never acceptable
 RunView = namedtuple("RunView", [  # what strategies and walkout rules read, with Received

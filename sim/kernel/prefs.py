@@ -35,6 +35,9 @@ def utilities(pf, x, loss, u):
         for c in range(n_c):
             s += salience[k, c] * abs(x[c] - ideal[k, c])
         loss[k] = s
+    for k in range(n_a):  # a reference point (channels.reference): shortfalls beyond it weigh more
+        if pf.reference[k, n_c] != 0.0:
+            loss[k] += _beyond_reference(pf, k, x)
     for a in range(n_a):
         s = 0.0
         for k in range(n_a):
@@ -56,16 +59,34 @@ def inside(rl, x, a):
 
 
 @helper
+def _beyond_reference(pf, k, x):
+    """(lambda_k - 1) sum_c s_kc max(|x_c - p_kc| - g_kc, 0): the extra weight of actor k's
+    shortfalls beyond its reference point (preferences.utilities)."""
+    n_c = x.shape[0]
+    extra = 0.0
+    for c in range(n_c):
+        extra += pf.salience[k, c] * max(abs(x[c] - pf.ideal[k, c]) - pf.reference[k, c], 0.0)
+    return pf.reference[k, n_c] * extra
+
+
+@helper
 def mixed_loss(pf, i, x, out):
-    """out[c] = actor i's effective loss on clause c at package x: sum_k M_ik s_kc |x_c - p_kc|."""
+    """out[c] = actor i's effective loss on clause c at package x: sum_k M_ik s_kc |x_c - p_kc|,
+    with the reference point's extra weight for a loss-averse k."""
     mixing, salience, ideal = pf.mixing, pf.salience, pf.ideal
     for c in range(x.shape[0]):
         out[c] = 0.0
+    n_c = x.shape[0]
     for k in range(mixing.shape[0]):
         m = mixing[i, k]
         if m != 0.0:
-            for c in range(x.shape[0]):
+            for c in range(n_c):
                 out[c] += m * salience[k, c] * abs(x[c] - ideal[k, c])
+    for k in range(mixing.shape[0]):  # a reference point (channels.reference): shortfalls beyond it weigh more
+        w = mixing[i, k] * pf.reference[k, n_c]
+        if w != 0.0:
+            for c in range(n_c):
+                out[c] += w * salience[k, c] * max(abs(x[c] - ideal[k, c]) - pf.reference[k, c], 0.0)
 
 
 @helper

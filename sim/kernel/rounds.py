@@ -22,6 +22,7 @@ import numpy as np
 from ..codes import AGREEMENT, ONGOING, WALKOUT
 from .bundles import (NEG_INF, Actors, Epochs, Instruments, Locks, Look, OfferWork, Plans, Prefs, Proposers,
                       Received, RedLines, RunView, Start, VoteWork, compiled, helper, step)
+from .lines import believe, learn_lines, start_beliefs
 from .offers import build_offer
 from .prefs import answers, copy, inside, mixed_loss, stable_argsort
 from .rules import walkout_fires
@@ -42,6 +43,9 @@ Work = namedtuple("Work", [
     "asp", "loss", "u",  # (A,) aspirations, losses and utilities of the package on the table
     "yes", "tabling",  # (A,) bool: votes; who tables the package
     "zero", "per_demand", "key",  # (C,) the status quo; scratch
+    "best_now", "package_now",  # (A,), (A, C) each actor's best package as it sees it now, and its worth
+    "epoch_package",  # (A, C) each actor's best package on the agenda in this epoch (params.py)
+    "own_high",  # (C,) the believer's own upper bounds (lines.py)
 ])
 # Per run: the views a meeting reads and writes.
 Run = namedtuple("Run", [
@@ -50,6 +54,7 @@ Run = namedtuple("Run", [
     "agreed",  # (C,) the agreed package
     "offer",  # (C,) the latest package tabled
     "recognition_u",  # (H,) uniforms for random recognition
+    "line_belief", "line_floor",  # (A, C) the believer's beliefs about the others' red lines (lines.py)
 ])
 
 
@@ -110,18 +115,25 @@ def epoch_views(ep, r, e):
 
 
 @helper
-def run_views(L, P, S, r, e):
-    """Run r's bundles in epoch e (views into the batch's arrays: writes go to the batch)."""
+def run_views(L, P, S, r, e, w):
+    """Run r's bundles in epoch e (views into the batch's arrays: writes go to the batch).  Each
+    actor's best package and its worth start as the epoch's (w.package_now, w.best_now): the
+    believer's change as it learns (lines.py)."""
     ep = Epochs(P.above, P.below, P.upper, P.best_package, P.best_possible, P.later_above, P.later_below,
                 P.later_upper, P.later_best_package, P.later_best_possible)
     below, above, upper, best_package, best_possible = epoch_views(ep, r, e)
-    rv = RunView(P.outside_option[r], P.outside_option_growth[r], P.patience[r], P.deadline[r], best_possible,
+    copy(best_possible, w.best_now)
+    for a in range(best_package.shape[0]):
+        copy(best_package[a], w.package_now[a])
+        copy(best_package[a], w.epoch_package[a])
+    rv = RunView(P.outside_option[r], P.outside_option_growth[r], P.patience[r], P.deadline[r], w.best_now,
                  P.status_quo[r], P.pace_prior[r], P.strategy_params[r])
     rec = Received(S.best_offer[r], S.first_from[r], S.best_from[r], S.best_offer_package[r], S.best_offer_history[r])
-    pp = Proposers(L.required, L.offer_rule, best_package, S.belief_position[r], L.budget)
-    run = Run(Prefs(L.mixing, P.salience[r], P.ideal[r]), RedLines(below, above), rv, rec, pp,
+    pp = Proposers(L.required, L.offer_rule, w.package_now, S.belief_position[r], L.budget)
+    run = Run(Prefs(L.mixing, P.salience[r], P.ideal[r], P.reference[r]), RedLines(below, above),
+              rv, rec, pp,
               Locks(S.locked[r], S.locked_values[r], S.accepts[r]), S.last_offer[r], S.agreed[r], S.offer[r],
-              P.recognition_u[r])
+              P.recognition_u[r], S.line_belief[r], S.line_floor[r])
     return run, Start(L.allies, L.pairs, upper, P.belief_position[r], P.belief_salience[r])
 
 
@@ -345,6 +357,9 @@ def proposals(t, L, ar, cal, run, w, r, T):
         tabled += 1
         hold(L.required, run, w)
         learn(q, L.required, L.belief_update, run, w)
+        if L.believer >= 0:
+            learn_lines(L.believer, q, run.lk.accepts, L.required, L.belief_update, w.ow.x, run.line_belief,
+                        run.line_floor)
         if T.on:
             trace_position(T.position[r, t], q, L.on_table, w.ow.x)
         if agreed:
@@ -416,16 +431,16 @@ def play_run(r, t_stop, L, P, S, T, w):
                    L.offer_given, L.offer_with)
     t = S.rounds[r]
     e = L.epoch_of[t]
-    run, start = run_views(L, P, S, r, e)
-    setup_run(run.pf, run.rl, run.pp, w.plan, start, w.key, t == 0)
+    run = start_epoch(L, P, S, r, e, w, t)
     if t == 0:  # before anyone has proposed, each party stands at its best package
         for a in range(run.last_offer.shape[0]):
             copy(run.pp.best_package[a], run.last_offer[a])
     while t < t_stop:
         if L.epoch_of[t] != e:  # a cap or red line changed since the last meeting
             e = L.epoch_of[t]
-            run, start = run_views(L, P, S, r, e)
-            setup_run(run.pf, run.rl, run.pp, w.plan, start, w.key, False)
+            run = start_epoch(L, P, S, r, e, w, -1)
+        if L.believer >= 0:
+            believe(L.believer, run, w, run.line_belief)
         asks(t, ar, run.rv, run.rec, w.asp)
         agreed, q, tabled = proposals(t, L, ar, cal, run, w, r, T)
         close_meeting(t, q, L.required, run, w, S, T, r)
@@ -442,6 +457,19 @@ def play_run(r, t_stop, L, P, S, T, w):
             return
 
 
+@step
+def start_epoch(L, P, S, r, e, w, t):
+    """Run r's views and constants as a proposer for epoch e; at its first meeting (t = 0) its
+    initial beliefs too (about positions, and the believer's about red lines)."""
+    run, start = run_views(L, P, S, r, e, w)
+    setup_run(run.pf, run.rl, run.pp, w.plan, start, w.key, t == 0)
+    if L.believer >= 0:
+        copy(w.plan.high[L.believer], w.own_high)
+        if t == 0:
+            start_beliefs(P.line_belief[r], run.line_belief, run.line_floor)
+    return run
+
+
 @compiled
 def scratch(n_a, n_c):
     """Work buffers for one call, shared by every run of it."""
@@ -452,7 +480,8 @@ def scratch(n_a, n_c):
     ow = OfferWork(fixed, np.zeros(n_c), np.empty(n_c), np.empty(n_c), np.empty(n_c), np.empty(n_c), np.empty(n_c), tmp)
     vw = VoteWork(locks, np.empty(n_c), np.empty(n_c), loss, np.empty(n_a), np.empty(n_a, dtype=np.bool_))
     return Work(plan, ow, vw, np.empty(n_a), loss, np.empty(n_a), vw.yes, np.zeros(n_a, dtype=np.bool_),
-                np.zeros(n_c), np.empty(n_c), np.empty(n_c))
+                np.zeros(n_c), np.empty(n_c), np.empty(n_c), np.empty(n_a), np.empty((n_a, n_c)), np.empty((n_a, n_c)),
+                np.empty(n_c))
 
 
 @compiled
