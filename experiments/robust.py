@@ -35,12 +35,12 @@ class Robustness:
     unpaired: list[str]  # variants whose runs did not share draws, with why
 
 
-def _ended(played) -> tuple[np.ndarray, np.ndarray]:
+def ended(played) -> tuple[np.ndarray, np.ndarray]:
     """Outcome codes and end days of a scenario's runs (its Batches, in run order)."""
     return (np.concatenate([b.outcome for b in played]), np.concatenate([b.layout.end_day(b.rounds) for b in played]))
 
 
-def _variant_rows(v: Variant, horizon: float, ends_a, ends_b, pairing: Pairing, n: int) -> list[dict]:
+def variant_rows(v: Variant, horizon: float, ends_a, ends_b, pairing: Pairing, n: int) -> list[dict]:
     """Per day and metric: A, B (Wilson) and B - A (paired when the runs pair)."""
     rows = []
     for day, day_label in ((TALKS_ENDED_DAY, f"day_{TALKS_ENDED_DAY}"), (HALF_YEAR_DAY, f"day_{HALF_YEAR_DAY}"),
@@ -72,12 +72,12 @@ def robustness(sa, sb, variants, runs: int, seed: int, progress: Callable[[int],
         va, vb = apply(sa, v.changes, v.name), apply(sb, v.changes, v.name)
         ends = []
         for sc in (va, vb):
-            ends.append(_ended(list(batches(sc, runs, seed))))
+            ends.append(ended(list(batches(sc, runs, seed))))
             progress(runs)
         pairing = Pairing(*(Draws(seed, Compiled.from_scenario(sc).plan.n_uniforms, np.arange(runs)) for sc in (va, vb)))
         if not pairing.paired:
             unpaired.append(f"{v.name} ({pairing.because})")
-        rows += _variant_rows(v, max(va.protocol.horizon_days, vb.protocol.horizon_days), ends[0], ends[1], pairing,
+        rows += variant_rows(v, max(va.protocol.horizon_days, vb.protocol.horizon_days), ends[0], ends[1], pairing,
                               runs)
         counts = [{m: int(hits(m, o).sum()) for m in ("agreement", "walkout")} for o, _ in ends]
         if not all(c["agreement"] for c in counts) or not all(c["walkout"] for c in counts):

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # light: nothing heavy until used; through importlib because negsim.robust, .explain and .sweep
     # name the Python API's functions (negsim/__init__.py)
-    for command in ("solve", "backtest", "robust", "discover", "explain", "explore", "sweep", "report", "elicit",
+    for command in ("solve", "backtest", "robust", "channels", "discover", "explain", "explore", "sweep", "report", "elicit",
                     "reweight", "validate"):
         importlib.import_module(f"negsim.{command}").register(sub)
     return p

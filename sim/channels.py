@@ -75,22 +75,37 @@ def face_shift(lay: Layout, ideal: np.ndarray, face: np.ndarray, upper: np.ndarr
     return shift
 
 
-def reference(lay: Layout, ideal: np.ndarray, loss_aversion: np.ndarray, upper: np.ndarray):
-    """The reference channel: (R, A) loss aversion (1: none) and (R, A, C) each clause's distance
+def reference(lay: Layout, ideal: np.ndarray, salience: np.ndarray, loss_aversion: np.ndarray, upper: np.ndarray):
+    """The reference channel: (R, A) loss aversion (1: none), (R, A, C) each clause's distance
     from the ideal to the reference point, beyond which a shortfall counts as a loss
-    (preferences.utilities).  drafts: the reference is the ideal itself, so every shortfall is a
-    loss; agenda: a clause is referenced at what the agenda allows (0 off the table, its cap)."""
+    (preferences.utilities), and (R, A) the scale that keeps the utility of the party's ideal at 1
+    and of its worst package where it was.  drafts: the reference is the ideal itself, so every
+    shortfall is a loss; agenda: a clause is referenced at what the agenda allows (0 off the
+    table, its cap).
+
+    Why the scale: the outside option and the status quo are utilities on the scale where the
+    ideal is 1 and the worst package is its plain loss from it; measured on that same scale, a
+    loss-averse party's packages keep their order and their range, and only the shares of the
+    clauses within the loss change.  Without it, loss aversion would lower every package against
+    an outside option it leaves alone, so the party would walk out of any talks: an artefact of
+    units, not a reference point (docs/model.md, section 3.11)."""
     lam = np.ones(loss_aversion.shape)
     gap = np.zeros(ideal.shape)
+    scale = np.ones(loss_aversion.shape)
     ch = lay.scenario.channels
     if ch.reference == "none":
-        return lam, gap
+        return lam, gap, scale
     p = lay.actors.index(ch.party)
     lam[:, p] = loss_aversion[:, p]
     if ch.reference == "agenda":
         point = np.minimum(ideal[:, p, :], np.asarray(upper)[None, :])  # what the agenda lets it ask for
         gap[:, p, :] = np.abs(ideal[:, p, :] - point)
-    return lam, gap
+    farthest = np.maximum(ideal[:, p, :], 1.0 - ideal[:, p, :])  # the worst value of each clause
+    plain = (salience[:, p, :] * farthest).sum(axis=-1)
+    beyond = (salience[:, p, :] * np.maximum(farthest - gap[:, p, :], 0.0)).sum(axis=-1)
+    total = plain + (lam[:, p] - 1.0) * beyond
+    scale[:, p] = np.where(total > 0, plain / np.where(total > 0, total, 1.0), 1.0)
+    return lam, gap, scale
 
 
 def line_beliefs(lay: Layout, ideal: np.ndarray, above: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -108,6 +123,18 @@ def line_beliefs(lay: Layout, ideal: np.ndarray, above: np.ndarray, share: np.nd
     others[p] = False
     beliefs[:, others] = (above + share[:, p, None, None] * hope)[:, others]
     return beliefs
+
+
+def line_learning(lay: Layout, share: np.ndarray) -> np.ndarray:
+    """(R,) the information channel's learning weight: how far a refusal moves the party's belief
+    about a line toward what the other has shown it admits, the protocol's belief_update times the
+    party's drawn uncertainty (its red_line_belief share).  A party that started knowing the lines
+    (share 0) learns nothing from a refusal, which then tells it nothing it did not know; without
+    the factor it talked itself below the true lines and walked out of talks it could have closed."""
+    ch = lay.scenario.channels
+    if ch.information != "on":
+        return np.zeros(share.shape[0])
+    return lay.scenario.protocol.belief_update * share[:, lay.actors.index(ch.party)]
 
 
 def believer(lay: Layout) -> int:

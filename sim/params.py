@@ -147,9 +147,10 @@ class RunParams:
     breakdown: np.ndarray  # (R, A) utility when another party walks out; NaN: its outside option then
     pace_prior: np.ndarray  # (R, A) impatience rule's expected pace, utility per 7 days
     status_quo: np.ndarray  # (R, A) its value of the status quo: what talking gives (its utility of the package at 0, unless drawn)
-    reference: np.ndarray  # (R, A, C + 1) channels.reference: distance from the ideal to the reference point per
-    # clause, and in the last column loss aversion - 1, the extra weight of a shortfall beyond it (0: none)
+    reference: np.ndarray  # (R, A, C + 2) channels.reference: distance from the ideal to the reference point per
+    # clause, then loss aversion - 1, the extra weight of a shortfall beyond it (0: none), then the scale m
     line_belief: np.ndarray  # (R, A, C) channels.information: the party's first beliefs about each other's red line (above)
+    line_learning: np.ndarray  # (R,) how far a refusal moves those beliefs (channels.py)
     belief_position: np.ndarray  # (R, P, C) initial estimate of positions, per pair of parties at
     belief_salience: np.ndarray  # (R, P, C) the table (observer, observed: Layout.belief_pairs)
     recognition_u: np.ndarray  # (R, H) uniforms for random recognition
@@ -167,12 +168,17 @@ class RunParams:
     @property
     def loss_aversion(self) -> np.ndarray:
         """(R, A) channels.reference: how much a shortfall beyond the reference point weighs (1: none)."""
-        return self.reference[..., -1] + 1.0
+        return self.reference[..., -2] + 1.0
 
     @property
     def reference_gap(self) -> np.ndarray:
         """(R, A, C) distance from the ideal to the reference point."""
-        return self.reference[..., :-1]
+        return self.reference[..., :-2]
+
+    @property
+    def reference_scale(self) -> np.ndarray:
+        """(R, A) the loss-averse party's utility scale (channels.reference)."""
+        return self.reference[..., -1]
 
     @property
     def n_runs(self) -> int:
@@ -249,16 +255,17 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
     salience = normalise_salience(channels.reweigh(lay, clause["salience"], plan.upper))
     clause["above"] = channels.relax_red_lines(lay, clause["above"], clause["relax"], plan.upper)
     actor["outside_option"] = actor["outside_option"] + channels.face_shift(lay, clause["ideal"], extra["face"], plan.upper)
-    lam, gap = channels.reference(lay, clause["ideal"], extra["loss_aversion"], plan.upper)
+    lam, gap, scale = channels.reference(lay, clause["ideal"], salience, extra["loss_aversion"], plan.upper)
     ev = lay.events
     epochs = [_epoch(lay, clause, salience, np.where(np.isnan(ev.caps[e]), plan.upper, ev.caps[e]),
-                     ev.above[e], ev.below[e], (lam, gap)) for e in range(ev.n_epochs)]
+                     ev.above[e], ev.below[e], (lam, gap, scale)) for e in range(ev.n_epochs)]
     above, below, upper, x0, best_possible = epochs[0]
     later = [np.stack([ep[k] for ep in epochs[1:]], axis=1) if len(epochs) > 1
              else np.zeros((r, 0) + epochs[0][k].shape[1:]) for k in range(5)]
-    status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing, lam, gap)
+    status_quo = utilities(np.zeros((r, c)), clause["ideal"], salience, lay.mixing, lam, gap, scale)
     status_quo = np.where(np.isnan(extra["status_quo"]), status_quo, extra["status_quo"])  # drawn where given
     line_belief = channels.line_beliefs(lay, clause["ideal"], above, extra["red_line_belief"])
+    line_learning = channels.line_learning(lay, extra["red_line_belief"])
 
     # Beliefs only matter between parties at the table (they propose and learn); other pairs
     # keep their uniforms unused, so the layout of a run's uniforms never depends on the agenda.
@@ -281,7 +288,8 @@ def draw_params(plan: DrawPlan, uniforms: np.ndarray, central: bool = False) -> 
         ideal=clause["ideal"], salience=salience, above=above, below=below,
         belief_position=belief_position, belief_salience=belief_salience,
         recognition_u=recognition_u, upper=upper, best_package=x0, best_possible=best_possible, status_quo=status_quo,
-        reference=np.concatenate([gap, (lam - 1.0)[..., None]], axis=-1), line_belief=line_belief,
+        reference=np.concatenate([gap, (lam - 1.0)[..., None], scale[..., None]], axis=-1), line_belief=line_belief,
+        line_learning=line_learning,
         later_above=later[0], later_below=later[1], later_upper=later[2], later_best_package=later[3],
         later_best_possible=later[4], **actor,
     )

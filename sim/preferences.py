@@ -20,13 +20,15 @@ def normalise_salience(salience: np.ndarray) -> np.ndarray:
 
 
 def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np.ndarray,
-              loss_aversion: np.ndarray | None = None, reference_gap: np.ndarray | None = None) -> np.ndarray:
+              loss_aversion: np.ndarray | None = None, reference_gap: np.ndarray | None = None,
+              reference_scale: np.ndarray | None = None) -> np.ndarray:
     """Effective utility of package(s) x (R, C) to every actor -> (R, A).
 
     ideal and salience are (R, A, C); mixing is (A, A).  With a reference point (channels.reference)
     an actor with loss aversion lambda (R, A) counts the part of a clause's distance from its ideal
-    beyond the reference's distance from it (reference_gap, (R, A, C)) lambda times:
-        u_k(x) = 1 - sum_c s_kc (|x_c - p_kc| + (lambda_k - 1) max(|x_c - p_kc| - g_kc, 0)).
+    beyond the reference's distance from it (reference_gap, (R, A, C)) lambda times, on a scale
+    m_k (reference_scale, (R, A); channels.reference says why):
+        u_k(x) = 1 - m_k sum_c s_kc (|x_c - p_kc| + (lambda_k - 1) max(|x_c - p_kc| - g_kc, 0)).
     """
     gap = np.subtract(x[:, None, :], ideal)  # one (R, A, C) temporary, reused in place
     np.abs(gap, out=gap)
@@ -34,6 +36,8 @@ def utilities(x: np.ndarray, ideal: np.ndarray, salience: np.ndarray, mixing: np
     if loss_aversion is not None and (loss_aversion != 1.0).any():
         beyond = np.maximum(gap - reference_gap, 0.0)
         loss = loss + (loss_aversion - 1.0) * np.einsum("rac,rac->ra", salience, beyond)
+        if reference_scale is not None:
+            loss = np.where(loss_aversion != 1.0, reference_scale * loss, loss)  # as the kernel: only where lambda != 1
     # Not `loss @ mixing.T`: BLAS takes another path for a single row, which would make a run's
     # last bits depend on how many runs share its batch.
     return 1.0 - (loss[:, None, :] * mixing[None]).sum(axis=-1)

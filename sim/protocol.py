@@ -196,7 +196,7 @@ def final_utilities(lay: Layout, p: RunParams, s: State) -> np.ndarray:
     horizon: the status quo, its utility of the package at 0 (docs/model.md, 3.7)."""
     agreed = s.outcome == AGREEMENT
     u = utilities(np.where(agreed[:, None], s.agreed, 0.0), p.ideal, p.salience, lay.mixing, p.loss_aversion,
-                  p.reference_gap)
+                  p.reference_gap, p.reference_scale)
     last = lay.last_meeting(s.rounds)
     own = p.reservation(lay.days[last][:, None], lay.events.shift[last])
     walker = s.walkout_by[:, None] == np.arange(lay.n_actors)[None, :]

@@ -53,7 +53,7 @@ def judge(lay: Layout, p: RunParams, package: np.ndarray) -> Verdict:
     x = package[:, None, :]
     over = np.maximum(x - p.above, 0.0) + np.maximum(p.below - x, 0.0)  # (R, A, C) how far past a red line
     crossed = over > TOLERANCE
-    u = utilities(package, p.ideal, p.salience, lay.mixing, p.loss_aversion, p.reference_gap)
+    u = utilities(package, p.ideal, p.salience, lay.mixing, p.loss_aversion, p.reference_gap, p.reference_scale)
     short = u < p.outside_option - TOLERANCE
     # what each clause costs each actor in effective utility (the mixing's weighted losses)
     loss = np.einsum("ak,rkc->rac", lay.mixing, p.salience * np.abs(x - p.ideal))

@@ -35,9 +35,9 @@ def utilities(pf, x, loss, u):
         for c in range(n_c):
             s += salience[k, c] * abs(x[c] - ideal[k, c])
         loss[k] = s
-    for k in range(n_a):  # a reference point (channels.reference): shortfalls beyond it weigh more
-        if pf.reference[k, n_c] != 0.0:
-            loss[k] += _beyond_reference(pf, k, x)
+    for k in range(n_a):  # a reference point (channels.reference): shortfalls beyond it weigh more,
+        if pf.reference[k, n_c] != 0.0:  # on a scale that keeps its ideal and its worst package where they were
+            loss[k] = pf.reference[k, n_c + 1] * (loss[k] + _beyond_reference(pf, k, x))
     for a in range(n_a):
         s = 0.0
         for k in range(n_a):
@@ -72,7 +72,7 @@ def _beyond_reference(pf, k, x):
 @helper
 def mixed_loss(pf, i, x, out):
     """out[c] = actor i's effective loss on clause c at package x: sum_k M_ik s_kc |x_c - p_kc|,
-    with the reference point's extra weight for a loss-averse k."""
+    with the reference point's extra weight and scale for a loss-averse k."""
     mixing, salience, ideal = pf.mixing, pf.salience, pf.ideal
     for c in range(x.shape[0]):
         out[c] = 0.0
@@ -80,11 +80,14 @@ def mixed_loss(pf, i, x, out):
     for k in range(mixing.shape[0]):
         m = mixing[i, k]
         if m != 0.0:
+            if pf.reference[k, n_c] != 0.0:
+                m *= pf.reference[k, n_c + 1]  # the reference frame's scale (utilities, above)
             for c in range(n_c):
                 out[c] += m * salience[k, c] * abs(x[c] - ideal[k, c])
     for k in range(mixing.shape[0]):  # a reference point (channels.reference): shortfalls beyond it weigh more
         w = mixing[i, k] * pf.reference[k, n_c]
         if w != 0.0:
+            w *= pf.reference[k, n_c + 1]
             for c in range(n_c):
                 out[c] += w * salience[k, c] * max(abs(x[c] - ideal[k, c]) - pf.reference[k, c], 0.0)
 

@@ -55,6 +55,7 @@ Run = namedtuple("Run", [
     "offer",  # (C,) the latest package tabled
     "recognition_u",  # (H,) uniforms for random recognition
     "line_belief", "line_floor",  # (A, C) the believer's beliefs about the others' red lines (lines.py)
+    "line_learning",  # (1,) how far a refusal moves them
 ])
 
 
@@ -133,7 +134,7 @@ def run_views(L, P, S, r, e, w):
     run = Run(Prefs(L.mixing, P.salience[r], P.ideal[r], P.reference[r]), RedLines(below, above),
               rv, rec, pp,
               Locks(S.locked[r], S.locked_values[r], S.accepts[r]), S.last_offer[r], S.agreed[r], S.offer[r],
-              P.recognition_u[r], S.line_belief[r], S.line_floor[r])
+              P.recognition_u[r], S.line_belief[r], S.line_floor[r], P.line_learning[r:r + 1])
     return run, Start(L.allies, L.pairs, upper, P.belief_position[r], P.belief_salience[r])
 
 
@@ -358,7 +359,7 @@ def proposals(t, L, ar, cal, run, w, r, T):
         hold(L.required, run, w)
         learn(q, L.required, L.belief_update, run, w)
         if L.believer >= 0:
-            learn_lines(L.believer, q, run.lk.accepts, L.required, L.belief_update, w.ow.x, run.line_belief,
+            learn_lines(L.believer, q, run.lk.accepts, L.required, run.line_learning[0], w.ow.x, run.line_belief,
                         run.line_floor)
         if T.on:
             trace_position(T.position[r, t], q, L.on_table, w.ow.x)
