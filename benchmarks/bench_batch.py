@@ -103,6 +103,25 @@ def kernel_floor(comp, repeats: int) -> tuple[float, float, int]:
     return t_play / packages, t_floor_call / 2048, packages
 
 
+def channels_cost(sc, n: int, repeats: int) -> tuple[float, float]:
+    """CPU seconds for n runs with every channel of the agenda off and with all on (the `all`
+    row of experiments.channels.CHANNELS), alternated so both see the same machine load."""
+    from experiments.channels import CHANNELS, defaults
+    from experiments.variants import apply
+
+    off, on = apply(sc, defaults()), apply(sc, defaults() + CHANNELS[-1].changes)
+    drain = lambda s: sum(len(b) for b in batches(s, n, SEED, workers=1))  # noqa: E731
+    times = {id(off): [], id(on): []}
+    for s in (off, on):
+        drain(s)  # compile
+    for _ in range(repeats):
+        for s in (off, on):
+            t = time.process_time()
+            drain(s)
+            times[id(s)].append(time.process_time() - t)
+    return statistics.median(times[id(off)]), statistics.median(times[id(on)])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the 1,000,000-run stream")
@@ -125,6 +144,7 @@ def main() -> None:
     n_mesa = 200
     t_mesa = median_time(lambda: drain(batches(sc, n_mesa, SEED, engine="mesa")), 3)
     per_package, floor, packages = kernel_floor(comp, args.repeats)
+    t_off, t_on = channels_cost(sc, n, args.repeats)
 
     rate = lambda k, t: k / t  # noqa: E731
     print(f"batch driver, 1 worker:       {n:>9,} runs in {t_one:6.3f} s  -> {rate(n, t_one):>10,.0f} runs/s")
@@ -140,6 +160,7 @@ def main() -> None:
     print(f"  {workers} workers / 1 worker, {n_big:,} runs:           {t_one_big / t_all_big:8.2f}x   (look into it under 1.5x)")
     print(f"  cost per package voted on / floor per package:     {per_package / floor:8.2f}x   (target <= 3x, aim 2x)")
     print(f"  10,000 runs on 1 core: {t_one:.3f} s   (target < 0.5 s)")
+    print(f"  every channel on / every channel off, {n:,} runs, 1 core (CPU): {t_on / t_off:8.2f}x   (target <= 1.3x)")
 
     if not args.quick:
         elapsed, peak, size = stream_million(workers)

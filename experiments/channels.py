@@ -22,6 +22,7 @@ import pandas as pd
 from analysis.breakeven import paired_breakeven
 from analysis.metrics import hits
 from analysis.pairing import Draws, Pairing
+from sim import schema
 from sim.engine import Compiled
 from sim.params import draw_params
 from sim.scenario import Scenario, ScenarioError
@@ -79,7 +80,7 @@ def check(sa: Scenario, sb: Scenario) -> str:
 def outside_option_share(sa: Scenario, party: str, runs: int, seed: int) -> np.ndarray:
     """Per run: the party's drawn outside option on day 0 over the worth of its best package inside
     the others' red lines, in A with every channel off (one yardstick for every channel)."""
-    plain = apply(sa, tuple((c, v) for c, v in _defaults()), "none")
+    plain = apply(sa, defaults(), "none")
     plan = Compiled.from_scenario(plain).plan
     p = draw_params(plan, plan.uniforms(seed, 0, runs))
     i = plan.layout.actors.index(party)
@@ -87,9 +88,8 @@ def outside_option_share(sa: Scenario, party: str, runs: int, seed: int) -> np.n
     return p.outside_option[:, i] / np.where(best > 0, best, np.nan)
 
 
-def _defaults() -> tuple[tuple[str, str], ...]:
-    from sim import schema
-
+def defaults() -> tuple[tuple[str, str], ...]:
+    """Every channel switch at its schema default (off)."""
     return tuple((f"channels.{k}", schema.field(f"channels.{k}").default)
                  for k in ("information", "reference", "face", "weight", "linkage"))
 
@@ -101,7 +101,7 @@ def channels(sa: Scenario, sb: Scenario, runs: int, seed: int,
     x = outside_option_share(sa, party, runs, seed)
     rows = []
     for ch in CHANNELS:
-        changes = _defaults() + ch.changes  # from every channel off, whatever the files set
+        changes = defaults() + ch.changes  # from every channel off, whatever the files set
         va, vb = apply(sa, changes, ch.name), apply(sb, changes, ch.name)
         ends = []
         for sc in (va, vb):

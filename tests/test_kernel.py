@@ -29,10 +29,15 @@ def test_compiled_utilities_are_the_documented_formula(data, n_a, n_c):
     salience = normalise_salience(data.draw(arrays(np.float64, (n_a, n_c), elements=st.floats(0.01, 1.0))))
     x = data.draw(arrays(np.float64, n_c, elements=unit))
     mixing = normalise_salience(data.draw(arrays(np.float64, (n_a, n_a), elements=unit)) + np.eye(n_a))
+    lam = data.draw(arrays(np.float64, n_a, elements=st.sampled_from([1.0, 1.5, 2.0, 3.0])))
+    gap = data.draw(arrays(np.float64, (n_a, n_c), elements=unit))
+    scale = data.draw(arrays(np.float64, n_a, elements=st.floats(0.2, 1.0)))
+    scale = np.where(lam == 1.0, 1.0, scale)  # the scale of a party without loss aversion is 1 (channels.reference)
+    reference = np.concatenate([gap, (lam - 1.0)[:, None], scale[:, None]], axis=1)
     u = np.empty(n_a)
-    prefs.utilities(Prefs(mixing, salience, ideal, np.zeros((n_a, n_c + 1))), x, np.empty(n_a), u)
-    expected = utilities(x[None], ideal[None], salience[None], mixing)[0]  # u_i = sum_k M_ik (1 - loss_k)
-    assert np.allclose(u, expected, rtol=0, atol=1e-12)
+    prefs.utilities(Prefs(mixing, salience, ideal, reference), x, np.empty(n_a), u)
+    expected = utilities(x[None], ideal[None], salience[None], mixing, lam[None], gap[None], scale[None])[0]
+    assert np.allclose(u, expected, rtol=0, atol=1e-12)  # u_i = sum_k M_ik (1 - loss_k), loss_k with its reference
 
 
 @settings(deadline=None)

@@ -36,9 +36,11 @@ def best_wait_value(b, rate, delta, horizon):
 
 @helper
 def outside_option_fires(lk):
-    """Even the best package the agenda allows is worth less than walking away (Binmore, Shaked
-    & Sutton: an outside option binds only when it beats the deal)."""
-    return lk.best_possible < lk.reservation
+    """Even the best package the agenda allows, and what it holds (the status quo, or an offer it
+    could sign), are worth less than walking away (Binmore, Shaked & Sutton: an outside option
+    binds only when it beats the deal).  A party whose status quo beats its outside option does not
+    carry out a threat to walk (channels: a drawn status quo, docs/model.md 3.7)."""
+    return max(lk.best_possible, lk.held) < lk.reservation
 
 
 @helper
