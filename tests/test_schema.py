@@ -63,6 +63,8 @@ def test_every_drawn_field_is_a_sweep_path_with_its_schema_range(tmp_path):
         path = f.path.replace("actors.*", "actors.a", 1).replace("clauses.*", "clauses.x", 1).replace("demands.*", "demands.dz")
         tg = resolve(path, lay.actors, lay.clauses, demands=lay.demands)
         assert (tg.low, tg.high) == (f.low, f.high), path
+        if f.stream == 1 and f.key != "status_quo":
+            continue  # a channel's input: it acts only with its channel on (tests/test_channels.py, each by hand)
         value = min(max(0.5, f.low), f.high)
         if f.key == "above":
             value = 0.7
