@@ -20,7 +20,7 @@ def register(sub) -> None:
                        "face, weight, linkage), on the same draws, with paired intervals and the breakeven outside "
                        "option",
                        description="Run A and B under each of the agenda's channels alone and all together on the "
-                       "same seeds; print B - A per channel with paired 95%% intervals and the breakeven level of the "
+                       "same seeds; print B - A per channel with paired 95% intervals and the breakeven level of the "
                        "outside option; write channels.parquet and channels.png (docs/model.md, sections 3.11, 5.6).")
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")

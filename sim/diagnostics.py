@@ -229,6 +229,30 @@ def inert_inputs(sc: Scenario, draws: _Draws | None = None, n_draws: int = N_DRA
         out += [Inert(p, "a value after another party's walkout, which no outcome reads") for p in numbers
                 if p.split(".")[-1] in _OUTCOME_FREE]
         out += _idle_red_lines(sc, lay, a, actor)
+    return out + _idle_channel_inputs(sc)
+
+
+# The channel each stream-1 input belongs to (schema channels.*, docs/model.md 3.11), and the
+# switch values under which the channel does not read it.
+_CHANNEL_OF = {"red_line_belief": ("information", ("off",)), "loss_aversion": ("reference", ("none",)),
+               "face": ("face", ("off",)), "relax": ("linkage", ("off",))}
+
+
+def _idle_channel_inputs(sc: Scenario) -> list[Inert]:
+    """A channel's inputs while its switch is off, or given to an actor who is not the
+    channels' party (only `party` holds beliefs, a reference point and face)."""
+    out = []
+    for actor in sc.actors:
+        for p in _actor_numbers(actor):
+            key = p.split(".")[-1]
+            if key not in _CHANNEL_OF:
+                continue
+            channel, idle = _CHANNEL_OF[key]
+            mode = getattr(sc.channels, channel)
+            if mode in idle:
+                out.append(Inert(p, f"read only by channels.{channel}, which is {mode}"))
+            elif key != "relax" and actor.id != sc.channels.party:
+                out.append(Inert(p, f"read only for channels.party ({sc.channels.party}) by channels.{channel}"))
     return out
 
 
