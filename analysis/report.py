@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.study import QUESTION as DEFAULT_QUESTION
+from analysis.study import (FIRST_MEETING_DAY, HALF_YEAR_DAY, OSCE_DAY, QUARTER_DAY, REPLIES_DAY,
+                            RUSSIA_REPLY_DAY, TALKS_ENDED_DAY, YEAR_DAY)
 from storage.outdir import plural
 
 from . import families
@@ -37,8 +39,8 @@ from . import plots, stats, survival
 from .report_data import ReportData, prepare
 
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
-# replies day 40, Russia's reply day 62, invasion day 69) and a quarter, half and full year.
-DAYS = (40, 62, 69, 91, 182, 364)
+# replies, Russia's reply, the invasion) and a quarter, half and full year.
+DAYS = (REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY, QUARTER_DAY, HALF_YEAR_DAY, YEAR_DAY)
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1180px;
@@ -428,7 +430,7 @@ def _theory_section(results: Sequence[oc.Result], data: ReportData) -> str:
             continue
         z, k = d.zones, len(d.outcome)
         c = zones_against_runs(z, d.outcome, d.days)
-        rows.append([r.name, f"{c['with_zone']} of {k}", pct(z.share_closed_by(69), 0),
+        rows.append([r.name, f"{c['with_zone']} of {k}", pct(z.share_closed_by(TALKS_ENDED_DAY), 0),
                      pct(z.share_closed_by(z.last_meeting_day), 0),
                      f"{c['deals_with_zone']} / {c['deals_without_zone']}",
                      f"{c['walkouts_zone_open']} / {c['walkouts_no_zone']} / {c['walkouts_zone_closed']}"])
@@ -442,7 +444,7 @@ def _theory_section(results: Sequence[oc.Result], data: ReportData) -> str:
             "the run's zone was still open, with no zone on day 0, and after it closed. Counts, not estimates; "
             "theory has no clock, so a walkout with the zone still open is the model's impatience, not a lack "
             "of possible deals.</p>"
-            + table(["scenario", "draws with a zone on day 0", "of those, zone closed by day 69",
+            + table(["scenario", "draws with a zone on day 0", f"of those, zone closed by day {TALKS_ENDED_DAY}",
                      "of those, zone closed by the last meeting", "deals: with zone / without",
                      "walkouts: zone open / no zone / after it closed"], rows,
                     [False, True, True, True, True, True])
@@ -515,14 +517,16 @@ def _history_section(results: Sequence[oc.Result]) -> str:
     on = ", ".join(f"{d:g}" for d in STILL_ON_DAYS)
     return "".join([
         "<h2 id='history'>The record as a reference</h2>",
-        "<p class='note'>What happened: meetings on 10, 12 and 13 Jan 2022 (days 24-27), the US and NATO written "
-        "replies on day 40, Russia's reply on day 62, no agreement, and military action on day 69. One history is "
+        f"<p class='note'>What happened: meetings on 10, 12 and 13 Jan 2022 (days {FIRST_MEETING_DAY}-{OSCE_DAY}), "
+        f"the US and NATO written replies on day {REPLIES_DAY}, Russia's reply on day {RUSSIA_REPLY_DAY}, no "
+        f"agreement, and military action on day {TALKS_ENDED_DAY}. One history is "
         "a single draw from whatever process produced it: the model is put next to it, not fitted to it; no "
         "number in any scenario was tuned to these outcomes. The record's path: the talks still on at days "
-        f"{esc(on)}, then a Russian walkout on a day from 62 to 69, no deal; an earlier walkout is not the record "
+        f"{esc(on)}, then a Russian walkout on a day from {RUSSIA_REPLY_DAY} to {TALKS_ENDED_DAY}, no deal; an "
+        "earlier walkout is not the record "
         "(Wilson 95% interval, Monte Carlo noise only). Log score: ln P(record path), closer to 0 is better. CRPS: "
-        "of the day Russia broke the talks off against day 69, in days, over days 0 to the horizon (runs that never "
-        "broke off count beyond it); lower is better. `negsim backtest` gives the same table for any scenario "
+        f"of the day Russia broke the talks off against day {TALKS_ENDED_DAY}, in days, over days 0 to the horizon "
+        "(runs that never broke off count beyond it); lower is better. `negsim backtest` gives the same table for any scenario "
         "and variant, and docs/model.md section 7 says where the model parts from the record.</p>",
         table(["scenario"] + [f"by day {d}: deal / walkout" for d in DAYS]
               + [f"still on at days {on}", "P(record path)", "log score", "CRPS (days)"],

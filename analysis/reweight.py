@@ -36,6 +36,7 @@ from sim.codes import Outcome
 from sim.distributions import DIST_FIELDS, Param, Uniform, make_param
 
 from .stats import Estimate, wilson
+from .study import TALKS_ENDED_DAY
 
 SMALL_ESS = 1000  # below this many effective runs a share's interval is wider than about +-3 pp
 
@@ -220,8 +221,9 @@ def weighted_share(y: np.ndarray, w: np.ndarray) -> Estimate:
 
 def answer_metrics(horizon_days: float) -> dict[str, tuple[str, float]]:
     """The headline shares: label -> (outcome, by day)."""
-    return {f"P(agreement by day {d:g})": (Outcome.AGREEMENT, d) for d in (69, horizon_days)} | \
-           {f"P(walkout by day {d:g})": (Outcome.WALKOUT, d) for d in (69, horizon_days)}
+    days = (TALKS_ENDED_DAY, horizon_days)
+    return {f"P(agreement by day {d:g})": (Outcome.AGREEMENT, d) for d in days} | \
+           {f"P(walkout by day {d:g})": (Outcome.WALKOUT, d) for d in days}
 
 
 def answer(runs: pd.DataFrame, w: np.ndarray | None, horizon_days: float) -> dict[str, Estimate]:

@@ -16,7 +16,7 @@ from analysis import stats
 from analysis.metrics import PERSIST, hits
 from analysis.pairing import Draws, Pairing
 from analysis.robustness import Never, excluded_metrics, never_happens
-from analysis.study import TALKS_ENDED_DAY
+from analysis.study import HALF_YEAR_DAY, TALKS_ENDED_DAY
 from sim.diagnostics import impossible
 from sim.engine import Compiled
 
@@ -24,7 +24,6 @@ from .runner import batches
 from .variants import Variant, apply
 
 WHAT = ("agreement", "walkout", "persist")  # metric families, named in the table as <what>_by_<day>
-HALF_YEAR_DAY = 182
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,11 @@ import pandas as pd
 from analysis.comparison import comparison_table
 from analysis.metrics import share_names
 from analysis.pairing import Draws, Pairing
-from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, TALKS_ENDED_DAY
+from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
 from experiments.runner import batches
 from sim.engine import Compiled
 from sim.scenario import SHIPPED, Scenario, load_scenario
 from storage.runtable import batch_columns
-
-HALF_YEAR_DAY = 182
 
 
 def _scenario(s) -> Scenario:

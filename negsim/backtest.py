@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.study import FIRST_MEETING_DAY, REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY
+
 NOT_TUNED = ("Not a fit: no number in any scenario was tuned to these outcomes; the record is a reference "
              "pattern the model is put next to, and one history is a single draw from whatever process produced it.")
 
@@ -13,11 +15,13 @@ NOT_TUNED = ("Not a fit: no number in any scenario was tuned to these outcomes; 
 def register(sub) -> None:
     from .common import study_options
 
-    p = sub.add_parser("backtest", help="the outcome distribution by days 40, 62 and 69 next to the record "
-                       "(no deal; talks ended by day 69), and the probability of the record",
+    p = sub.add_parser("backtest", help=f"the outcome distribution by days {REPLIES_DAY}, {RUSSIA_REPLY_DAY} and "
+                       f"{TALKS_ENDED_DAY} next to the record (no deal; talks ended by day {TALKS_ENDED_DAY}), and the "
+                       "probability of the record",
                        description="Run each scenario (and each variant of a variants file, if given) and put "
-                       "its shares of agreement, walkout and talks still going by day 40 (the written replies), "
-                       "62 (Russia's reply) and 69 (the invasion) next to what happened. " + NOT_TUNED)
+                       f"its shares of agreement, walkout and talks still going by day {REPLIES_DAY} (the written "
+                       f"replies), {RUSSIA_REPLY_DAY} (Russia's reply) and {TALKS_ENDED_DAY} (the invasion) next to "
+                       "what happened. " + NOT_TUNED)
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     p.add_argument("--variants", type=Path, help="a variants file (e.g. scenarios/variants.toml for structural "
                    "variants, scenarios/history_whatif.toml for 'what if the replies had gone further'), applied "
@@ -103,8 +107,9 @@ def _print(table, args, days) -> None:
 
     print(f"The record next to the model ({plural(args.runs, 'run')} per scenario and variant, seed {args.seed}; "
           "shares by each day, 95% Wilson intervals for Monte Carlo noise only):")
-    print("  what happened: the talks were still on at days 24 (Geneva), 40 (the written replies) and 62 "
-          "(Russia's reply); no agreement; they ended with military action on day 69")
+    print(f"  what happened: the talks were still on at days {FIRST_MEETING_DAY} (Geneva), {REPLIES_DAY} (the written "
+          f"replies) and {RUSSIA_REPLY_DAY} (Russia's reply); no agreement; they ended with military action on day "
+          f"{TALKS_ENDED_DAY}")
     head = "".join(f"{'by day ' + format(d, 'g'):>22}" for d in days)
     on = "/".join(f"{d:g}" for d in STILL_ON_DAYS)
     print(f"  {'scenario / variant':<40}{head}{'on at ' + on:>16}{'P(record path)':>24}{'log score':>11}"
@@ -126,11 +131,11 @@ def _print(table, args, days) -> None:
             d = g.loc[key]
             e = Estimate(d["share"], d["low"], d["high"]).fmt(signed=True).replace("%", " pp", 1)
             print(term_line(f"  {'':<40}  P(record path) against as shipped: {e} ({d['method']})", 600))
-    print(term_line(f"  P(record path): the talks still on at days {on}, then Russia walked out on a day from 62 to 69, "
-                    "no deal (an earlier walkout is not the record). Log score: ln P(record path), the runs' mass on the "
-                    "interval holding the record's end (closer to 0 is better). CRPS: of the day Russia broke off, "
-                    "against day 69, over days 0 to the horizon (runs that never broke off count beyond it); lower is "
-                    "better, in days. Both are proper scores and point estimates.", 2000))
+    print(term_line(f"  P(record path): the talks still on at days {on}, then Russia walked out on a day from "
+                    f"{RUSSIA_REPLY_DAY} to {TALKS_ENDED_DAY}, no deal (an earlier walkout is not the record). Log "
+                    "score: ln P(record path), the runs' mass on the interval holding the record's end (closer to 0 "
+                    f"is better). CRPS: of the day Russia broke off, against day {TALKS_ENDED_DAY}, over days 0 to "
+                    "the horizon (runs that never broke off count beyond it); lower is better, in days. Both are proper scores and point estimates.", 2000))
     print(f"  {NOT_TUNED}")
 
 

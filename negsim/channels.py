@@ -73,7 +73,7 @@ def cmd_channels(args) -> int:
 def lines(r, a: str, b: str, runs: int, seed: int) -> list[str]:
     """The terminal answer: a heading, then one line per channel."""
     from analysis.stats import Estimate
-    from analysis.study import TALKS_ENDED_DAY
+    from analysis.study import HALF_YEAR_DAY, TALKS_ENDED_DAY
 
     t = r.table
     horizon = t.loc[t["metric"] == "agreement_by_horizon", "day"].iloc[0]
@@ -93,7 +93,7 @@ def lines(r, a: str, b: str, runs: int, seed: int) -> list[str]:
                    f"{be['high']:+.3f}])"
                    if be["a"] == be["a"] and be["b"] == be["b"] else "breakeven not located within the drawn range")
         out.append(f"  {name:20s} agreement by the horizon {d('agreement_by_horizon')}; walkout by day {TALKS_ENDED_DAY} "
-                   f"{d(f'walkout_by_day_{TALKS_ENDED_DAY}')}, by day 182 {d('walkout_by_day_182')}, by the horizon "
+                   f"{d(f'walkout_by_day_{TALKS_ENDED_DAY}')}, by day {HALF_YEAR_DAY} {d(f'walkout_by_day_{HALF_YEAR_DAY}')}, by the horizon "
                    f"{d('walkout_by_horizon')}; {be_text}")
     return out
 

@@ -11,7 +11,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, QUESTION, TALKS_ENDED_DAY
+from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, HALF_YEAR_DAY, QUESTION, TALKS_ENDED_DAY
 from storage.outdir import plural
 
 MIN_PARALLEL_RUNS = 50_000  # experiments.runner.MIN_PARALLEL_RUNS (checked by a test; not imported: --help stays light)
@@ -141,7 +141,6 @@ def _check_batch_args(args) -> None:
 SUMMARY_COLUMNS = ["run", "outcome", "rounds", "days", "walkout_by", "walkout_rule", "shortfall"]
 CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the PRIM sentence
 RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
-HALF_YEAR_DAY = 182
 
 
 def _simulate(sc, args, stage: Path, filename: str, extra=None):
@@ -425,7 +424,7 @@ def _print_over_time(table, b: str) -> None:
     (analysis.comparison's rows for scenario B)."""
     from analysis.stats import Estimate
 
-    print("\n  over time (days after 17 Dec 2021; day 69 is the invasion, a reference, not a target):")
+    print(f"\n  over time (days after 17 Dec 2021; day {RECORD_DAY} is the invasion, a reference, not a target):")
     rows = table[(table["b"] == b) & ~table["by_horizon"]]
     for r in rows.itertuples():
         label = {"agreement": "P(agreement by day D)", "walkout": "P(walkout by day D)"}.get(

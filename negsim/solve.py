@@ -15,6 +15,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from analysis.study import DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
 from storage.outdir import plural
 
 from .common import MAX_RUNS, UsageError, check_seed, folder_arg
@@ -24,8 +25,6 @@ MAX_DRAWS = 100_000  # about 100 minutes at 6 s per 100 draws
 
 
 def register(sub) -> None:
-    from analysis.study import DEFAULT_SEED
-
     p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (zone of agreement, "
                        "Nash and Kalai-Smorodinsky packages)")
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
@@ -210,7 +209,7 @@ def _drawn_zones(name: str, z, seed: int) -> str:
     if k:
         text += " As outside options grow, it closes " + ", ".join(
             f"by day {d:g}{' (the last meeting)' if d == z.last_meeting_day else ''} in {z.share_closed_by(d):.0%}"
-            for d in (69, 182, z.last_meeting_day)) + " of the draws that have one"
+            for d in (TALKS_ENDED_DAY, HALF_YEAR_DAY, z.last_meeting_day)) + " of the draws that have one"
         closed = z.close_day[~np.isnan(z.close_day)]
         text += f" (median closing day {np.median(closed):g})." if closed.size else "."
     return text
