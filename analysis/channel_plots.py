@@ -34,3 +34,40 @@ def channel_figure(table: pd.DataFrame, title: str, breakeven_label: str) -> Fig
     axes[0].set_yticks(y, names, fontsize=8)
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     return fig
+
+
+HEADING = "<h2 id='channels'>The answer per channel of the agenda</h2>"
+
+
+def report_section(channels: pd.DataFrame, label: str, esc, table, figure_html) -> str:
+    """'The answer per channel of the agenda' (`negsim channels`): the figure and one row per
+    channel, B - A with paired 95% intervals and the breakeven in A and B.  The report's own HTML
+    helpers come in as arguments (analysis/report.py), as for the model families' section."""
+    metrics = [("agreement_by_horizon", "agreement by the horizon"),
+               (f"walkout_by_day_{TALKS_ENDED_DAY}", f"walkout by day {TALKS_ENDED_DAY}"),
+               ("walkout_by_day_182", "walkout by day 182"), ("walkout_by_horizon", "walkout by the horizon")]
+
+    def diff(row) -> str:
+        return f"{100 * row['difference']:+.1f} [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
+
+    rows = []
+    for name in dict.fromkeys(channels["channel"]):
+        sub = channels[channels["channel"] == name].set_index("metric")
+        be = sub.loc["breakeven"]
+        located = be["a"] == be["a"] and be["b"] == be["b"]
+        rows.append([name] + [diff(sub.loc[m]) for m, _ in metrics]
+                    + [f"{be['a']:.3f} -> {be['b']:.3f} ({be['difference']:+.3f} [{be['low']:+.3f}, {be['high']:+.3f}])"
+                       if located else "not located within the drawn range"])
+    head = ["channel"] + [f"B - A, pp: {t}" for _, t in metrics] + ["breakeven A -> B (B - A)"]
+    note = ("<p class='note'>" + esc(label) + ": both scenarios run under each channel alone and all together on "
+            "the same draws (common random numbers). Intervals: Newcombe's method for paired data, Monte Carlo noise "
+            "only. Breakeven: the level of the party's outside option on day 0, as a share of the worth of its best "
+            "package inside the others' red lines (the first scenario, every channel off), at which P(agreement by "
+            "the horizon) is 50%; logistic fit over the runs, paired bootstrap interval. docs/model.md, sections "
+            "3.11 and 5.6, gives each channel's mechanism and why it moves the answer as it does.</p>")
+    fig = channel_figure(channels, "B - A per channel; paired 95% intervals (Monte Carlo noise only)",
+                         "breakeven outside option (share of best package)")
+    return "".join([HEADING, note, figure_html(fig, "B - A per channel and the breakeven outside option",
+                                               "Each channel alone and all together; left: agreement by the horizon, "
+                                               "middle: walkout by day 69, right: breakeven in A (hollow) and B."),
+                    table(head, rows, [False] + [True] * 5)])

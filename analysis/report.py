@@ -32,7 +32,7 @@ from analysis.study import (FIRST_MEETING_DAY, HALF_YEAR_DAY, OSCE_DAY, QUARTER_
                             RUSSIA_REPLY_DAY, TALKS_ENDED_DAY, YEAR_DAY)
 from storage.outdir import plural
 
-from . import families
+from . import channel_plots, families
 from . import outcomes as oc
 from .holdouts import holdout_line
 from . import plots, stats, survival
@@ -568,9 +568,10 @@ REPORT_STEPS = 9  # what `render` reports to `progress`, one call per step
 
 def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUESTION,
            explain: tuple[pd.DataFrame, str] | None = None, priors=None, progress=lambda step: None,
-           data: ReportData | None = None) -> str:
+           data: ReportData | None = None, channels: tuple[pd.DataFrame, str] | None = None) -> str:
     """The report as one HTML string.  priors: report_priors.PriorInputs (an elicited overlay, a
-    sweep's indices) for the provenance of the answer and the section on the priors.
+    sweep's indices) for the provenance of the answer and the section on the priors.  channels: the
+    table of a `negsim channels` folder and its label, for the section on the agenda's channels.
     `progress(name)` is called as each step starts, REPORT_STEPS of them when `data` is computed
     here (the theory across draws and the course of the talks take longest).  data: what analysis.report_data.prepare computed from the
     scenarios' draws (computed here first if not given)."""
@@ -600,6 +601,8 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
         toc.append(("families", "Across model families"))
     toc.append(("theory", "Theory across draws, against the runs"))
     toc.append(("history", "The record as a reference"))
+    if channels is not None:
+        toc.append(("channels", "The answer per channel of the agenda"))
     if explain is not None:
         toc.append(("explain", "What would change the outcome"))
     toc.append(("priors", "How much the answer owes to the priors"))
@@ -646,6 +649,8 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     body.append(_theory_section(results, data))
     progress("the record")
     body.append(_history_section(results))
+    if channels is not None:
+        body.append(channel_plots.report_section(*channels, esc, table, figure_html))
     if explain is not None:
         body.append(_explain_section(*explain))
     progress("assumptions")

@@ -66,6 +66,8 @@ def register(sub) -> None:
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     r.add_argument("--explain", type=Path, metavar="FOLDER",
                    help="a `negsim explain` output folder: adds the section 'What would change the outcome'")
+    r.add_argument("--channels", type=Path, metavar="FOLDER",
+                   help="a `negsim channels` output folder: adds the section 'The answer per channel of the agenda'")
     r.add_argument("--sweep", type=Path, metavar="DIR", help="a Sobol sweep's folder (or its indices.parquet): the "
                    "answer's provenance shares are weighted by its total-order indices, and its top inputs reweighted")
     r.add_argument("--prior-from", type=Path, metavar="OVERLAY.toml",
@@ -285,7 +287,8 @@ def cmd_report(args) -> int:
     check_target(out, explicit=args.out is not None)  # before the work: never replace a user's own report.html
     results = _load(args.results, trace=None)
     explain = _explain(args.explain) if args.explain else None
-    text = _render_with_progress(report, results, args, explain, _priors(args))
+    channels = _channels(args.channels) if args.channels else None
+    text = _render_with_progress(report, results, args, explain, _priors(args), channels)
     write_into(out, text, by="report", explicit=args.out is not None)
     traced = sum(r.trace is not None for r in results)
     print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
@@ -309,7 +312,7 @@ def _priors(args):
     return PriorInputs(overlay, str(args.prior_from or ""), indices, str(args.sweep or ""))
 
 
-def _render_with_progress(report, results, args, explain, priors) -> str:
+def _render_with_progress(report, results, args, explain, priors, channels=None) -> str:
     """report.render with a progress bar naming the step under way (it can take a minute)."""
     import sys
 
@@ -330,41 +333,56 @@ def _render_with_progress(report, results, args, explain, priors) -> str:
             started.append(name)
             bar.set_postfix_str(name)
 
-        text = report.render(results, args.seed, explain=explain, priors=priors, progress=step)
+        text = report.render(results, args.seed, explain=explain, priors=priors, progress=step, channels=channels)
         bar.update(len(started) and 1)
     return text
 
 
 def _explain(folder: Path):
-    """The explain table of a `negsim explain` folder, read through its manifest (which says what
-    was explained and holds the table's checksum)."""
+    """The explain table of a `negsim explain` folder and what was explained."""
+    need = {"metric", "player", "alone", "alone_low", "alone_high", "shapley", "shapley_low", "shapley_high"}
+    explain, meta = _folder_table(folder, "explain", "explain.parquet", need)
+    names = " and ".join(str(x.get("name", "?")) for x in meta.get("scenarios", []))
+    runs = meta.get("runs")
+    runs = f"{runs:,}" if isinstance(runs, int) else "?"
+    return explain, f"{names}, {runs} runs per coalition, seed {meta.get('seed', '?')}"
+
+
+def _channels(folder: Path):
+    """The table of a `negsim channels` folder and what was run."""
+    need = {"channel", "metric", "a", "b", "difference", "low", "high"}
+    channels, meta = _folder_table(folder, "channels", "channels.parquet", need)
+    names = " - ".join(str(x.get("name", "?")) for x in reversed(meta.get("scenarios", [])))
+    runs = meta.get("runs")
+    runs = f"{runs:,}" if isinstance(runs, int) else "?"
+    return channels, f"{names}, {runs} runs per scenario and channel, seed {meta.get('seed', '?')}"
+
+
+def _folder_table(folder: Path, command: str, name: str, need: set[str]):
+    """A table a negsim command wrote into its output folder, read through the folder's manifest
+    (which says what was run and holds the table's checksum), and the manifest's identity."""
     import pandas as pd
 
     from storage.manifest import OutputError, read_manifest, verify_listed
     from storage.text import term_line
 
-    where = f"--explain {term_line(folder)}"
+    where = f"--{command} {term_line(folder)}"
     if not folder.is_dir():
-        raise ValueError(f"{where}: not a folder; give the output folder of `negsim explain`")
+        raise ValueError(f"{where}: not a folder; give the output folder of `negsim {command}`")
     try:
         m = read_manifest(folder)
-        if m is None or m["identity"].get("command") != "explain":
-            raise ValueError("not written by negsim explain (its manifest.json is missing or names another command)")
-        table = folder / "explain.parquet"
+        if m is None or m["identity"].get("command") != command:
+            raise ValueError(f"not written by negsim {command} (its manifest.json is missing or names another command)")
+        table = folder / name
         verify_listed(table)
-        explain = pd.read_parquet(table)
+        frame = pd.read_parquet(table)
     except (OSError, ValueError) as exc:
         if isinstance(exc, OutputError) or not isinstance(exc, OSError):
             raise ValueError(f"{where}: {term_line(exc, 300)}") from None
-        raise ValueError(f"{where}: not a negsim explain folder ({term_line(exc.strerror or exc, 200)})") from None
-    need = {"metric", "player", "alone", "alone_low", "alone_high", "shapley", "shapley_low", "shapley_high"}
-    if not need <= set(explain.columns):
-        raise ValueError(f"{where}: explain.parquet lacks {sorted(need - set(explain.columns))}")
-    meta = m["identity"]
-    names = " and ".join(str(x.get("name", "?")) for x in meta.get("scenarios", []))
-    runs = meta.get("runs")
-    runs = f"{runs:,}" if isinstance(runs, int) else "?"
-    return explain, f"{names}, {runs} runs per coalition, seed {meta.get('seed', '?')}"
+        raise ValueError(f"{where}: not a negsim {command} folder ({term_line(exc.strerror or exc, 200)})") from None
+    if not need <= set(frame.columns):
+        raise ValueError(f"{where}: {name} lacks {sorted(need - set(frame.columns))}")
+    return frame, m["identity"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -176,3 +176,41 @@ def test_the_channels_table_covers_every_switch_and_mode():
     for key in ("information", "reference", "face", "weight", "linkage"):
         f = schema.field(f"channels.{key}")
         assert {(key, c) for c in f.choices if c != f.default} <= named, key
+
+
+# ---------------------------------------------------------------- the command and the report
+def test_negsim_channels_writes_its_table_figure_and_report_section(tmp_path, capsys):
+    from negsim.cli import main
+
+    out = tmp_path / "ch"
+    assert main(["channels", f"{SCEN}/full_agenda.toml", f"{SCEN}/accession_excluded.toml", "-n", "300",
+                 "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    table = __import__("pandas").read_parquet(out / "channels.parquet")
+    assert list(dict.fromkeys(table["channel"])) == [c.name for c in CHANNELS]
+    for name in table["channel"].unique():
+        assert f"  {name}" in printed  # one line per channel
+        sub = table[table["channel"] == name]
+        assert {"agreement_by_horizon", "walkout_by_day_69", "walkout_by_day_182", "walkout_by_horizon",
+                "breakeven"} <= set(sub["metric"])
+        assert sub[sub["metric"] != "breakeven"]["paired"].all()
+    assert (out / "channels.png").exists()
+    # with every channel off, 'none' is the shipped comparison: same draws, same answer
+    runs = tmp_path / "runs"
+    assert main(["compare", f"{SCEN}/full_agenda.toml", f"{SCEN}/accession_excluded.toml", "-n", "300",
+                 "--out", str(runs), "--quiet"]) == 0
+    capsys.readouterr()
+    pd = __import__("pandas")
+    none = table[(table["channel"] == "none") & (table["metric"] == "agreement_by_horizon")].iloc[0]
+    for col, name in (("a", "full_agenda"), ("b", "accession_excluded")):
+        shares = pd.read_parquet(runs / f"runs_{name}.parquet")["outcome"].astype(str)
+        assert none[col] == pytest.approx((shares == "agreement").mean(), abs=1e-12)
+    assert main(["report", str(runs / "runs_full_agenda.parquet"), str(runs / "runs_accession_excluded.parquet"),
+                 "--channels", str(out), "--out", str(runs / "report.html")]) == 0
+    html = (runs / "report.html").read_text()
+    assert "The answer per channel of the agenda" in html and "weight: renormalise" in html
+    # a folder another command wrote is refused in one line
+    assert main(["report", str(runs / "runs_full_agenda.parquet"), "--channels", str(runs),
+                 "--out", str(runs / "r2.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not written by negsim channels" in err[0]
