@@ -179,14 +179,24 @@ def _horizon_words(spec) -> str:
 
 
 def _report(spec, table, indices) -> None:
+    from analysis.sweep_levels import level_differences
     from storage.outdir import term_line
 
     m = HEADLINE_METRIC
     print(f"\nP(talks persist to {_horizon_words(spec)}) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
           f"max {table[m].max():.1%}")
-    for f in spec.factors:  # structural choices: the mean over the rest of the design, level by level
-        means = table.groupby(f.path, sort=False)[m].mean()
-        print(term_line(f"  by {f.path}: " + ", ".join(f"{k} {v:.1%}" for k, v in means.items()), 2000))
+    factors = [f.path for f in spec.factors]
+    n_design = len(table) // max(len(spec.combinations()), 1)
+    for f in spec.factors:  # structural choices: level by level, each against the first on the same points
+        levels = level_differences(table, f.path, factors, m, n_design)
+        words = [f"{levels[0].level} {levels[0].mean:.1%}"]
+        words += [f"{x.level} {x.mean:.1%} ({x.difference.fmt(signed=True).replace('%', ' pp', 1)} against "
+                  f"{levels[0].level})" for x in levels[1:]]
+        print(term_line(f"  by {f.path}: " + ", ".join(words), 2000))
+    if spec.factors:
+        print(term_line("  (differences between levels: the mean of per-point differences, each point's runs on the "
+                        "same draws under both levels; 95% t interval across the design's points, so it covers the "
+                        "design's spread and Monte Carlo noise)", 2000))
     if indices is not None and "choices" in indices:
         indices = indices[indices["choices"] == indices["choices"].iloc[0]]
         print(term_line(f"(indices below: {indices['choices'].iloc[0]}; indices.parquet has every combination)",

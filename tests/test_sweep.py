@@ -277,3 +277,19 @@ def test_keep_runs_must_be_a_boolean(tmp_path):
                  '[parameters."actors.russia.outside_option"]\nlow = 0.1\nhigh = 0.5\n')
     with pytest.raises(SweepError, match=r"s.toml: sweep.keep_runs: must be true or false \(without quotes\), got text .yes."):
         load_sweep(f)
+
+
+def test_level_differences_pair_points_by_design_row_by_hand():
+    """Two levels over a 3-point design: per point b - a = 0.1, 0.2, 0.3, so the mean is 0.2 and the
+    t interval is 0.2 +/- t(0.975, 2) * 0.1 / sqrt(3) = 0.2 +/- 0.2484."""
+    import pandas as pd
+
+    from analysis.sweep_levels import level_differences
+
+    table = pd.DataFrame({"point": range(6), "protocol.package": ["a"] * 3 + ["b"] * 3,
+                          "persist": [0.5, 0.4, 0.3, 0.6, 0.6, 0.6]})
+    first, second = level_differences(table, "protocol.package", ["protocol.package"], "persist", 3)
+    assert (first.level, first.mean, first.difference) == ("a", pytest.approx(0.4), None)
+    assert second.level == "b" and second.pairs == 3
+    assert second.difference.value == pytest.approx(0.2)
+    assert second.difference.high - second.difference.value == pytest.approx(4.302653 * 0.1 / 3 ** 0.5, rel=1e-5)
