@@ -291,7 +291,7 @@ def cmd_report(args) -> int:
     text = _render_with_progress(report, results, args, explain, _priors(args), channels)
     write_into(out, text, by="report", explicit=args.out is not None)
     traced = sum(r.trace is not None for r in results)
-    print(f"wrote {term_line(out)}: {len(results)} scenario(s) "
+    print(f"wrote {term_line(out)}: {plural(len(results), 'scenario')} "
           f"({term_line(', '.join(r.label for r in results), 400)}); "
           f"{traced} with a trace; {len(text.encode()) / 1024:,.0f} kB, self-contained")
     return 0

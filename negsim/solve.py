@@ -38,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--draws", type=int, default=200, metavar="N",
                    help="also test the zone of agreement in the first N drawn calibrations (runs 0..N-1 of --seed): "
                    "the share with a zone on day 0, the day it closes as outside options grow and the Nash "
-                   f"package's spread (default 200; the Nash package takes about 0.35 s of CPU a draw, so 75 s to 2 minutes "
+                   f"package's spread (default 200; the Nash package takes about 0.35 s of CPU a draw, so 75 s to 3 minutes "
                    f"per scenario on a 2-core machine, with a progress bar; 1 to {MAX_DRAWS:,}; --no-draws skips, about 3 s)")
     p.add_argument("--no-draws", dest="draws", action="store_const", const=None, help="skip the drawn calibrations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
