@@ -25,6 +25,7 @@ from analysis.pairing import Draws, Pairing
 from sim import schema
 from sim.engine import Compiled
 from sim.params import draw_params
+from sim.preferences import best_packages, utilities
 from sim.scenario import Scenario, ScenarioError
 
 from .robust import ended, variant_rows
@@ -83,9 +84,21 @@ def outside_option_share(sa: Scenario, party: str, runs: int, seed: int) -> np.n
     plain = apply(sa, defaults(), "none")
     plan = Compiled.from_scenario(plain).plan
     p = draw_params(plan, plan.uniforms(seed, 0, runs))
-    i = plan.layout.actors.index(party)
-    best = p.best_possible[:, i]
+    lay = plan.layout
+    i = lay.actors.index(party)
+    best = best_inside_all_lines(p, lay, i)
     return p.outside_option[:, i] / np.where(best > 0, best, np.nan)
+
+
+def best_inside_all_lines(p, lay, i: int) -> np.ndarray:
+    """(R,) the worth to actor i of its best package inside the red lines of every party at the
+    table and the agenda: what it could get if the others gave all their lines allow (its own
+    best package, p.best_possible, ignores the others' lines)."""
+    at_table = lay.required
+    high = np.minimum(np.where(at_table[None, :, None], p.above, 1.0).min(axis=1), p.upper)  # (R, C)
+    low = np.minimum(np.where(at_table[None, :, None], p.below, 0.0).max(axis=1), high)
+    x = best_packages(p.ideal, p.salience, lay.mixing, low[:, None, :], high[:, None, :])[:, i, :]
+    return utilities(x, p.ideal, p.salience, lay.mixing)[:, i]
 
 
 def defaults() -> tuple[tuple[str, str], ...]:

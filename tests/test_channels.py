@@ -214,3 +214,14 @@ def test_negsim_channels_writes_its_table_figure_and_report_section(tmp_path, ca
                  "--out", str(runs / "r2.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not written by negsim channels" in err[0]
+
+
+def test_the_breakeven_yardstick_is_the_best_package_inside_every_line(tmp_path):
+    """russia_and_west: inside the West's lines (x <= 0, y <= 0.5) Russia's best package is
+    (0, 0.5), worth 1 - 1/2 - 1/4 = 1/4; its outside option 0.3 is 1.2 times that."""
+    from experiments.channels import best_inside_all_lines, outside_option_share
+
+    sc = load(tmp_path, russia_and_west())
+    p, lay = first(sc)
+    assert best_inside_all_lines(p, lay, 0)[0] == pytest.approx(0.25)
+    assert outside_option_share(sc, "a", 1, 1)[0] == pytest.approx(1.2)
