@@ -20,6 +20,7 @@ import pandas as pd
 from sim.codes import Outcome
 
 from .outcomes import scenario_of
+from .report_html import esc, table
 from .stats import Estimate, paired_proportion_difference, proportion
 
 BDM = "bdm.compatible"
@@ -193,10 +194,9 @@ def lines(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, da
     return out + ["  " + s for s in reading(names, runs_a, runs_b, day, changed)]
 
 
-def section(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float, esc, table,
+def section(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, day: float,
             changed: dict[str, float] | None = None, heading: bool = True) -> str:
-    """The report's section "Across model families". esc and table are the report's HTML helpers
-    (analysis/report.py; passed in, as the report imports this module)."""
+    """The report's section "Across model families"."""
     res = answers(runs_a, runs_b, day)
     rows = [[f"{r.family}: {r.measure}", r.a.fmt(), r.b.fmt(), r.diff.fmt(signed=True).replace("%", " pp", 1),
              f"{r.only_a} / {r.only_b}"] for r in res]
@@ -217,7 +217,7 @@ def section(names: tuple[str, str], runs_a: pd.DataFrame, runs_b: pd.DataFrame, 
     return "\n".join(parts)
 
 
-def report_section(results, esc, table) -> str | None:
+def report_section(results) -> str | None:
     """The section for a report of two or more scenarios whose run tables hold the
     expected-utility columns (each against the first); None otherwise."""
     results = list(results)
@@ -230,5 +230,5 @@ def report_section(results, esc, table) -> str | None:
         changed = agenda_changes(scenario_of(first.meta), scenario_of(other.meta))
         if len(results) > 2:
             parts.append(f"<h3>{esc(other.name)} - {esc(first.name)}</h3>")
-        parts.append(section((first.name, other.name), first.runs, other.runs, day, esc, table, changed, heading=False))
+        parts.append(section((first.name, other.name), first.runs, other.runs, day, changed, heading=False))
     return "\n".join(parts)

@@ -16,15 +16,11 @@ clause texts) and provenance (file, SHA-256, seed, runs, engine, version, comman
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import os  # noqa: F401 - tests patch report.os.replace
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from analysis.study import QUESTION as DEFAULT_QUESTION
@@ -32,11 +28,12 @@ from analysis.study import (FIRST_MEETING_DAY, HALF_YEAR_DAY, OSCE_DAY, QUARTER_
                             RUSSIA_REPLY_DAY, TALKS_ENDED_DAY, YEAR_DAY)
 from storage.outdir import plural
 
-from . import channel_plots, families
+from . import channel_plots, families, report_priors
 from . import outcomes as oc
 from .holdouts import holdout_line
 from . import plots, stats, survival
 from .report_data import ReportData, prepare
+from .report_html import esc, est, figure_html, kv_table, num, pct, table
 
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
 # replies, Russia's reply, the invasion) and a quarter, half and full year.
@@ -57,68 +54,6 @@ figcaption{font-size:.86em;color:#444}.note{font-size:.88em;color:#444}
 nav ol{columns:2}code{background:#f4f4f4;padding:0 .25em;word-break:break-all}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
 """
-
-
-# ------------------------------------------------------------------ small HTML helpers
-
-
-def esc(x) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def pct(v: float, digits: int = 1) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f}%"
-
-
-def est(value: float, low: float, high: float, percent: bool = True, signed: bool = False, digits: int = 1) -> str:
-    """'24.1% [22.3, 26.0]' (or without % / signed)."""
-    if value is None or math.isnan(value):
-        return "-"
-    k = 100 if percent else 1
-    digits = stats.interval_digits(low, high, digits, k, share=value if percent and not signed else None)
-
-    def f(v: float) -> str:
-        v = k * v
-        v = 0.0 if round(v, digits) == 0 else v  # no "-0.0"
-        return f"{v:{'+' if signed else ''}.{digits}f}"
-
-    unit = ("pp" if signed else "%") if percent else ""
-    sep = " " if unit == "pp" else ""
-    return f"{f(value)}{sep}{unit} [{f(low)}, {f(high)}]"
-
-
-def num(v, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    return f"{v:.{digits}f}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool] | None = None) -> str:
-    """An HTML table; every cell is escaped.  `numeric[j]` right-aligns column j."""
-    numeric = list(numeric) if numeric is not None else [False] * len(headers)
-    out = ["<table><thead><tr>", *(f"<th>{esc(h)}</th>" for h in headers), "</tr></thead><tbody>"]
-    for r in rows:
-        out.append("<tr>" + "".join(f'<td class="num">{esc(c)}</td>' if numeric[j] else f"<td>{esc(c)}</td>"
-                                    for j, c in enumerate(r)) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def kv_table(rows: Sequence[Sequence]) -> str:
-    """A two-column key/value table (no header row); every cell is escaped."""
-    return ("<table><tbody>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-            + "</tbody></table>")
-
-
-def figure_html(fig, alt: str, caption: str, dpi: int = 100) -> str:
-    """A matplotlib figure as an embedded PNG (<figure> with <img> and <figcaption>)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 # ------------------------------------------------------------------ sections
@@ -577,8 +512,6 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     scenarios' draws (computed here first if not given)."""
     import sim
 
-    from . import report_priors  # here, not at the top: it builds on this module's HTML helpers
-
     priors = priors or report_priors.PriorInputs()
 
     results = list(results)
@@ -596,7 +529,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
            ("trajectories", "Positions over rounds")]
     if len(results) > 1:
         toc.append(("differences", "Differences between the scenarios"))
-    across = families.report_section(results, esc, table)  # None unless the runs hold both model families
+    across = families.report_section(results)  # None unless the runs hold both model families
     if across:
         toc.append(("families", "Across model families"))
     toc.append(("theory", "Theory across draws, against the runs"))

@@ -23,7 +23,7 @@ from sim.scenario import PROVENANCE_CLASSES
 
 from . import outcomes as oc
 from . import reweight as rw
-from .report import esc, est, table
+from .report_html import esc, est, table
 
 SWEEP_METRIC = "p_persist"  # the answer's metric: the talks persist (no party at the table walks out)
 TOP_SWEPT = 3

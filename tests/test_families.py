@@ -3,14 +3,11 @@ the checks for mechanics, on small run tables written by hand."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import families
-from analysis.report import table
 from analysis.stats import paired_proportion_difference
 
 
@@ -95,7 +92,7 @@ def test_terminal_lines_and_report_section():
     out = families.lines(("full", "excluded"), A, B, 364)
     assert out[0].startswith("Across model families (6 runs")
     assert any(line.lstrip().startswith("expected-utility: deal-compatible forecast") for line in out)
-    page = families.section(("A <1>", "B"), A, B, 364, html.escape, table)
+    page = families.section(("A <1>", "B"), A, B, 364)
     assert "<h2 id='families'>Across model families</h2>" in page and "A &lt;1&gt;" in page and "A <1>" not in page
 
 

@@ -13,7 +13,7 @@ import pytest
 from analysis import outcomes as oc
 from analysis import report_priors as rp
 from analysis import reweight as rw
-from analysis.report import est
+from analysis.report_html import est
 from negsim.cli import main
 from sim.distributions import Uniform
 from sim.scenario import load_scenario

@@ -93,7 +93,7 @@ def test_difference_by_day_counts_what_ended_by_each_day():
 
 
 def test_an_interval_with_width_never_prints_as_a_single_value():
-    from analysis.report import est
+    from analysis.report_html import est
     from analysis.stats import Estimate, interval_digits, proportion
 
     # 0 of 10,000: Wilson's upper bound is 1.96^2 / (10,000 + 1.96^2) = 0.0384%
