@@ -8,7 +8,7 @@ file with `sim.scenario.load_scenario`, and Save writes the same document where 
 A slider fixes its parameter at one value in every run (like a sweep point); a parameter whose
 slider was not touched keeps the picked scenario's distribution.
 
-Light on purpose (no numpy, solara or Mesa here): `negsim explore --help` and the tests import it.
+No solara or Mesa here: the tests import it without a browser.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from sim import schema
+from sim.distributions import make_param
+from sim.scenario import load_scenario, scenario_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -50,15 +54,11 @@ class Control:
 
     @property
     def field(self):
-        from sim import schema
-
         return schema.field(self.path.replace("{actor}", "*"))
 
     @property
     def choices(self) -> tuple[str, ...]:
         """A switch over the schema's choices (empty: a slider)."""
-        from sim import schema
-
         f = self.field
         return tuple(schema.choices(f)) if f.kind == "choice" else ()
 
@@ -92,15 +92,26 @@ class Control:
         return self.window is not None and float(self.window[0]).is_integer() and float(self.window[2]).is_integer()
 
 
+# The part of a strategy parameter's allowed range its slider shows, where the schema's whole
+# range is too wide to set by hand (beta may reach 100); any other parameter, a new one
+# included, shows its whole allowed range in 100 steps (strategy_controls).
+STRATEGY_WINDOWS = {"beta": (0.05, 3.0, 0.05), "gamma": (0.0, 3.0, 0.05), "partner_patience": (0.5, 1.0, 0.01),
+                    "parties": (2, 10, 1)}
+
+
+def strategy_controls() -> tuple[Control, ...]:
+    """A slider for every parameter a strategy can read: the schema's drawn actors.*.strategy.*
+    fields, so a new strategy parameter needs no edit here."""
+    return tuple(Control(f.key, "actors.{actor}.strategy." + f.key,
+                         STRATEGY_WINDOWS.get(f.key, (f.low, f.high, (f.high - f.low) / 100)))
+                 for f in schema.drawn_fields("actors.*.strategy"))
+
+
 CONTROLS: dict[str, Control] = {c.key: c for c in (
     Control("outside_option", "actors.{actor}.outside_option", (0.0, 1.0, 0.01)),
     Control("outside_option_growth", "actors.{actor}.outside_option_growth", (0.0, 0.05, 0.001)),
     Control("deadline", "actors.{actor}.deadline_days", (7, 364, 7)),
-    Control("beta", "actors.{actor}.strategy.beta", (0.05, 3.0, 0.05)),
-    Control("kappa", "actors.{actor}.strategy.kappa", (0.0, 1.0, 0.01)),
-    Control("gamma", "actors.{actor}.strategy.gamma", (0.0, 3.0, 0.05)),
-    Control("partner_patience", "actors.{actor}.strategy.partner_patience", (0.5, 1.0, 0.01)),
-    Control("parties", "actors.{actor}.strategy.parties", (2, 10, 1)),
+    *strategy_controls(),
     Control("belief_noise", "actors.{actor}.belief_noise", (0.0, 0.6, 0.01)),
     Control("strategy_kind", "actors.{actor}.strategy.kind"),
     Control("round_days", "protocol.round_days", (1, 30, 1)),
@@ -189,10 +200,6 @@ def is_sweep_file(path: Path) -> bool:
 def shipped_scenarios() -> dict[str, Path]:
     """name -> path of every scenario file in scenarios/ (sweep files and the source catalogue
     left out)."""
-    try:
-        from sim.scenario import scenario_files
-    except ImportError:  # an older loader without the listing
-        return {p.stem: p for p in sorted(SCENARIOS.glob("*.toml")) if not is_sweep_file(p)}
     return {p.stem: p for p in scenario_files(SCENARIOS)}
 
 
@@ -246,8 +253,6 @@ def central_value(v: Any, default: float) -> float:
     if isinstance(v, dict):
         if "value" in v:
             return float(v["value"])
-        from sim.distributions import make_param
-
         fields = {k: x for k, x in v.items() if k not in ("dist", "source")}
         try:
             return float(make_param(str(v["dist"]), fields).central())
@@ -354,9 +359,7 @@ def strategy_table(actor: str) -> str:
 
 def strategy_parameters(kind: str) -> tuple[str, ...]:
     """The strategy keys a kind reads (its row in the schema's strategy registry)."""
-    from sim.schema import STRATEGIES
-
-    return STRATEGIES[kind][1].parameters if kind in STRATEGIES else ()
+    return schema.STRATEGIES[kind][1].parameters if kind in schema.STRATEGIES else ()
 
 
 def path_join(a: str, b: str) -> str:
@@ -443,8 +446,6 @@ def _tmpdir() -> Path:
 
 @lru_cache(maxsize=16)
 def _load_parent(path: str, mtime: float):
-    from sim.scenario import load_scenario
-
     return load_scenario(path)
 
 
@@ -455,8 +456,6 @@ def load_parent(settings_or_path) -> Any:
 
 @lru_cache(maxsize=64)
 def _scenario_for(settings: Settings, mtime: float):
-    from sim.scenario import load_scenario
-
     parent = load_parent(settings)
     if not settings.changed:
         return parent
