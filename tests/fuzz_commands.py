@@ -493,8 +493,13 @@ def gen_dataloss(rng: random.Random, index: int) -> Case:
                     driver="concurrent", timeout=120.0)
     return Case(0, "dataloss", sub, "either", f"a sweep killed, its checkpoints {sub.split('-')[1]}, then resumed",
                 ("sweep", "{case}/sweep.toml", "--out", "{case}/w", "--workers", "1", "--quiet"),
-                {"sweep.toml": sweep_toml({**SWEEP_BASE, "points": 48, "runs": 100})}, driver="checkpoint",
+                {"sweep.toml": sweep_toml({**SWEEP_BASE, **CHECKPOINTED})}, driver="checkpoint",
                 timeout=300.0, extra={"how": sub.split("-")[1]})
+
+
+# A sweep of 12 tasks (experiments.sweep.RUNS_PER_TASK = 4096 runs a task, so 4 points of 1,000
+# runs each): the checkpoint driver kills it once 3 task files exist, so it must have more than 3.
+CHECKPOINTED = {"points": 48, "runs": 1000}
 
 
 KILLS = [("run", "INT", 1.0), ("run", "INT", 1.0), ("run", "INT", 1.0), ("run", "INT", 3.0), ("run", "INT", "commit"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -245,3 +246,34 @@ def test_a_manifest_naming_a_file_outside_its_folder_is_refused(fx, tmp_path):
         with pytest.raises(OutputError) as exc:
             manifest_runs(folder)
         _one_line(str(exc.value), "a manifest names files inside its own folder")
+
+
+# ------------------------------------------------------------------ the campaign's own checks
+def test_a_rerun_is_compared_value_by_value_with_nan_equal_to_nan(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(name, values, meta=b"run"):
+        t = pa.table({"value.form": pa.array(values, pa.float64()), "outcome": ["walkout", "agreement", "walkout"]})
+        pq.write_table(t.replace_schema_metadata({"negsim": meta}), tmp_path / name)
+        return tmp_path / name
+
+    nan = float("nan")
+    a = write("a.parquet", [nan, 0.25, nan])
+    assert fr._same_tables(a, a)  # a file with NaN equals itself (pyarrow's equals says it does not)
+    assert fr._same_tables(a, write("meta.parquet", [nan, 0.25, nan], b"other"))  # the file's metadata aside
+    assert not fr._same_tables(a, write("value.parquet", [nan, 0.5, nan]))
+    assert not fr._same_tables(a, write("moved.parquet", [0.25, nan, nan]))
+    assert not fr._same_tables(a, write("null.parquet", [None, 0.25, nan]))  # a missing value is not a NaN
+    assert not fr._same_tables(a, tmp_path / "missing.parquet")
+
+
+def test_the_checkpoint_probes_sweep_has_more_tasks_than_the_driver_waits_for():
+    from experiments.sweep import RUNS_PER_TASK
+
+    c = fc.case(SEED, "dataloss", 7, 4007)
+    assert c.driver == "checkpoint"
+    sweep = tomllib.loads(c.files["sweep.toml"].decode())["sweep"]
+    per_task = max(1, RUNS_PER_TASK // sweep["runs"])  # points a task carries (experiments.sweep.tasks_for)
+    tasks = -(-sweep["points"] // per_task)
+    assert tasks > 3, tasks  # the driver kills the sweep once 3 task files exist, then tampers with two
