@@ -335,8 +335,9 @@ CLI_CASES: list[tuple[str, str, tuple[str, ...], dict]] = [
     ("robust-variants-scenario", "refuse", ("robust", "{case}/full_agenda.toml", "{case}/accession_excluded.toml",
                                             "--variants", "{case}/base.toml", "-n", "20", "--out", "{case}/r"), {}),
     ("backtest-no-record", "either", ("backtest", "{case}/base.toml", "-n", "20", "--out", "{case}/b"), {}),
-    ("validate-stdout-full", "accept", ("validate", "{case}/base.toml"), {"stdout": "devfull", "verdict_full": True}),
-    ("run-stdout-full", "accept", RUN + ("--out", "{case}/o"), {"stdout": "devfull", "verdict_full": True}),
+    # stdout on a full device: one line and a non-zero exit (exit 0 would hide that the output is lost)
+    ("validate-stdout-full", "refuse", ("validate", "{case}/base.toml"), {"stdout": "devfull", "verdict_full": True}),
+    ("run-stdout-full", "refuse", RUN + ("--out", "{case}/o"), {"stdout": "devfull", "verdict_full": True}),
     ("validate-nothing", "refuse", ("validate",), {}),
     ("validate-dir", "refuse", ("validate", "{case}"), {}),
     ("validate-devzero", "refuse", ("validate", "/dev/zero"), {}),
@@ -398,6 +399,10 @@ def gen_damaged(rng: random.Random) -> Case:
         argv = ("plot", "{case}/run1", "--kind", "blocking", "--out", "{case}/out.png") if command == "plot" else argv
     if command != "report":
         same_as = ""
+    if how == "trace-swap" and command != "report":
+        # plot (these kinds) and discover never read a trace: they may go on, with the output of the undamaged folder
+        verdict, same_as = "either", {"plot": "out.png", "discover": "d/discovery_agreement_by_day_60.csv"}[command]
+        argv += ("--by-day", "60") if command == "discover" else ()
     return Case(0, "damaged", how, verdict, f"{command}: {how} {target} ({str(arg)[:40]})", argv,
                 fixtures=("scenarios", "run1", "run2"), damage=((target, how, arg),), same_as=same_as,
                 outside=how == "manifest-path", timeout=240.0)

@@ -6,6 +6,7 @@ never a traceback, a silent accept, a read outside the confined folders or a use
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tomllib
@@ -196,6 +197,24 @@ def test_damaged_results_files_are_refused_or_read_unchanged(fx, index):
     assert c.verdict != "refuse", (c.note, "read without complaint")
     clean = load(fx.dir / "run1" / "runs.parquet", trace=None)
     pd.testing.assert_frame_equal(got[0].runs, clean.runs)  # read, then exactly the undamaged data
+
+
+@pytest.mark.parametrize("command", ["plot", "discover"])
+def test_a_swapped_trace_does_not_change_what_never_reads_a_trace(fx, command, capsys):
+    """plot (but for trajectories) and discover read the runs file alone: with run2's trace in
+    run1's folder they write exactly what the undamaged folder gives (report, which reads the
+    trace, refuses it: test_damaged_results_files_are_refused_or_read_unchanged)."""
+    index = next(i for i in range(400) if fc.case(SEED, "damaged", i, 0).sub == "trace-swap"
+                 and fc.case(SEED, "damaged", i, 0).argv[0] == command)
+    damaged = fc.case(SEED, "damaged", index, 3950)
+    clean = dataclasses.replace(damaged, id=3951, damage=())
+    got = []
+    for c in (damaged, clean):
+        cat, detail = run_case(fx, c, capsys)
+        assert cat == "ok-accepted", (c.note, cat, detail)
+        d = fx.root / "cases" / f"c{c.id:05d}"
+        got.append((d / c.same_as).read_bytes().replace(str(d).encode(), b"<case>"))
+    assert damaged.verdict == "either" and got[0] == got[1]
 
 
 def test_labels_with_control_characters_are_refused(fx):
