@@ -2,9 +2,11 @@
 
 - A SIGKILL of `negsim` leaves no orphans: on Linux each worker asks the kernel for SIGKILL when
   its parent (the forkserver) dies (prctl(PR_SET_PDEATHSIG)), and the forkserver does the same
-  for the negsim process: this module is in the forkserver's preload list and acts on import only
-  in a direct child of the process that set NEGSIM_PARENT_PID (the forkserver), never in negsim
-  itself.  Elsewhere it does nothing.
+  for the negsim process: this module comes first in the forkserver's preload list, before the
+  slow imports, and acts on import only in the process started with NEGSIM_PARENT_PID in its
+  environment (the forkserver), never in negsim itself.  If negsim is already gone by then, the
+  forkserver exits at once: it would otherwise serve a worker request still queued on its socket,
+  and that worker, holding the forkserver's "alive" pipe, would keep both waiting for ever.
 - Ctrl-C reaches the whole process group, but only negsim handles it: workers ignore SIGINT
   (`quiet_worker`), and the parent defers SIGINT and SIGTERM while it hands a task or a new
   worker its pickled data (storage.atomic.signals_deferred), so an interrupt never leaves a worker with half a
@@ -68,7 +70,7 @@ def forkserver_context(preload: list[str]):
     from multiprocessing import forkserver
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([*preload, __name__])
+    ctx.set_forkserver_preload([__name__, *preload])  # bound to negsim before the slow imports
     os.environ[ENV] = str(os.getpid())
     try:
         with signals_deferred():
@@ -79,5 +81,15 @@ def forkserver_context(preload: list[str]):
     return ctx
 
 
-if os.environ.get(ENV) == str(os.getppid()):  # imported in the forkserver (a direct child of negsim)
+def _bind_forkserver() -> None:
+    """In the forkserver (only it imports this module with ENV set): die with negsim, or exit now
+    if negsim has already gone (killed while the forkserver started)."""
+    owner = os.environ.get(ENV)
+    if owner is None:
+        return
+    if owner != str(os.getppid()):
+        os._exit(1)
     die_with_parent()
+
+
+_bind_forkserver()

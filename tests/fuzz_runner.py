@@ -12,6 +12,7 @@ the import path (so an old checkout can be measured with the same cases).  Drive
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -399,6 +400,23 @@ def _tree(pid: int):
         return []
 
 
+def after_signal(p: subprocess.Popen, sig: signal.Signals, wait: float = 120) -> tuple[bytes, tuple[str, str] | None]:
+    """The signalled command's standard error, or a failure: it is still running after `wait`
+    seconds (a hang), or it ended but processes of its session outlived it and hold its output
+    open (orphans).  Either way its whole session is killed."""
+    try:
+        return p.communicate(timeout=wait)[1], None
+    except subprocess.TimeoutExpired:
+        ended = p.poll() is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)  # the session's group: the command and everything it started
+        p.communicate()
+        if ended:
+            return b"", ("orphan", f"the command ended on {sig.name}, but processes it started outlived it by "
+                                   f"{wait:g} s, holding its output open")
+        return b"", ("hang", f"still running {wait:g} s after {sig.name}")
+
+
 def drive_kill(fx: Fixtures, c: Case, d: Path) -> tuple[str, str]:
     import psutil
 
@@ -427,12 +445,9 @@ def drive_kill(fx: Fixtures, c: Case, d: Path) -> tuple[str, str]:
     kids = _tree(p.pid) or kids
     if p.poll() is None:
         (os.killpg if group else os.kill)(p.pid, sig)
-    try:
-        _, err = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        return "hang", f"still running 120 s after SIG{name}"
+    err, failed = after_signal(p, sig)
+    if failed:
+        return failed
     _, alive = psutil.wait_procs(kids, timeout=15)
     alive = [k for k in alive if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
     if alive:

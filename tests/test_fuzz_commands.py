@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import signal
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -296,3 +298,12 @@ def test_the_checkpoint_probes_sweep_has_more_tasks_than_the_driver_waits_for():
     per_task = max(1, RUNS_PER_TASK // sweep["runs"])  # points a task carries (experiments.sweep.tasks_for)
     tasks = -(-sweep["points"] // per_task)
     assert tasks > 3, tasks  # the driver kills the sweep once 3 task files exist, then tampers with two
+
+
+@pytest.mark.parametrize("script,category", [("sleep 30 & exit 0", "orphan"), ("sleep 30", "hang"), ("exit 0", None)])
+def test_a_signalled_command_that_ends_but_leaves_processes_is_an_orphan_not_a_hang(script, category):
+    # the background sleep keeps the pipes open after sh has ended: the campaign's sweep-KILL-1.0
+    p = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    _, failed = fr.after_signal(p, signal.SIGKILL, wait=1.0)
+    assert (failed[0] if failed else None) == category, failed

@@ -52,6 +52,49 @@ def test_a_signal_while_workers_run_gives_one_line_and_leaves_nothing(tmp_path, 
     assert not out.exists()  # the folder it made is gone with its staging folder
 
 
+PARENT = """
+import sys, time
+sys.path[:0] = [{root!r}, {slow!r}]
+from experiments.procs import forkserver_context
+ctx = forkserver_context(["slow_preload"])
+print("starting a worker", flush=True)
+ctx.Process(target=time.sleep, args=(60,)).start()  # waits until the forkserver has loaded its preload
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_sigkill_while_the_forkserver_loads_leaves_no_process(tmp_path):
+    """negsim killed while its forkserver is still importing (sweep-KILL-1.0 of the campaign): the
+    forkserver must not go on to serve the worker request queued on its socket; that worker held
+    the forkserver's "alive" pipe, so worker, forkserver and resource tracker lived on for ever."""
+    psutil = pytest.importorskip("psutil")
+    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(4)\n")  # the slow imports of a real preload
+    p = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT), slow=str(tmp_path))], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    assert p.stdout.readline() == b"starting a worker\n"
+    time.sleep(1.0)  # inside the forkserver's 4 s preload
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+
+    def session() -> list:  # every process of the killed command's session (workers, forkserver, tracker)
+        procs = []
+        for q in psutil.process_iter():
+            try:
+                if os.getsid(q.pid) == p.pid and q.status() != psutil.STATUS_ZOMBIE:
+                    procs.append(q)
+            except (OSError, psutil.Error):
+                pass
+        return procs
+
+    deadline = time.time() + 12  # the preload ends at 4 s; an orphaned worker would sleep 60 s
+    while (left := session()) and time.time() < deadline:
+        time.sleep(0.2)
+    survivors = [f"{q.pid} {q.name()}" for q in left]
+    for q in left:
+        q.kill()
+    assert not survivors
+
+
 def test_an_interrupt_during_the_commit_waits_for_the_manifest(tmp_path, monkeypatch, capsys):
     real = outdir.Output._commit
 
