@@ -51,8 +51,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim import schema
 from sim.codes import Outcome
-from storage.outdir import plural
+from storage.text import plural
 
 PREFIX = "input."
 RULES = ("f1", "density")
@@ -283,11 +284,11 @@ def _f1(coverage, density):
 def _load_prim():
     """EMA workbench's PRIM module, imported quietly: the workbench warns about optional
     parallel back-ends at import and sets a seaborn palette; neither is ours to keep."""
-    import matplotlib
+    import matplotlib  # only to undo the workbench's palette: `negsim run` need not load it
 
     with warnings.catch_warnings(), matplotlib.rc_context():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
+        from ema_workbench.analysis import prim  # heavy (SALib, seaborn): for PRIM only
     return prim
 
 
@@ -509,7 +510,6 @@ def describe(discovery: Discovery, outcome_label: str, labels: Mapping[str, str]
 def input_labels(columns) -> dict[str, str]:
     """'input.actors.russia.outside_option' -> "russia's outside_option (utility of walking out ...)",
     from the schema's one line of documentation for the field."""
-    from sim import schema
     out = {}
     for col in columns:
         parts = col.removeprefix("input.").split(".")

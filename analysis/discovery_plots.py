@@ -18,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
-from storage.outdir import plural
+from storage.text import plural
 
 from .discovery import Discovery, _default_label
 

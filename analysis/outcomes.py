@@ -37,10 +37,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim import schema
 from sim.codes import Outcome
-from storage.outdir import plural
+from sim.distributions import DIST_FIELDS, Fixed
+from sim.scenario import scenario_from_document
+from storage.manifest import verify_listed
+from storage.resultsfile import read_runs, read_trace
+from storage.text import plural, term_line
 
 from . import stats
+from .metrics import share_names
+from .pairing import differences
 
 # ------------------------------------------------------------------ one scenario's results
 
@@ -106,11 +113,6 @@ def load(path: str | Path, trace: bool | None = None) -> Result:
     ValueError).  In a folder with a manifest, only the files it lists are read: a trace left
     there by another command is never picked up, and a trace must match its runs file's
     scenario, seed and number of runs."""
-    from storage.manifest import verify_listed
-    from storage.text import term_line
-
-    from storage.resultsfile import read_runs, read_trace
-
     runs, meta = read_runs(path)
     tr = None
     if trace is not False:
@@ -133,16 +135,12 @@ def scenario_of(meta: Mapping):
 
 @functools.lru_cache(maxsize=16)
 def _scenario(document: str, name: str):
-    from sim.scenario import scenario_from_document
-
     return scenario_from_document(json.loads(document), f"{name} (stored in the results file)")
 
 
 def describe(value: Any) -> str:
     """A scenario number as text: '0.3', 'triangular(0.1, 0.3, 0.5)', 'uniform(0.5, 0.6)'; lists
     and other values as written."""
-    from sim.distributions import DIST_FIELDS, Fixed
-
     if value is None:
         return ""
     if isinstance(value, Fixed):
@@ -217,7 +215,6 @@ def preferences(meta: Mapping) -> pd.DataFrame:
 
 def actor_settings(meta: Mapping) -> pd.DataFrame:
     """One row per actor: the scenario's actor-level assumptions as the run read them, and their source."""
-    from sim import schema
     sc = scenario_of(meta)
     sources = dict(sc.sources)
     rows = []
@@ -484,7 +481,7 @@ def bootstrap_difference(a, b, statistic: str = "median", seed: int = 0, resampl
         return stats.median_difference(a, b, seed)
     if statistic != "mean":
         raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
-    from scipy import stats as sps
+    from scipy import stats as sps  # heavy (about a second to import): only the bootstrap needs it
 
     res = sps.bootstrap((b, a), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
                         n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed), batch=100)
@@ -498,9 +495,6 @@ def scenario_differences(a: pd.DataFrame, b: pd.DataFrame, seed: int, pairing) -
     for independent samples and a bootstrap), the median rounds (bootstrap), and each clause's
     median agreed value among agreements (bootstrap: the agreements differ between A and B).
     Columns: metric, a, b, difference, low, high, kind, method."""
-    from .metrics import share_names
-    from .pairing import differences
-
     actors = list(dict.fromkeys(table_actors(a) + table_actors(b)))
     rows = []
     names = share_names(actors)

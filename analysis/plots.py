@@ -14,6 +14,7 @@ runs; `FIGURES[kind]` maps the `negsim plot --kind` names to them.  Sweep figure
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Callable, Mapping, Sequence
 
 import numpy as np  # noqa: E402
@@ -21,10 +22,12 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from analysis.study import RECORD as STUDY_RECORD  # noqa: E402
-from storage.outdir import plural  # noqa: E402
+from storage.text import plural  # noqa: E402
 
 from . import outcomes as oc  # noqa: E402
 from . import survival  # noqa: E402
+from . import stats
+from .metrics import share_names
 from .stats import Estimate  # noqa: E402
 
 # Okabe & Ito (2008), distinguishable under the common colour-vision deficiencies.
@@ -63,8 +66,6 @@ def _colour(k: int) -> str:
 
 def _names(results, width: int = 95) -> str:
     """'a (n runs) vs b (m runs)', wrapped onto several lines when long."""
-    import textwrap
-
     labels = (f"{short(r.name)} ({plural(r.n, 'run')})" for r in results)
     return "\n".join(textwrap.wrap(" vs ".join(labels), width, break_on_hyphens=False))
 
@@ -352,14 +353,10 @@ def compare_figure(runs_by_name: dict[str, pd.DataFrame], summaries: dict[str, d
 
 def metrics_of(results) -> list[str]:
     """The outcome metrics shown for these scenarios (as `negsim run/compare` print them)."""
-    from .metrics import share_names
-
     return share_names(list(dict.fromkeys(a for r in results for a in oc.table_actors(r.runs))))
 
 
 def outcomes_figure(results) -> Figure:
-    from . import stats
-
     metrics = metrics_of(results)
     actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
     summaries = {r.name: stats.summarise(r.runs, actors) for r in results}
@@ -481,7 +478,6 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 
 
 # ================================================================== sweeps
-
 
 
 def parameters_of(table: pd.DataFrame) -> list[str]:
@@ -642,7 +638,7 @@ def binned_means(table: pd.DataFrame, x: str, metric: str, bins: int | None = No
     """x cut into equal-width bins; per non-empty bin: centre `x`, number of points `n`, `mean`
     of the metric and the t-based 95% interval of the mean (`low`, `high`; the mean itself when
     n == 1)."""
-    from scipy import stats as sps
+    from scipy import stats as sps  # heavy (about a second to import): only the sweep figures need it
 
     v = table[[x, metric]].dropna()
     bins = bins or min(10, v[x].nunique())

@@ -23,17 +23,24 @@ from typing import Sequence
 
 import pandas as pd
 
-from analysis.study import QUESTION as DEFAULT_QUESTION
-from analysis.study import (FIRST_MEETING_DAY, HALF_YEAR_DAY, OSCE_DAY, QUARTER_DAY, REPLIES_DAY,
-                            RUSSIA_REPLY_DAY, TALKS_ENDED_DAY, YEAR_DAY)
-from storage.outdir import plural
+import sim
+from storage.atomic import write_atomic as _write
+from storage.text import plural
 
-from . import channel_plots, families, report_priors
+from . import channel_plots, families, plots, report_priors, stats, survival
 from . import outcomes as oc
+from .answer import answer
+from .backtest import DAYS as BACKTEST_DAYS, PATH, record_rows, wide
+from .discovery import conditions_in_words
 from .holdouts import holdout_line
-from . import plots, stats, survival
+from .metrics import METRICS, hits, metric_label
+from .pairing import differences
 from .report_data import ReportData, prepare
 from .report_html import esc, est, figure_html, kv_table, num, pct, table
+from .study import QUESTION as DEFAULT_QUESTION
+from .study import (FIRST_MEETING_DAY, HALF_YEAR_DAY, OSCE_DAY, QUARTER_DAY, REPLIES_DAY, RUSSIA_REPLY_DAY,
+                    STILL_ON_DAYS, TALKS_ENDED_DAY, YEAR_DAY)
+from .theory_draws import reconcile, zones_against_runs
 
 # Calendar days shown in the course-of-the-talks table: the record of docs/model.md 1.1 (written
 # replies, Russia's reply, the invasion) and a quarter, half and full year.
@@ -61,8 +68,6 @@ details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
 
 def _answer(a: oc.Result, b: oc.Result, data: ReportData) -> str:
     """The answer sentence (analysis.answer), by the horizon of the two."""
-    from .answer import answer
-
     return answer(a.name, b.name, a.runs, b.runs, data.pairing, max(_horizon_day(a), _horizon_day(b)), data.why).text()
 
 
@@ -71,8 +76,6 @@ def _horizon_day(r: oc.Result) -> float:
 
 
 def _outcome_section(results: list[oc.Result], seed: int, data: ReportData) -> str:
-    from .pairing import differences
-
     metrics = plots.metrics_of(results)
     actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
     sums = [stats.summarise(r.runs, actors) for r in results]
@@ -143,7 +146,6 @@ def _course_section(results: list[oc.Result], data: ReportData) -> str:
                             for _, x in e.iterrows()], [False, True, True]))
     parts.append(figure_html(plots.rounds_figure(results), "Histogram of the number of rounds played, by outcome",
                              "Runs by the number of rounds played, stacked by outcome."))
-    from .discovery import conditions_in_words
 
     words = [(r, conditions_in_words(r.runs)) for r in results]
     words = [(r, w) for r, w in words if w]
@@ -158,8 +160,6 @@ def _course_section(results: list[oc.Result], data: ReportData) -> str:
 def _incidence_difference(a: oc.Result, b: oc.Result, pairing) -> pd.DataFrame:
     """B - A in the share that agreed, walked out or was still talking by each day of DAYS,
     paired when the runs pair (analysis.pairing)."""
-    from .metrics import hits
-
     rows = []
     for day in DAYS:
         h = {what: [hits(what, r.runs["outcome"].to_numpy(), days=r.runs["days"].to_numpy(), day=day) for r in (a, b)]
@@ -356,8 +356,6 @@ def _theory_section(results: Sequence[oc.Result], data: ReportData) -> str:
     """Theory across draws against the simulation on the same draws (runs 0..k-1 of each file's
     root seed; computed beforehand in analysis.report_data): where a zone of agreement existed,
     and on which side of it the runs ended."""
-    from .theory_draws import zones_against_runs
-
     rows = []
     for r in results:
         d = data.drawn.get(r.name)
@@ -389,8 +387,6 @@ def _theory_section(results: Sequence[oc.Result], data: ReportData) -> str:
 def _reconciliation(results: Sequence[oc.Result], drawn: dict) -> str:
     """For each scenario against the first, on the same draws: where the difference in deals
     comes from, zone or dynamics (theory_draws.reconcile)."""
-    from .theory_draws import reconcile
-
     first = results[0].name
     items = []
     for r in results[1:]:
@@ -424,16 +420,10 @@ def _pp(v: float) -> str:
 # ------------------------------------------------------------------ the report
 
 
-
-
-
 def _history_section(results: Sequence[oc.Result]) -> str:
     """The record as a reference: each scenario's shares by the record's days next to what
     happened, the probability of the record's path with its log score, the CRPS of the day the
     talks broke down, and the first 100 days against the record's dates."""
-    from .backtest import DAYS, PATH, record_rows, wide
-    from .study import STILL_ON_DAYS
-
     rows = []
     for r in results:
         o, d = r.runs["outcome"].astype(str).to_numpy(), r.runs["days"].to_numpy(dtype=float)
@@ -445,7 +435,7 @@ def _history_section(results: Sequence[oc.Result]) -> str:
         rec = long[(long["scenario"] == name) & (long["quantity"] == PATH)].iloc[0]
         ln = row["log score"]
         cells.append([name] + [f"{pct(row[f'agreement by day {d}'], 0)} / {pct(row[f'walkout by day {d}'], 0)}"
-                               for d in DAYS]
+                               for d in BACKTEST_DAYS]
                      + [" / ".join(pct(row[f"still on at day {d}"], 0) for d in STILL_ON_DAYS),
                         est(rec["share"], rec["low"], rec["high"]), f"{ln:.2f}" if math.isfinite(ln) else "-inf",
                         f"{row['crps']:.1f}"])
@@ -463,9 +453,9 @@ def _history_section(results: Sequence[oc.Result]) -> str:
         f"of the day Russia broke the talks off against day {TALKS_ENDED_DAY}, in days, over days 0 to the horizon "
         "(runs that never broke off count beyond it); lower is better. `negsim backtest` gives the same table for any scenario "
         "and variant, and docs/model.md section 7 says where the model parts from the record.</p>",
-        table(["scenario"] + [f"by day {d}: deal / walkout" for d in DAYS]
+        table(["scenario"] + [f"by day {d}: deal / walkout" for d in BACKTEST_DAYS]
               + [f"still on at days {on}", "P(record path)", "log score", "CRPS (days)"],
-              cells, [False] + [True] * (len(DAYS) + 4)),
+              cells, [False] + [True] * (len(BACKTEST_DAYS) + 4)),
         figure_html(plots.history_figure(results), "Cumulative incidence of agreement and walkout over the first "
                     "100 days, with the dates of the record marked",
                     "Cumulative incidence of agreement (solid) and walkout (dashed) over the first 100 days, Wilson "
@@ -484,7 +474,6 @@ def _explain_section(explain: pd.DataFrame, label: str) -> str:
              "up to the effect of conceding all of them. 95% intervals over runs (paired); Monte Carlo noise "
              "only. This, not the walkers' shortfalls of section 4, answers which concession would change the "
              "outcome.</p>"]
-    from analysis.metrics import METRICS, metric_label
 
     for metric in METRICS:
         sub = explain[explain["metric"] == metric].sort_values("shapley", key=abs, ascending=False)
@@ -510,8 +499,6 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     `progress(name)` is called as each step starts, REPORT_STEPS of them when `data` is computed
     here (the theory across draws and the course of the talks take longest).  data: what analysis.report_data.prepare computed from the
     scenarios' draws (computed here first if not given)."""
-    import sim
-
     priors = priors or report_priors.PriorInputs()
 
     results = list(results)
@@ -601,7 +588,5 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write `text` atomically: `path` is either the old file or the complete new one
     (storage.atomic, the one helper for this)."""
-    from storage.atomic import write_atomic as _write
-
     _write(path, text)
 

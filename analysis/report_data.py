@@ -10,8 +10,12 @@ from typing import Sequence
 
 import numpy as np
 
+from sim.engine import Compiled
+
 from . import outcomes as oc
 from .pairing import Draws, Pairing, unpaired
+from .signable import same_signable_packages
+from .theory_draws import zones_over_draws
 
 THEORY_DRAWS = 200  # draws the report tests for a zone of agreement (about 2 s per 100)
 
@@ -36,8 +40,6 @@ class ReportData:
 def draws_of_result(r: oc.Result) -> Draws:
     """The draws behind a results file: its root seed, its runs, and the random numbers each run
     needed under the scenario it stores."""
-    from sim.engine import Compiled
-
     comp = Compiled.from_scenario(oc.scenario_of(r.meta))
     return Draws(int(r.meta["root_seed"]), int(comp.plan.n_uniforms), r.runs["run"].to_numpy())
 
@@ -49,8 +51,6 @@ def pairing_of(a: oc.Result, b: oc.Result) -> Pairing:
 
 
 def _drawn(r: oc.Result) -> Drawn | None:
-    from .theory_draws import zones_over_draws
-
     runs = r.runs.sort_values("run")
     k = min(THEORY_DRAWS, int((runs["run"].to_numpy() == np.arange(len(runs))).cumprod().sum()))
     if k == 0:
@@ -62,8 +62,6 @@ def _drawn(r: oc.Result) -> Drawn | None:
 
 def prepare(results: Sequence[oc.Result], theory: bool = True) -> ReportData:
     """Everything the report reads from the scenarios' draws (module doc)."""
-    from .signable import same_signable_packages
-
     pairing = why = None
     if len(results) > 1:
         a, b = results[0], results[1]

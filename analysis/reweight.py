@@ -34,6 +34,8 @@ import pandas as pd
 from sim import schema
 from sim.codes import Outcome
 from sim.distributions import DIST_FIELDS, Param, Uniform, make_param
+from sim.layout import build_layout
+from sim.params import draw_plan, drawn_params
 
 from .stats import Estimate, wilson
 from .study import TALKS_ENDED_DAY
@@ -133,18 +135,12 @@ def parse_prior(text: str, old: Mapping[str, Param]) -> tuple[str, Param]:
 
 def drawn_priors(scenario) -> dict[str, Param]:
     """Every input the scenario's runs draw, keyed as the run table's input.<key> columns."""
-    from sim.layout import build_layout
-    from sim.params import draw_plan, drawn_params
-
     return drawn_params(draw_plan(build_layout(scenario)))
 
 
 def _fixed_structure(scenario) -> tuple[dict, dict]:
     """Everything a run does not draw: the layout's slots with their fixed values (a drawn slot
     as 'drawn'), and the scenario document without drawn fields, sources and meta."""
-    from sim.layout import build_layout
-    from sim.params import draw_plan
-
     plan = draw_plan(build_layout(scenario))
     slots = {(s.field, s.actor, s.clause): ("drawn" if s.param.needs_uniform else s.param) for s in plan.slots}
     return slots, _without_drawn(scenario.resolved_document, "")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engine import Compiled, params_for_runs
+
 TOL = 1e-12
 CHECK_DRAWS = 2000  # draws looked at (runs 0..n-1); about 0.1 s per scenario
 
@@ -63,8 +65,6 @@ def same_signable_packages(sc_a, sc_b, root_seed: int, n_draws: int = CHECK_DRAW
     """SameBoxes if, in each of the first `n_draws` draws under `root_seed`, the packages every
     party at the table could sign are the same in scenario A and B; None if they differ in some
     draw, or the two do not share draws (other actors, clauses or random numbers per run)."""
-    from sim.engine import Compiled, params_for_runs
-
     ca, cb = Compiled.from_scenario(sc_a), Compiled.from_scenario(sc_b)
     la, lb = ca.layout, cb.layout
     if (la.actors, la.clauses) != (lb.actors, lb.clauses) or ca.plan.n_uniforms != cb.plan.n_uniforms \

@@ -28,6 +28,8 @@ import numbers
 
 import numpy as np
 
+from sim.preferences import weighted_median as lower_weighted_median
+
 __all__ = [
     "pareto_front",
     "nash_point",
@@ -451,8 +453,6 @@ def weighted_median(positions, weights):
     >>> weighted_median([100, 0, 50], [1, 2, 1])
     0.0
     """
-    from sim.preferences import weighted_median as lower_weighted_median
-
     x, w = _positions_weights(positions, weights)
     return _scalar_if_0d(np.asarray(lower_weighted_median(x, w)))
 

@@ -186,7 +186,7 @@ def binomial_quantile(q: float, n: int) -> int:
 
 def median_difference(a: np.ndarray, b: np.ndarray, seed: int) -> Estimate:
     """median(b) - median(a) with a percentile bootstrap 95% interval (seeded)."""
-    from scipy import stats  # heavy: only the bootstrap needs it
+    from scipy import stats  # heavy (about a second to import): only the bootstrap needs it
     res = stats.bootstrap(
         (np.asarray(b, float), np.asarray(a, float)),
         lambda x, y, axis: np.median(x, axis=axis) - np.median(y, axis=axis),

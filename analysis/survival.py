@@ -21,6 +21,8 @@ import pandas as pd
 
 from sim.codes import Outcome
 
+from .metrics import hits
+from .pairing import unpaired
 from .stats import wilson  # noqa: F401 (wilson: re-exported)
 
 def _causes(runs: pd.DataFrame, by_actor: bool) -> dict[str, np.ndarray]:
@@ -100,9 +102,6 @@ def difference_by_day(a: pd.DataFrame, b: pd.DataFrame, days, pairing=None) -> p
     (days after 17 Dec 2021): paired run by run if `pairing` (analysis.pairing.Pairing) says
     the runs share draws, else Newcombe's interval for independent samples.  Columns: day,
     quantity, a, b, difference, low, high."""
-    from .metrics import hits
-    from .pairing import unpaired
-
     pairing = pairing or unpaired("not known to share draws")
     rows = []
     for day in np.asarray(days, dtype=float):

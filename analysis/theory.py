@@ -50,10 +50,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 
+from analysis.stats import median
 from sim.codes import Outcome
+from sim.engine import Compiled
+from sim.params import central_params
 from sim.preferences import best_packages
+from sim.scenario import load_scenario
 
 from .solutions import weighted_mean, weighted_median
 
@@ -657,9 +662,6 @@ class ScenarioTheory:
 
 def problem_from_scenario(sc):
     """(Problem, Compiled, RunParams) at the scenario's central calibration."""
-    from sim.engine import Compiled
-    from sim.params import central_params
-
     comp = Compiled.from_scenario(sc)
     lay = comp.layout
     p = central_params(comp.plan)
@@ -671,8 +673,6 @@ def problem_from_scenario(sc):
 
 def solve_scenario(scenario) -> ScenarioTheory:
     """Theory for a scenario (a path or a loaded `Scenario`) at its central calibration."""
-    from sim.scenario import load_scenario
-
     sc = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
     pr, comp, p = problem_from_scenario(sc)
     capability = np.array([a.capability for a in sc.actors], dtype=float)
@@ -687,8 +687,6 @@ def solve_scenario(scenario) -> ScenarioTheory:
 
 # --------------------------------------------------------------------------- simulation vs theory
 def _package_series(package, clauses):
-    import pandas as pd
-
     pkg = pd.Series(dict(package) if isinstance(package, Mapping) else package, dtype=float)
     clauses = list(pkg.index if clauses is None else clauses)
     missing = [c for c in clauses if c not in pkg.index]
@@ -704,8 +702,6 @@ def agreement_distances(runs, package: Mapping[str, float], clauses: Sequence[st
     clauses on the table; default every clause of `package`).  Returns a DataFrame indexed like
     `runs` (agreement rows only) with "distance" (mean absolute difference over the clauses),
     "max_abs" (largest) and "diff.<clause>" (agreed - package)."""
-    import pandas as pd
-
     pkg, clauses = _package_series(package, clauses)
     if not clauses:
         raise ValueError("no clauses to compare")
@@ -727,8 +723,6 @@ def agreement_distances(runs, package: Mapping[str, float], clauses: Sequence[st
 def distance_summary(runs, package: Mapping[str, float], clauses: Sequence[str] | None = None) -> dict:
     """Summary of `agreement_distances`: runs, agreements, and the median distance with its
     distribution-free 95% interval (order statistics; nan without agreements)."""
-    from analysis.stats import median
-
     dist = agreement_distances(runs, package, clauses)
     est = median(dist["distance"].to_numpy())
     return {"runs": int(len(runs)), "agreements": int(len(dist)), "median": est.value,
@@ -740,8 +734,6 @@ def clause_comparison(runs, packages: Mapping[str, Mapping[str, float]], clauses
     """Per-clause table: each theory package's value (columns named by `packages`' keys), and
     the simulated agreed values' median and quartiles, plus the median |agreed - Nash| when a
     'Nash' package is given.  A last row "mean |diff|" carries the median per-run distance."""
-    import pandas as pd
-
     first = next(iter(packages.values()))
     _, clauses = _package_series(first, clauses)
     agree = runs["outcome"].astype(str) == Outcome.AGREEMENT

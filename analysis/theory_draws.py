@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.codes import Outcome
+from sim.engine import Compiled, params_for_runs
 
 from .theory import Problem, nash, zone_of_agreement
 
@@ -72,8 +73,6 @@ def zones_over_draws(scenario, n_draws: int, root_seed: int, with_nash: bool = F
     `with_nash`, also each draw's Nash package on day 0.  Measured on 2 cores (CPU time, median
     of 3): the zone tests take about 0.02 s a draw, a Nash package 0.3-0.5 s.  `progress(k)` is
     called as each draw is done."""
-    from sim.engine import Compiled, params_for_runs
-
     comp = Compiled.from_scenario(scenario)
     lay = comp.layout
     p = params_for_runs(comp, root_seed, 0, n_draws)

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.codes import Outcome
-from storage.outdir import plural
+from storage.text import plural
 
 from .plots import new_figure
 from .theory import ScenarioTheory, agreement_distances

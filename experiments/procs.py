@@ -17,9 +17,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing as mp
 import os
 import signal
 import sys
+from multiprocessing import forkserver, resource_tracker
 
 from storage.atomic import signals_deferred
 
@@ -33,8 +36,6 @@ def die_with_parent() -> None:
         return
     parent = os.getppid()
     try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
@@ -51,8 +52,6 @@ def quiet_worker() -> None:
 
 def _quiet_resource_tracker() -> None:
     """Start multiprocessing's resource tracker with its standard error on /dev/null."""
-    from multiprocessing import resource_tracker
-
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
@@ -66,9 +65,6 @@ def _quiet_resource_tracker() -> None:
 def forkserver_context(preload: list[str]):
     """The forkserver multiprocessing context, its server started now with `preload` loaded and
     set to die with this process (the variable is visible to the forkserver only)."""
-    import multiprocessing as mp
-    from multiprocessing import forkserver
-
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([__name__, *preload])  # bound to negsim before the slow imports
     os.environ[ENV] = str(os.getpid())

@@ -26,7 +26,6 @@ from typing import Iterator, Sequence
 from sim.engine import Batch, Compiled, play_runs
 from sim.params import DrawPlan
 from sim.scenario import Scenario
-
 from storage.atomic import signals_deferred
 
 from .procs import forkserver_context, quiet_worker
@@ -73,9 +72,9 @@ def play_chunk(plans: Sequence[DrawPlan], root_seed: int, start: int, stop: int,
 
 
 def _mesa_runs(plan: DrawPlan, root_seed: int, start: int, stop: int) -> Batch:
-    from sim.model import (
-        simulate_mesa,  # imports mesa, which resets the multiprocessing start method
-    )
+    # Mesa (with pandas and its visualisation) for the second driver only; importing it also
+    # resets the multiprocessing start method, so never at start-up.
+    from sim.model import simulate_mesa
 
     return simulate_mesa(plan, root_seed, start, stop)
 

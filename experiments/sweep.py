@@ -20,16 +20,20 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import stats
 
 import sim
 from analysis.metrics import PERSIST, hits
 from analysis.stats import wilson
 from sim import schema
+from sim.diagnostics import inert_inputs
 from sim.engine import Compiled
 from sim.scenario import ScenarioError, load_scenario, scenario_from_document
+from storage.manifest import code_fingerprint
 
 from .overrides import Target, fix, resolve
 from .runner import play_chunk
+from .sweep_keep import kept_arrays
 from .variants import apply
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
@@ -87,7 +91,6 @@ class SweepSpec:
     def fingerprint(self) -> str:
         """Identifies the sweep's results: the spec, the base scenario's files, the version and
         the code (a hash of the sim and analysis sources, storage.manifest.code_fingerprint)."""
-        from storage.manifest import code_fingerprint
         sc = load_scenario(self.scenario)
         body = json.dumps({**asdict(self), "origin": "", "scenario_sha256": sc.sha256, "version": sim.__version__,
                            "code": code_fingerprint()}, sort_keys=True)
@@ -235,14 +238,14 @@ def sample(spec: SweepSpec) -> np.ndarray:
         axes = [p.levels or tuple(np.linspace(p.low, p.high, spec.points)) for p in spec.params]
         return np.array(list(itertools.product(*axes)), dtype=float)
     if spec.sampler == "lhs":
-        from SALib.sample import latin
+        from SALib.sample import latin  # SALib (heavy): only the design asked for
 
         return latin.sample(prob, spec.points, seed=spec.seed)
     if spec.sampler == "sobol":
-        from SALib.sample import sobol
+        from SALib.sample import sobol  # SALib (heavy): only the design asked for
 
         return sobol.sample(prob, spec.points, calc_second_order=spec.second_order, seed=spec.seed)
-    from SALib.sample import morris
+    from SALib.sample import morris  # SALib (heavy): only the design asked for
 
     return morris.sample(prob, spec.points, num_levels=spec.morris_levels, seed=spec.seed)
 
@@ -293,8 +296,6 @@ def evaluate(task: Task) -> tuple[int, dict[str, np.ndarray]]:
     utility = np.concatenate([b.utility for b in runs])
     metrics = point_metrics(comp, out, utility, len(task.design), r)
     if task.spec.keep_runs:
-        from .sweep_keep import kept_arrays
-
         metrics.update(kept_arrays(runs, out, utility))
     return task.task_id, metrics
 
@@ -345,10 +346,6 @@ def design_warnings(spec: SweepSpec, sc) -> list[str]:
     numeric design columns correlated above CONFOUNDED, so that each one's rank correlation with
     the outcome carries the other's (a 16-point Latin hypercube gave an inert input rho -0.47
     this way).  Sobol and Morris designs are read through their indices, which do not suffer this."""
-    from scipy import stats
-
-    from sim.diagnostics import inert_inputs
-
     inert = {i.path: i.reason for i in inert_inputs(sc)}
     out = [f"{p.path} cannot change how or when the talks end or what is agreed ({inert[p.path]}): sweeping it "
            "shows zero effect by construction" for p in (*spec.params, *spec.factors) if p.path in inert]

@@ -21,14 +21,16 @@ import pyarrow.parquet as pq
 import sim
 from experiments.procs import forkserver_context, quiet_worker
 from storage.atomic import atomic_path, signals_deferred
+from storage.resultsfile import DATA_SHA_KEY, DataDigest, META_SHA_KEY, StreamedTable, run_metadata
 
 from .checkpoint import Checkpoint
-
+from .overrides import fix
 from .sweep import (
     FORMAT,
     SweepError,
     SweepSpec,
     Task,
+    _prepare,
     evaluate,
     level_label,
     metric_names,
@@ -38,6 +40,7 @@ from .sweep import (
     tasks_for,
     validate,
 )
+from .sweep_keep import common_inputs, kept_metadata, runs_path, task_columns
 
 META_KEY = b"negsim"
 
@@ -85,7 +88,7 @@ class DaskExecutor:
         """Reach the scheduler now, before any work: a missing Dask or an address that does not
         answer is one line (SweepError) naming the install command or the address."""
         try:
-            from dask.distributed import Client
+            from dask.distributed import Client  # Dask: optional, for --scheduler only
         except ImportError:
             raise SweepError(f"--scheduler needs Dask's distributed scheduler, which is not installed here: "
                              f"{self.INSTALL}") from None
@@ -103,7 +106,7 @@ class DaskExecutor:
             self.client = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, dict]]:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # Dask: optional, for --scheduler only
 
         mine = self.client is None
         if mine:
@@ -180,12 +183,6 @@ def run_sweep(spec: SweepSpec, out: Path, executor, progress: Callable[[int], No
 
 def write_kept_runs(dest: Path, spec: SweepSpec, tasks: list[Task], design: np.ndarray, ck: Checkpoint) -> None:
     """runs.parquet: every run of every point, task by task from the checkpoints (experiments.sweep_keep)."""
-    from storage.resultsfile import StreamedTable, run_metadata
-
-    from .overrides import fix
-    from .sweep import _prepare
-    from .sweep_keep import common_inputs, kept_metadata, runs_path, task_columns
-
     firsts = {t.key: t for t in reversed(tasks)}  # one task per combination of structural choices
     prepared = {key: _prepare(t) for key, t in firsts.items()}
     u = next(iter(prepared.values()))[0].plan.uniforms(spec.seed, 0, 1)
@@ -218,8 +215,6 @@ def sweep_metadata(spec: SweepSpec, comp, n_points: int, fingerprint: str) -> di
 
 
 def _write_table(path: Path, df: pd.DataFrame, meta: dict) -> None:
-    from storage.resultsfile import DATA_SHA_KEY, META_SHA_KEY, DataDigest
-
     table = pa.Table.from_pandas(df, preserve_index=False)
     raw = json.dumps(meta).encode()
     digest = DataDigest()
@@ -244,7 +239,7 @@ def sensitivity(spec: SweepSpec, design: np.ndarray, table: pd.DataFrame, metric
             rows += [(m, name, k, np.nan, np.nan) for name in prob["names"] for k in kinds]
             continue
         if spec.sampler == "sobol":
-            from SALib.analyze import sobol
+            from SALib.analyze import sobol  # SALib (heavy): only the analysis asked for
 
             res = sobol.analyze(prob, y, calc_second_order=spec.second_order, seed=spec.seed)
             for j, name in enumerate(prob["names"]):
@@ -255,7 +250,7 @@ def sensitivity(spec: SweepSpec, design: np.ndarray, table: pd.DataFrame, metric
                     for k in range(j + 1, len(prob["names"])):
                         rows.append((m, f"{a}|{prob['names'][k]}", "S2", res["S2"][j, k], res["S2_conf"][j, k]))
         else:
-            from SALib.analyze import morris
+            from SALib.analyze import morris  # SALib (heavy): only the analysis asked for
 
             res = morris.analyze(prob, design, y, num_levels=spec.morris_levels, seed=spec.seed)
             for j, name in enumerate(prob["names"]):

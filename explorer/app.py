@@ -27,7 +27,9 @@ from mesa.visualization.solara_viz import ModelController  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from sim.codes import Outcome  # noqa: E402
-from storage.outdir import plural  # noqa: E402
+from sim.layout import build_layout  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from storage.text import plural  # noqa: E402
 
 from . import charts  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
@@ -302,9 +304,6 @@ def SettingsPanel(settings: Settings, apply, error: str):
             sc = scenario_for(settings)  # the settings must load before they are saved
             del sc
             out = write_scenario(settings, parent, path, save_source.value)
-            from sim.layout import build_layout
-            from sim.scenario import load_scenario
-
             build_layout(load_scenario(out))  # what `negsim validate` checks
             save_msg.set(f"Saved {out.resolve()}; it passes negsim validate.")
         except (ValueError, OSError) as exc:

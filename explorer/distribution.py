@@ -13,8 +13,9 @@ import pandas as pd
 
 from analysis.stats import Estimate, proportion
 from analysis.survival import competing_risks, meeting_day
-from sim.codes import Outcome
 from experiments.runner import batches
+from sim.codes import Outcome
+from sim.scenario import load_scenario
 from storage.runtable import batch_columns
 
 
@@ -55,6 +56,4 @@ def distribution(sc, n_runs: int, seed: int) -> Distribution:
 @lru_cache(maxsize=32)
 def baseline(path: str, mtime: float, n_runs: int, seed: int) -> Distribution:
     """The shipped scenario's own distribution (cached per file version, N and seed)."""
-    from sim.scenario import load_scenario
-
     return distribution(load_scenario(path), n_runs, seed)

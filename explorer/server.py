@@ -14,6 +14,12 @@ import time
 import warnings
 from pathlib import Path
 
+import uvicorn
+
+from .app import ENV_RUNS, ENV_SCENARIO, ENV_SEED, initial_settings
+from .distribution import baseline, distribution
+from .model import ExplorerModel
+
 HOST = "127.0.0.1"
 
 
@@ -27,8 +33,6 @@ def serve(scenario: Path, port: int = 8765, runs: int = 2000, seed: int = 202112
           started: float | None = None) -> int:
     """Serve until Ctrl+C.  `started`: time.perf_counter() when the command began (for the message)."""
     t0 = time.perf_counter() if started is None else started
-    from .app import ENV_RUNS, ENV_SCENARIO, ENV_SEED
-
     scenario = Path(scenario).resolve()
     os.environ[ENV_SCENARIO] = str(scenario)
     os.environ[ENV_SEED] = str(seed)
@@ -38,17 +42,11 @@ def serve(scenario: Path, port: int = 8765, runs: int = 2000, seed: int = 202112
     port = free_port() if port == 0 else port
     os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = HOST, str(port)
 
-    from .app import initial_settings
-    from .distribution import baseline, distribution
-    from .model import ExplorerModel
-
     s = initial_settings()
     m = ExplorerModel(settings=s)  # loads the kernel (compiled once, cached on disk)
     m.step()
     distribution(m.scenario, s.runs, s.seed)
     baseline(str(scenario), os.path.getmtime(scenario), s.runs, s.seed)
-
-    import uvicorn
 
     # Solara notes once that a cookie falls back to SameSite=Lax over plain http: expected on 127.0.0.1.
     warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https")

@@ -15,7 +15,7 @@ _API = ("run", "compare", "sweep", "robust", "explain")
 
 def _api(name: str) -> property:
     def get(self):
-        from negsim import api
+        from negsim import api  # pandas and the model: on first use, so the command line starts without them
 
         return getattr(api, name)
 

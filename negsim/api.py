@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +42,13 @@ from analysis.comparison import comparison_table
 from analysis.metrics import share_names
 from analysis.pairing import Draws, Pairing
 from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
+from experiments.explain import explain as attribute
+from experiments.robust import robustness
 from experiments.runner import batches
+from experiments.sweep import Factor, SweepSpec, parse_param_option, validate
+from experiments.sweep_file import load_sweep
+from experiments.sweep_run import LocalExecutor, run_sweep
+from experiments.variants import check, load_variants
 from sim.engine import Compiled
 from sim.scenario import SHIPPED, Scenario, load_scenario
 from storage.runtable import batch_columns
@@ -79,12 +86,6 @@ def sweep(scenario, params=(), sampler: str = "lhs", points: int | None = None, 
           seed: int = DEFAULT_SEED, workers: int = 1) -> pd.DataFrame:
     """One row per point of a sweep: `scenario` is a sweep file, or a scenario file with `params`
     as the command line takes them ("actors.russia.outside_option=0.1:0.6", "protocol.proposer=rotation,random")."""
-    from dataclasses import replace
-
-    from experiments.sweep import Factor, SweepSpec, parse_param_option, validate
-    from experiments.sweep_file import load_sweep
-    from experiments.sweep_run import LocalExecutor, run_sweep
-
     if params:
         parsed = [parse_param_option(t) for t in params]
         spec = SweepSpec(scenario=str(scenario), params=tuple(p for p in parsed if not isinstance(p, Factor)),
@@ -102,9 +103,6 @@ def robust(a, b, variants=None, runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SE
     """A and B under every variant of a variants file (default scenarios/variants.toml): one row
     per variant, day and metric, B - A paired per variant; `in_spread` is false where an outcome
     never happens in either scenario under the variant."""
-    from experiments.robust import robustness
-    from experiments.variants import check, load_variants
-
     vfile = Path(variants) if variants else SHIPPED / "variants.toml"
     sa, sb = _scenario(a), _scenario(b)
     vs = load_variants(vfile)
@@ -115,8 +113,6 @@ def robust(a, b, variants=None, runs: int = DEFAULT_RUNS, seed: int = DEFAULT_SE
 def explain(scenario, b=None, runs: int = 2000, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Each concedable demand of `scenario` (or each edit from `scenario` to `b`): its effect alone
     and its Shapley value per metric, one row per metric and player."""
-    from experiments.explain import explain as attribute
-
     scs = [_scenario(scenario)] + ([_scenario(b)] if b is not None else [])
     return attribute(scs, runs, seed).table
 

@@ -4,24 +4,38 @@ variant (analysis/backtest.py).  A reference pattern, not a fit: nothing was tun
 
 from __future__ import annotations
 
+import math
+import sys
 from pathlib import Path
 
-from analysis.study import FIRST_MEETING_DAY, REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from analysis.backtest import DAYS, PATH, record_path, record_rows
+from analysis.pairing import Draws, Pairing
+from analysis.stats import Estimate
+from analysis.study import FIRST_MEETING_DAY, REPLIES_DAY, RUSSIA_REPLY_DAY, STILL_ON_DAYS, TALKS_ENDED_DAY
+from experiments.runner import batches
+from experiments.variants import apply, check, load_variants
+from sim.engine import Compiled
+from sim.scenario import load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.runtable import batch_columns
+from storage.text import plural, term_line
+
+from .common import UsageError, check_seed, results_folder, study_options
 
 NOT_TUNED = ("Not a fit: no number in any scenario was tuned to these outcomes; the record is a reference "
              "pattern the model is put next to, and one history is a single draw from whatever process produced it.")
 
 
-def register(sub) -> None:
-    from .common import study_options
-
-    p = sub.add_parser("backtest", help=f"the outcome distribution by days {REPLIES_DAY}, {RUSSIA_REPLY_DAY} and "
-                       f"{TALKS_ENDED_DAY} next to the record (no deal; talks ended by day {TALKS_ENDED_DAY}), and the "
-                       "probability of the record",
-                       description="Run each scenario (and each variant of a variants file, if given) and put "
-                       f"its shares of agreement, walkout and talks still going by day {REPLIES_DAY} (the written "
-                       f"replies), {RUSSIA_REPLY_DAY} (Russia's reply) and {TALKS_ENDED_DAY} (the invasion) next to "
-                       "what happened. " + NOT_TUNED)
+def register(p) -> None:
+    p.description = ("Run each scenario (and each variant of a variants file, if given) and put "
+                     f"its shares of agreement, walkout and talks still going by day {REPLIES_DAY} (the written "
+                     f"replies), {RUSSIA_REPLY_DAY} (Russia's reply) and {TALKS_ENDED_DAY} (the invasion) next to "
+                     "what happened. " + NOT_TUNED)
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     p.add_argument("--variants", type=Path, help="a variants file (e.g. scenarios/variants.toml for structural "
                    "variants, scenarios/history_whatif.toml for 'what if the replies had gone further'), applied "
@@ -32,33 +46,11 @@ def register(sub) -> None:
 
 def default_out(args) -> Path:
     """results/backtest_<each scenario's name>[_<the variants file's name>]."""
-    from sim.scenario import load_scenario
-
-    from .common import results_folder
-
     return results_folder("backtest", *(load_scenario(f).name for f in args.scenarios),
                           args.variants.stem if args.variants else "")
 
 
 def cmd_backtest(args) -> int:
-    import sys
-
-    import numpy as np
-    import pandas as pd
-    from tqdm import tqdm
-
-    from analysis.backtest import DAYS, record_path, record_rows
-    from analysis.pairing import Draws, Pairing
-    from experiments.runner import batches
-    from experiments.variants import apply, check, load_variants
-    from sim.engine import Compiled
-    from sim.scenario import load_scenario
-    from storage.manifest import identity
-    from storage.outdir import Output, term_line
-    from storage.runtable import batch_columns
-
-    from .common import UsageError, check_seed
-
     if args.runs < 1:
         raise UsageError(f"-n/--runs must be at least 1, got {args.runs}")
     check_seed(args.seed)
@@ -98,13 +90,6 @@ def cmd_backtest(args) -> int:
 
 
 def _print(table, args, days) -> None:
-    import math
-
-    from analysis.backtest import PATH
-    from analysis.stats import Estimate
-    from analysis.study import STILL_ON_DAYS
-    from storage.outdir import plural, term_line
-
     print(f"The record next to the model ({plural(args.runs, 'run')} per scenario and variant, seed {args.seed}; "
           "shares by each day, 95% Wilson intervals for Monte Carlo noise only):")
     print(f"  what happened: the talks were still on at days {FIRST_MEETING_DAY} (Geneva), {REPLIES_DAY} (the written "

@@ -10,18 +10,27 @@ channels.parquet, channels.png and manifest.json.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from tqdm import tqdm
 
-def register(sub) -> None:
-    from .common import study_options
+from analysis.channel_plots import channel_figure
+from analysis.stats import Estimate
+from analysis.study import HALF_YEAR_DAY, TALKS_ENDED_DAY
+from experiments.channels import CHANNELS, channels, check
+from sim.scenario import load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.text import term_line
 
-    p = sub.add_parser("channels", help="the answer A vs B per channel of the agenda (information, reference point, "
-                       "face, weight, linkage), on the same draws, with paired intervals and the breakeven outside "
-                       "option",
-                       description="Run A and B under each of the agenda's channels alone and all together on the "
-                       "same seeds; print B - A per channel with paired 95% intervals and the breakeven level of the "
-                       "outside option; write channels.parquet and channels.png (docs/model.md, sections 3.11, 5.6).")
+from .common import UsageError, check_seed, results_folder, study_options
+
+
+def register(p) -> None:
+    p.description = ("Run A and B under each of the agenda's channels alone and all together on the "
+                     "same seeds; print B - A per channel with paired 95% intervals and the breakeven level of the "
+                     "outside option; write channels.parquet and channels.png (docs/model.md, sections 3.11, 5.6).")
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     study_options(p, 10_000, "scenario and channel", "results/channels_<A>_vs_<B>")
@@ -29,26 +38,10 @@ def register(sub) -> None:
 
 
 def default_out(args) -> Path:
-    from sim.scenario import load_scenario
-
-    from .common import results_folder
-
     return results_folder("channels", load_scenario(args.a).name, "vs", load_scenario(args.b).name)
 
 
 def cmd_channels(args) -> int:
-    import sys
-
-    from tqdm import tqdm
-
-    from analysis.channel_plots import channel_figure
-    from experiments.channels import CHANNELS, channels, check
-    from sim.scenario import load_scenario
-    from storage.manifest import identity
-    from storage.outdir import Output, term_line
-
-    from .common import UsageError, check_seed
-
     if args.runs < 2:
         raise UsageError(f"-n/--runs must be at least 2, got {args.runs}")
     check_seed(args.seed)
@@ -72,9 +65,6 @@ def cmd_channels(args) -> int:
 
 def lines(r, a: str, b: str, runs: int, seed: int) -> list[str]:
     """The terminal answer: a heading, then one line per channel."""
-    from analysis.stats import Estimate
-    from analysis.study import HALF_YEAR_DAY, TALKS_ENDED_DAY
-
     t = r.table
     horizon = t.loc[t["metric"] == "agreement_by_horizon", "day"].iloc[0]
     out = [f"{b} - {a} per channel of the agenda (party: {r.party}), {runs:,} runs per scenario and channel, seed "

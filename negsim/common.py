@@ -1,5 +1,5 @@
 """What the command modules share: the usage error, and the checks of numbers asked for on the
-command line.  Light (no numpy): it is imported at start-up."""
+command line.  Light (no numpy, no model): negsim.cli imports it at start-up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import sys
 import threading
 from pathlib import Path
 
-from storage.text import term_line
+from analysis.study import DEFAULT_SEED
+from storage.outdir import COMMITTED, disk_full
+from storage.text import safe_name, term_line
 
 MAX_SEED = 2**63 - 1  # the seed is stored as a signed 64-bit integer in the results files
 # Ceiling on -n per scenario: the summary frame kept in memory takes ~210 MiB per million runs
@@ -48,8 +50,6 @@ def terminate_as_interrupt():
 
 def interrupted(exc: BaseException) -> str:
     """The line after Ctrl-C or SIGTERM: what is on disk."""
-    from storage.outdir import COMMITTED
-
     what = "terminated" if isinstance(exc, Terminated) else "interrupted"
     if COMMITTED:
         done = ", ".join(term_line(f"{p}/") for p in COMMITTED)
@@ -95,8 +95,6 @@ class GuardedStdout:
 
 def error_text(exc: BaseException) -> str:
     """An error in words: an OSError as 'FILE: what went wrong', never '[Errno N] ...'."""
-    from storage.outdir import disk_full
-
     if isinstance(exc, StdoutError):
         return (f"cannot write to standard output ({(exc.strerror or 'write error').lower()}); the work went on and "
                 "its files were written, but what it would have printed is lost")
@@ -138,15 +136,13 @@ def days_arg(text: str) -> float:
     return day
 
 
-def check_workers(workers: int | None) -> int | None:
-    """At least 1; above the core count, a one-line warning and the core count."""
+def check_workers(workers: int | None, cores: int) -> int | None:
+    """At least 1; above the core count (experiments.runner.default_workers), a one-line warning
+    and the core count."""
     if workers is None:
         return None
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    from experiments.runner import default_workers
-
-    cores = default_workers()
     if workers > cores:
         print(f"negsim: warning: --workers {workers} is more than the {cores} core(s) available; using {cores}",
               file=sys.stderr)
@@ -158,10 +154,6 @@ def results_folder(command: str, *names: str):
     """The default output folder of a command: results/<command>_<name>_<name>..., so two commands,
     or one command on other inputs, never share a folder by default (a folder belongs to one
     command and identity; storage/outdir.py refuses another)."""
-    from pathlib import Path
-
-    from storage.outdir import safe_name
-
     return Path("results") / safe_name("_".join([command, *(safe_name(n, 60) for n in names if n)]), 160)
 
 
@@ -186,8 +178,6 @@ def silence_stdout() -> None:
 
 def study_options(p, runs: int, what: str, out_default: str) -> None:
     """The options every study command shares: runs, seed, output folder, --force, --quiet."""
-    from analysis.study import DEFAULT_SEED
-
     p.add_argument("-n", "--runs", type=int, default=runs, help=f"runs per {what} (default {runs:,})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
     p.add_argument("--out", type=folder_arg, help=f"output folder (default {out_default})")

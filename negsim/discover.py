@@ -3,27 +3,32 @@
 Finds the box of drawn inputs (every `input.<key>` column of a run table: each parameter the
 run drew from a distribution) where the outcome concentrates, with PRIM (peeling and pasting,
 EMA workbench; analysis/discovery.py), prints it in plain words and writes the peeling
-trajectory, the chosen box and both figures.  Module import stays light.
+trajectory, the chosen box and both figures.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
+
+from analysis.discovery import describe, discover, input_labels
+from analysis.discovery_plots import box_figure, trajectory_figure
+from analysis.outcomes import load
 from sim.codes import Outcome
-from storage.outdir import plural
+from storage.outdir import write_into
+from storage.text import plural, term_line
 
 from .common import days_arg, folder_arg
 
 OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
 
 
-def register(sub) -> None:
-    p = sub.add_parser("discover", help="scenario discovery (PRIM): the drawn inputs under which an outcome "
-                       "concentrates, in plain words",
-                       description="Find the box of drawn inputs where an outcome concentrates (PRIM with peeling "
-                       "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`, or a sweep's runs.parquet (`sweep --keep-runs`). Writes "
-                       "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
+def register(p) -> None:
+    p.description = ("Find the box of drawn inputs where an outcome concentrates (PRIM with peeling "
+                     "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`, or a sweep's runs.parquet (`sweep --keep-runs`). Writes "
+                     "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
     p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet, or a sweep's runs.parquet from --keep-runs)")
     p.add_argument("--outcome", required=True, choices=list(OUTCOMES))
     p.add_argument("--by-day", type=days_arg, metavar="D",
@@ -33,15 +38,6 @@ def register(sub) -> None:
 
 
 def cmd_discover(args) -> int:
-    import io
-
-    import numpy as np
-
-    from analysis.discovery import describe, discover, input_labels
-    from analysis.discovery_plots import box_figure, trajectory_figure
-    from analysis.outcomes import load
-    from storage.outdir import term_line, write_into
-
     result = load(args.results, trace=False)
     runs = result.runs
     inputs = [c for c in runs.columns if c.startswith("input.")]

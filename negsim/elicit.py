@@ -4,8 +4,7 @@ Reads the elicitation table (CSV: analysis/elicitation_table.py; scenarios/elici
 template.csv), fits one distribution per expert per quantity, pools the experts (equal weights,
 or Cooke's classical model when the table has seed questions) and writes an overlay that
 `extends` S and a `sources.toml` entry beside it that the overlay's numbers cite.  The overlay
-is loaded like any scenario before it is put in place, so what is written validates.  Module
-import stays light: numpy and scipy load in the command.
+is loaded like any scenario before it is put in place, so what is written validates.
 """
 
 from __future__ import annotations
@@ -16,18 +15,25 @@ import re
 import sys
 from pathlib import Path
 
+from analysis.elicitation import OVERLAY_MARK, catalogue_entry, elicit, overlay_text, source_id, with_entry
+from analysis.elicitation_fit import KINDS
+from analysis.elicitation_table import read_table
+from analysis.outcomes import describe
+from sim.scenario import CATALOGUE, NAME_PATTERN, SHIPPED, load_catalogue, load_scenario
+from storage.atomic import write_atomic
+from storage.text import term_line
+
 from .common import UsageError
 
 MIN_SEEDS = 10  # Cooke and Goossens (2008): panels usually answer 10 or more seed questions
 
 
-def register(sub) -> None:
-    p = sub.add_parser("elicit", help="expert judgements (a CSV table) -> a scenario overlay: fit, pool, write",
-                       description="Fit one distribution per expert per scenario quantity from the table's 5/50/95% "
-                       "quantiles (or min/mode/max), pool the experts (an equal-weight linear pool, or Cooke's classical "
-                       "model when the table has seed questions) and write a scenario overlay that extends --scenario, "
-                       "every number of provenance class elicitation, citing a sources.toml entry written beside it. "
-                       "The table's columns: scenarios/elicitation/template.csv; the protocol: docs/model.md.")
+def register(p) -> None:
+    p.description = ("Fit one distribution per expert per scenario quantity from the table's 5/50/95% "
+                     "quantiles (or min/mode/max), pool the experts (an equal-weight linear pool, or Cooke's classical "
+                     "model when the table has seed questions) and write a scenario overlay that extends --scenario, "
+                     "every number of provenance class elicitation, citing a sources.toml entry written beside it. "
+                     "The table's columns: scenarios/elicitation/template.csv; the protocol: docs/model.md.")
     p.add_argument("table", type=Path, metavar="TABLE", help="the elicitation table (CSV, UTF-8)")
     p.add_argument("--scenario", type=Path, required=True, metavar="S", help="the scenario the overlay extends")
     p.add_argument("--out", type=Path, required=True, metavar="OVERLAY.toml",
@@ -45,9 +51,6 @@ def register(sub) -> None:
 
 def _check_out(args, scenario_path: Path) -> str:
     """What --out must be; returns S's path relative to the overlay's folder."""
-    from analysis.elicitation import OVERLAY_MARK
-    from sim.scenario import SHIPPED
-
     out = args.out
     if out.suffix != ".toml":
         raise UsageError(f"--out {out}: the overlay is a .toml scenario file")
@@ -70,8 +73,6 @@ def _check_out(args, scenario_path: Path) -> str:
 
 
 def _name(args, sc) -> str:
-    from sim.scenario import NAME_PATTERN
-
     name = args.name or f"{sc.name}-elicited"[-80:].lstrip("._-")
     if not NAME_PATTERN.fullmatch(name):
         raise UsageError(f"--name {name!r}: 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit")
@@ -87,12 +88,6 @@ def _date(text: str | None) -> str:
 
 
 def cmd_elicit(args) -> int:
-    from analysis.elicitation import catalogue_entry, elicit, overlay_text, source_id, with_entry
-    from analysis.elicitation_fit import KINDS
-    from analysis.elicitation_table import read_table
-    from storage.outdir import term_line
-    from sim.scenario import load_scenario
-
     if args.kind is not None and args.kind not in KINDS:
         raise UsageError(f"--kind {args.kind!r}: one of {', '.join(KINDS)}")
     if args.alpha is not None and not 0.0 <= args.alpha <= 1.0:
@@ -120,9 +115,6 @@ def _write_checked(out: Path, text: str, sid: str, entry: str, with_entry, load_
     """Put the catalogue entry in place, load the overlay from a hidden name beside it, and only
     then rename it into place; if it does not load, the old catalogue comes back and the
     message names the overlay."""
-    from storage.atomic import write_atomic
-    from sim.scenario import CATALOGUE, load_catalogue
-
     catalogue = out.parent / CATALOGUE
     old = catalogue.read_text("utf-8") if catalogue.exists() else None
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +154,6 @@ def _summary(el, out: Path, extends: str, sid: str) -> list[str]:
         lines.append("equal-weight linear pool (no seed questions, or --pool equal)")
     lines.append("fits: the fitted CDF at each expert's 5/50/95% points (targets 0.05, 0.50, 0.95), its largest error, "
                  "and the other kinds' largest errors")
-    from analysis.outcomes import describe
 
     for k in el.keys:
         lines.append(f"  {k.path}")

@@ -11,49 +11,39 @@ runs share seeds, and every draw an edit does not touch is the same).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from storage.outdir import plural
+from tqdm import tqdm
+
+from analysis.attribution_plots import shapley_figure
+from analysis.metrics import METRICS
+from analysis.stats import PAIRED, paired_mean
+from experiments.explain import explain
+from sim.scenario import load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.text import plural, term_line
+
+from .common import UsageError, check_seed, results_folder, study_options
 
 
-
-
-def register(sub) -> None:
-    from .common import study_options
-
-    p = sub.add_parser("explain", help="which concession would most change the outcome: each demand conceded "
-                       "alone and its Shapley value (or: the edits between two scenarios)",
-                       description="With one scenario: play every coalition of its concedable demands on the same "
-                       "runs and attribute P(agreement) and P(walkout), by day 69 and by the horizon, to each demand "
-                       "(conceded alone, with a paired 95% interval, and its exact Shapley value). With two: "
-                       "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
-                       "and explain.png.")
+def register(p) -> None:
+    p.description = ("With one scenario: play every coalition of its concedable demands on the same "
+                     "runs and attribute P(agreement) and P(walkout), by day 69 and by the horizon, to each demand "
+                     "(conceded alone, with a paired 95% interval, and its exact Shapley value). With two: "
+                     "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
+                     "and explain.png.")
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="one scenario, or two (A B)")
     study_options(p, 2000, "coalition", "results/explain_<name> (two scenarios: explain_<A>_vs_<B>)")
     p.set_defaults(func=cmd_explain, default_out=default_out)
 
 
 def default_out(args) -> Path:
-    from sim.scenario import load_scenario
-
-    from .common import results_folder
-
     return results_folder("explain", "_vs_".join(load_scenario(p).name for p in args.scenarios))
 
 
 def cmd_explain(args) -> int:
-    import sys
-
-    from tqdm import tqdm
-
-    from analysis.attribution_plots import shapley_figure
-    from experiments.explain import explain
-    from sim.scenario import load_scenario
-    from storage.manifest import identity
-    from storage.outdir import Output, term_line
-
-    from .common import UsageError, check_seed
-
     if len(args.scenarios) > 2:
         raise UsageError("explain takes one scenario (its demands) or two (A B: the edits between them)")
     if args.runs < 2:
@@ -76,8 +66,6 @@ def cmd_explain(args) -> int:
 
 def _in_words(lead, label, every, none, ends) -> str:
     """The answer in one sentence: which player matters most, or that there is nothing to attribute."""
-    from analysis.stats import paired_mean
-
     diff = every.astype(float) - none.astype(float)
     if not diff.any():
         return (f"  In words: nothing to attribute: {label} is the same in every run {ends[0]} and {ends[1]}, so every "
@@ -96,10 +84,6 @@ def _in_words(lead, label, every, none, ends) -> str:
 
 
 def _print(result, what, outcomes, players, args, ends) -> None:
-    from analysis.metrics import METRICS
-    from analysis.stats import PAIRED
-    from storage.outdir import term_line
-
     none, every = frozenset(), frozenset(players)
     print(term_line(f"{what}: {len(outcomes)} coalitions x {plural(args.runs, 'run')}, seed {args.seed}, common random "
                     f"numbers; 95% intervals over runs, Monte Carlo noise only (alone: {PAIRED}; Shapley: normal "

@@ -1,22 +1,27 @@
 """`negsim explore [SCENARIO] [--port P]`: an interactive explorer in the browser (Solara, with Mesa's model controller).
 
-Module import stays light (it runs at CLI start-up): solara, Mesa's visualisation and the
-model load inside cmd_explore.  The page itself is the top-level package `explorer`.
+The page itself is the package `explorer`; its server (solara, Mesa's visualisation) loads only
+once the 'explore' extra is found installed.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import socket
 import sys
+import time
 from pathlib import Path
+
+from analysis.study import DEFAULT_SEED
+from explorer.settings import DEFAULT_SCENARIO
+from sim.scenario import file_kind, load_scenario
+
+from .common import UsageError
 
 DEFAULT_PORT = 8765
 
 
-def register(sub) -> None:
-    from analysis.study import DEFAULT_SEED
-
-    p = sub.add_parser("explore", help="interactive explorer in the browser: change the settings, step one run, "
-                       "see the outcome distribution (needs the 'explore' extra)")
+def register(p) -> None:
     p.add_argument("scenario", type=Path, nargs="?", default=None, metavar="SCENARIO",
                    help="scenario to start from (default scenarios/accession_excluded.toml)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
@@ -27,18 +32,9 @@ def register(sub) -> None:
 
 
 def cmd_explore(args) -> int:
-    import importlib.util
-    import socket
-    import time
-
     started = time.perf_counter()
-
-    from .common import UsageError
-
     root = Path(__file__).resolve().parent.parent
-    if importlib.util.find_spec("explorer") is None and (root / "explorer" / "__init__.py").is_file():
-        sys.path.insert(0, str(root))  # a source checkout whose install predates the explorer package
-    missing = [m for m in ("solara", "altair", "networkx", "explorer") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("solara", "altair", "networkx") if importlib.util.find_spec(m) is None]
     if missing:
         pip = Path(sys.executable).with_name("pip")  # this interpreter's own pip (.venv/bin/pip after ./study)
         raise UsageError(f"the explorer needs {', '.join(missing)}: install the extra once with "
@@ -47,22 +43,13 @@ def cmd_explore(args) -> int:
         raise UsageError(f"--runs must lie in [1, 1000000], got {args.runs}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must lie in [0, 65535], got {args.port}")
-
-    from explorer.settings import DEFAULT_SCENARIO, is_sweep_file
-
     scenario = args.scenario or DEFAULT_SCENARIO
     if not Path(scenario).is_file():
         raise UsageError(f"{scenario}: file not found")
-    try:
-        from sim.scenario import file_kind
-    except ImportError:  # an older loader
-        file_kind = lambda p: "sweep" if is_sweep_file(Path(p)) else "scenario"  # noqa: E731
     kind = file_kind(scenario)
     if kind != "scenario":
         raise UsageError(f"{scenario}: is a {'sweep file' if kind == 'sweep' else 'source catalogue'}; "
                          "explore takes a scenario file")
-    from sim.scenario import load_scenario
-
     load_scenario(scenario)  # a ScenarioError (ValueError) is printed as one line
     if args.port:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -71,6 +58,6 @@ def cmd_explore(args) -> int:
             except OSError:
                 raise UsageError(f"port {args.port} on 127.0.0.1 is in use; pick another with --port "
                                  "(0 picks a free one)") from None
-    from explorer.server import serve
+    from explorer.server import serve  # solara and Mesa's visualisation: the optional 'explore' extra
 
     return serve(Path(scenario), port=args.port, runs=args.runs, seed=args.seed, started=started)

@@ -2,7 +2,7 @@
 another prior for some drawn inputs, from the runs already made (importance weights; the maths
 and its caveats in analysis/reweight.py).  Prints the headline shares by day 69 and by the
 horizon under the prior the runs drew from and under the new one, side by side, with Kish's
-effective sample size.  Module import stays light.
+effective sample size.
 """
 
 from __future__ import annotations
@@ -10,17 +10,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from analysis.outcomes import describe, load, scenario_of
+from analysis.reweight import answer, drawn_priors, parse_prior, priors_from_scenario, reweight
+from sim.scenario import load_scenario
+from storage.text import term_line
+
 from .common import UsageError
+from .inputs import runs_files
 
 
-def register(sub) -> None:
-    p = sub.add_parser("reweight", help="the answer under another prior for some drawn inputs, without rerunning "
-                       "(importance weights over a run table)",
-                       description="Reweight the runs of `negsim run` or `compare` to another prior for one or more drawn "
-                       "inputs (input.<key> columns): each run's weight is the new density over the old one at what it "
-                       "drew. Prints P(agreement) and P(walkout) by day 69 and by the horizon under both priors, with "
-                       "95% intervals (Monte Carlo noise only) and the effective sample size. Refuses a prior that "
-                       "reaches where the old one never drew.")
+def register(p) -> None:
+    p.description = ("Reweight the runs of `negsim run` or `compare` to another prior for one or more drawn "
+                     "inputs (input.<key> columns): each run's weight is the new density over the old one at what it "
+                     "drew. Prints P(agreement) and P(walkout) by day 69 and by the horizon under both priors, with "
+                     "95% intervals (Monte Carlo noise only) and the effective sample size. Refuses a prior that "
+                     "reaches where the old one never drew.")
     p.add_argument("runs", type=Path, nargs="+", metavar="RUNS", help="runs file(s) or output folder(s) of run/compare")
     p.add_argument("--prior", action="append", default=[], metavar="KEY=DIST",
                    help="a new prior, e.g. actors.russia.outside_option=uniform(0.1, 0.5); DIST: uniform (over the old "
@@ -33,9 +37,6 @@ def register(sub) -> None:
 
 
 def new_priors(args, scenario, old) -> dict:
-    from analysis.reweight import parse_prior, priors_from_scenario
-    from sim.scenario import load_scenario
-
     priors = {}
     if args.prior_from is not None:
         priors.update(priors_from_scenario(load_scenario(args.prior_from), scenario, str(args.prior_from)))
@@ -51,12 +52,6 @@ def new_priors(args, scenario, old) -> dict:
 
 
 def cmd_reweight(args) -> int:
-    from analysis.outcomes import describe, load, scenario_of
-    from analysis.reweight import answer, drawn_priors, reweight
-    from storage.outdir import term_line
-
-    from .report import runs_files
-
     if not args.prior and args.prior_from is None:
         raise UsageError("give the new prior: --prior KEY=DIST (repeatable) or --prior-from OVERLAY.toml")
     for f in runs_files(args.runs):

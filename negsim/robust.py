@@ -12,18 +12,25 @@ happens in either scenario is reported apart, with why, and left out of that out
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from storage.outdir import plural
+from tqdm import tqdm
 
-def register(sub) -> None:
-    from .common import study_options
+from analysis.robustness import forest, pooled, shipped_sign
+from analysis.stats import Estimate, PAIRED, UNPAIRED
+from experiments.robust import robustness
+from experiments.variants import check, load_variants
+from sim.scenario import SHIPPED, load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.text import plural, term_line
 
-    p = sub.add_parser("robust", help="the answer A vs B under structural variants (proposer rule, packages, "
-                       "strategies, walkout rules, ...): the shipped model's sign, how many variants share it, and "
-                       "their spread",
-                       description="Run A and B under each variant of a variants file on the same seeds; write "
-                       "robustness.parquet and a forest plot; print whether the sign of B - A holds across variants.")
+from .common import UsageError, check_seed, results_folder, study_options
+
+def register(p) -> None:
+    p.description = ("Run A and B under each variant of a variants file on the same seeds; write "
+                     "robustness.parquet and a forest plot; print whether the sign of B - A holds across variants.")
     p.add_argument("a", type=Path, metavar="A")
     p.add_argument("b", type=Path, metavar="B")
     p.add_argument("--variants", type=Path, help="variants file (default: scenarios/variants.toml)")
@@ -33,29 +40,12 @@ def register(sub) -> None:
 
 def default_out(args) -> Path:
     """results/robust_<A>_vs_<B>, with the variants file's name unless it is the shipped one."""
-    from sim.scenario import SHIPPED, load_scenario
-
-    from .common import results_folder
-
     shipped = args.variants is None or args.variants.resolve() == (SHIPPED / "variants.toml").resolve()
     return results_folder("robust", load_scenario(args.a).name, "vs", load_scenario(args.b).name,
                           "" if shipped else args.variants.stem)
 
 
 def cmd_robust(args) -> int:
-    import sys
-
-    from tqdm import tqdm
-
-    from analysis.robustness import forest
-    from experiments.robust import robustness
-    from experiments.variants import check, load_variants
-    from sim.scenario import SHIPPED, load_scenario
-    from storage.manifest import identity
-    from storage.outdir import Output, term_line
-
-    from .common import UsageError, check_seed
-
     if args.runs < 1:
         raise UsageError(f"-n/--runs must be at least 1, got {args.runs}")
     check_seed(args.seed)
@@ -80,10 +70,6 @@ def cmd_robust(args) -> int:
 
 
 def _print(r, args, sa, sb, vfile, n_variants: int) -> None:
-    from analysis.robustness import pooled, shipped_sign
-    from analysis.stats import PAIRED, UNPAIRED, Estimate
-    from storage.outdir import term_line
-
     table, shipped, nevers, unpaired = r.table, r.shipped, r.nevers, r.unpaired
     print(term_line(f"{sb.name} - {sa.name} under {plural(n_variants, 'structural variant')} ({vfile}), "
                     f"{plural(args.runs, 'run')} "

@@ -6,27 +6,38 @@ allow, and the Nash and Kalai-Smorodinsky packages; then whether a zone of agree
 (and if not, which actor and clause close it) and every party's utility at the two packages
 against its outside option.  With --compare-runs N it also simulates N runs and reports how far
 the simulated agreements lie from the Nash package.  Conventions: analysis/theory.py.
-
-Module import stays light (it runs at CLI start-up): numpy, scipy and sim load in cmd_solve.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 import textwrap
 from pathlib import Path
 
-from analysis.study import DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
-from storage.outdir import plural
+import numpy as np
+from tqdm import tqdm
 
-from .common import MAX_RUNS, UsageError, check_seed, folder_arg
+from analysis import theory_plots
+from analysis.stats import wilson
+from analysis.study import DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
+from analysis.tables import runs_frame
+from analysis.theory import clause_comparison, distance_summary, solve_scenario
+from analysis.theory_draws import zones_over_draws
+from experiments.runner import batches
+from sim.diagnostics import diagnose
+from sim.scenario import load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.text import plural, safe_name, term_line
+
+from .common import MAX_RUNS, UsageError, check_seed, folder_arg, results_folder
 
 WIDTH = 100
 MAX_DRAWS = 100_000  # about 100 minutes at 6 s per 100 draws
 
 
-def register(sub) -> None:
-    p = sub.add_parser("solve", help="what bargaining theory predicts for a scenario (zone of agreement, "
-                       "Nash and Kalai-Smorodinsky packages)")
+def register(p) -> None:
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     p.add_argument("--compare-runs", type=int, default=0, metavar="N",
                    help="also simulate N runs per scenario and compare the agreements with the Nash package")
@@ -46,10 +57,6 @@ def register(sub) -> None:
 
 
 def default_out(args) -> Path:
-    from sim.scenario import load_scenario
-
-    from .common import results_folder
-
     names = [load_scenario(p).name for p in args.scenarios]
     return results_folder("solve", "_vs_".join(names))
 
@@ -59,8 +66,6 @@ def _wrap(text: str, indent: str = "  ") -> str:
 
 
 def _f(v: float, width: int = 6, digits: int = 2) -> str:
-    import math
-
     return f"{'-':>{width}}" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:>{width}.{digits}f}"
 
 
@@ -160,13 +165,6 @@ def _answer(st) -> str:
 
 
 def _simulate(sc, args):
-    import sys
-
-    from tqdm import tqdm
-
-    from analysis.tables import runs_frame
-    from experiments.runner import batches
-
     show = not args.quiet and sys.stderr.isatty()
     with tqdm(total=args.compare_runs, desc=sc.name, unit="run", disable=not show, leave=False) as bar:
         done = [bar.update(len(b)) or b for b in batches(sc, args.compare_runs, args.seed)]
@@ -174,8 +172,6 @@ def _simulate(sc, args):
 
 
 def _comparison(items, args) -> list[str]:
-    from analysis.theory import distance_summary
-
     lines = [f"Simulated agreements vs theory: {plural(args.compare_runs, 'run')} per scenario, seed {args.seed}.",
              _wrap("distance = per agreed run, the mean |agreed value - theory value| over the negotiable clauses "
                    "(on the table, with an allowed interval of positive width); median with its 95% interval "
@@ -197,10 +193,6 @@ def _comparison(items, args) -> list[str]:
 
 def _drawn_zones(name: str, z, seed: int) -> str:
     """Theory across draws, in words: the share with a zone on day 0 and when it closes."""
-    import numpy as np
-
-    from analysis.stats import wilson
-
     n, k = len(z.exists), int(z.exists.sum())
     lo, hi = wilson(k, n)
     text = (f"{name}, across {plural(n, 'drawn calibration')} (runs 0-{n - 1} of seed {seed}, no belief errors): a zone of "
@@ -228,9 +220,6 @@ def _nash_spread(z) -> list[str]:
 
 
 def cmd_solve(args) -> int:
-    from analysis.theory import clause_comparison, solve_scenario
-    from sim.scenario import load_scenario
-
     if not 0 <= args.compare_runs <= MAX_RUNS:
         raise UsageError(f"--compare-runs must be 0 (no simulation) or a number of runs up to {MAX_RUNS:,}, "
                          f"got {args.compare_runs}")
@@ -245,7 +234,6 @@ def cmd_solve(args) -> int:
     if len(set(names)) < len(names):
         raise ValueError(f"scenario names must differ, got {', '.join(names)}")
     theories = [solve_scenario(sc) for sc in scenarios]
-    from sim.diagnostics import diagnose
 
     for k, (sc, st) in enumerate(zip(scenarios, theories)):
         if k:
@@ -258,12 +246,6 @@ def cmd_solve(args) -> int:
     for st in theories:
         print(_wrap(_answer(st), ""))
     if args.draws:
-        import sys
-
-        from tqdm import tqdm
-
-        from analysis.theory_draws import zones_over_draws
-
         print(flush=True)
         for sc in scenarios:
             with tqdm(total=args.draws, desc=f"{sc.name}: zones and Nash packages over draws", unit="draw",
@@ -273,10 +255,6 @@ def cmd_solve(args) -> int:
             print("\n".join(_nash_spread(z)))
     if args.compare_runs == 0:
         return 0
-
-    from analysis import theory_plots
-    from storage.manifest import identity
-    from storage.outdir import Output, safe_name, term_line
 
     out = args.out or default_out(args)
     with Output(out, identity("solve", scenarios, args.seed, args.compare_runs), force=args.force) as o:

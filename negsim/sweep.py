@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tomllib
+from dataclasses import replace
 from pathlib import Path
 
-from .common import folder_arg
+import numpy as np
+from scipy import stats
+from tqdm import tqdm
+
+from analysis.sweep_levels import level_differences
+from experiments.runner import default_workers, measured_rate
+from experiments.sweep import Factor, SweepError, SweepSpec, design_warnings, n_points, parse_param_option, validate
+from experiments.sweep_file import load_sweep
+from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
+from sim.scenario import file_kind, load_scenario
+from storage.manifest import identity
+from storage.outdir import Output
+from storage.text import plural, term_line
+
+from .common import (UsageError, check_seed, check_workers, folder_arg, results_folder, say,
+                     silence_stdout as _silence_stdout)
 
 HEADLINE_METRIC = "p_persist"
 MAX_HOURS = 1.0  # a longer design needs --yes
 SURELY_FAST_RUNS = 2_000_000  # below this many runs no design takes an hour (the kernel plays >1,000 runs/s)
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sweep", help="parameter sweep / sensitivity analysis (grid, lhs, sobol, morris); resumable")
+def register(p) -> None:
     p.add_argument("file", type=Path, metavar="SWEEP_OR_SCENARIO",
                    help="a sweep file ([sweep] table), or a scenario file with --param options")
     p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH|PATH=A,B",
@@ -43,23 +60,14 @@ def register(sub) -> None:
 def default_out(args) -> Path:
     """A sweep file: results/sweep_<its name>; a scenario with --param: results/sweep_<scenario>_<the
     last part of each swept path> (two sweeps of one scenario over other parameters stay apart)."""
-    from .common import results_folder
-
     if not args.param:
         return results_folder("sweep", args.file.stem.removeprefix("sweep_"))
-    from sim.scenario import load_scenario
 
     leaves = [t.partition("=")[0].strip().rsplit(".", 1)[-1] for t in args.param]
     return results_folder("sweep", load_scenario(args.file).name, *leaves)
 
 
 def _spec(args):
-    from dataclasses import replace
-
-    from experiments.sweep import Factor, SweepError, SweepSpec, parse_param_option
-    from experiments.sweep_file import load_sweep
-    from sim.scenario import file_kind
-
     if args.param:
         if file_kind(args.file) == "sweep":
             raise SweepError(f"{args.file}: a sweep file lists its parameters; --param is for scenario files")
@@ -77,8 +85,6 @@ def _spec(args):
 
 
 def _readable_toml(path: Path) -> bool:
-    import tomllib
-
     try:
         return path.is_file() and isinstance(tomllib.loads(path.read_text("utf-8")), dict)
     except (OSError, ValueError, RecursionError):
@@ -88,11 +94,6 @@ def _readable_toml(path: Path) -> bool:
 def _check_size(spec, comp, workers: int, yes: bool) -> None:
     """Refuse, unless --yes, a design that would take more than MAX_HOURS at the rate measured on
     this machine (a few hundred runs of the scenario, timed before any work)."""
-    from experiments.runner import measured_rate
-    from experiments.sweep import n_points
-
-    from .common import UsageError
-
     total = n_points(spec) * spec.runs
     if yes or total <= SURELY_FAST_RUNS:
         return
@@ -112,8 +113,6 @@ def _duration(hours: float) -> str:
 
 def _say(text: str) -> None:
     """Print a progress line; a closed stdout pipe does not stop the work (results come first)."""
-    from .common import silence_stdout as _silence_stdout
-
     try:
         print(text, flush=True)
     except BrokenPipeError:
@@ -121,21 +120,9 @@ def _say(text: str) -> None:
 
 
 def cmd_sweep(args) -> int:
-    import shutil
-
-    from tqdm import tqdm
-
-    from experiments.sweep import design_warnings, n_points, validate
-    from experiments.sweep_run import DaskExecutor, LocalExecutor, run_sweep
-    from storage.manifest import identity
-    from storage.outdir import Output, plural, term_line
-    from experiments.runner import default_workers
-
-    from .common import check_seed, check_workers, say
-
     spec = _spec(args)
     check_seed(spec.seed, "--seed" if args.seed is not None else f"{term_line(args.file)}: sweep.seed")
-    workers = check_workers(args.workers) or default_workers()
+    workers = check_workers(args.workers, default_workers()) or default_workers()
     comp, _ = validate(spec)
     sc = comp.layout.scenario
     _check_size(spec, comp, workers, args.yes)
@@ -171,17 +158,12 @@ def cmd_sweep(args) -> int:
 
 def _horizon_words(spec) -> str:
     """The horizon the headline probability is read at: the scenario's, unless the sweep varies it."""
-    from sim.scenario import load_scenario
-
     if any(p.path == "protocol.horizon_days" for p in (*spec.params, *spec.factors)):
         return "each point's horizon"
     return f"day {load_scenario(spec.scenario).protocol.horizon_days:g}, the scenario's horizon"
 
 
 def _report(spec, table, indices) -> None:
-    from analysis.sweep_levels import level_differences
-    from storage.outdir import term_line
-
     m = HEADLINE_METRIC
     print(f"\nP(talks persist to {_horizon_words(spec)}) across the sweep: min {table[m].min():.1%}, median {table[m].median():.1%}, "
           f"max {table[m].max():.1%}")
@@ -213,9 +195,6 @@ def _report(spec, table, indices) -> None:
             second = f"{kind[1]} {b['value']:.3f}" + (f" +/- {b['conf']:.3f}" if b["conf"] == b["conf"] else "")
             print(f"  {term_line(p, 200):<42} {kind[0]} {a['value']:.3f} +/- {a['conf']:.3f}   {second}")
     else:
-        import numpy as np
-        from scipy import stats
-
         print("Rank correlation of each parameter with P(talks persist) (Spearman, 95% interval by Fisher z):")
         n = len(table)
         if not spec.params:

@@ -1,17 +1,23 @@
 """`negsim validate FILE...`: check scenario (and sweep) files; say what is wrong, or that they
-are fine and what they hold.  Stays fast: no Numba, no Mesa, no plotting library is imported."""
+are fine and what they hold.  Stays fast: no Numba, no Mesa, no pandas, no plotting library is
+imported for a scenario (the sweep machinery, which has them, loads for a sweep file only)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from experiments.variants import applies_to, check, load_variants
+from sim.diagnostics import diagnose
+from sim.layout import build_layout
+from sim.scenario import SHIPPED, file_kind, load_catalogue, load_scenario
+from storage.text import plural, term_line
 
-def register(sub) -> None:
-    v = sub.add_parser("validate", help="check scenario files and say what is wrong, or that they are fine",
-                       description="Check scenario and sweep files against the field table (docs/fields.md): "
-                       "every key, range, distribution and source. Prints one line per file: OK with what the "
-                       "scenario holds, or the file, the key and what is allowed. Exit status 2 if any file fails.")
+
+def register(v) -> None:
+    v.description = ("Check scenario and sweep files against the field table (docs/fields.md): "
+                     "every key, range, distribution and source. Prints one line per file: OK with what the "
+                     "scenario holds, or the file, the key and what is allowed. Exit status 2 if any file fails.")
     v.add_argument("scenarios", type=Path, nargs="+", metavar="FILE")
     v.add_argument("--provenance", action="store_true",
                    help="also count each scenario's numbers by provenance class (record, literature, elicitation, "
@@ -20,8 +26,6 @@ def register(sub) -> None:
 
 
 def cmd_validate(args) -> int:
-    from storage.outdir import term_line
-
     failed = 0
     for path in args.scenarios:
         try:
@@ -34,15 +38,8 @@ def cmd_validate(args) -> int:
 
 
 def _check(path: Path, provenance: bool) -> str:
-    from sim.layout import build_layout
-    from sim.scenario import file_kind, load_catalogue, load_scenario
-    from storage.outdir import plural
-
     kind = file_kind(path)
     if kind == "variants":
-        from sim.scenario import SHIPPED
-        from experiments.variants import applies_to, check, load_variants
-
         variants = load_variants(path)
         target = applies_to(path)
         check(variants, [load_scenario(target or SHIPPED / "base.toml")], path)
@@ -52,8 +49,8 @@ def _check(path: Path, provenance: bool) -> str:
         return (f"{path}: OK: source catalogue of {plural(len(load_catalogue(path)), 'entry', 'entries')} "
                 "(docs/sources.md says them in words)")
     if kind == "sweep":
-        from experiments.sweep import n_points
-        from experiments.sweep_file import load_sweep
+        from experiments.sweep import n_points  # pandas, pyarrow and Numba: for a sweep file only
+        from experiments.sweep_file import load_sweep  # the same (it reads through experiments.sweep)
 
         spec = load_sweep(path)
         return (f"{path}: OK: sweep of {Path(spec.scenario).name}: {spec.sampler}, "
@@ -74,7 +71,5 @@ def _check(path: Path, provenance: bool) -> str:
         counts = sc.provenance_counts()
         line += (f"\n  provenance of its {plural(sum(counts.values()), 'number')}: "
                  + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    from sim.diagnostics import diagnose
-
     line += "".join(f"\n  by construction: {fact}" for fact in diagnose(sc))
     return line

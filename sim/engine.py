@@ -98,12 +98,9 @@ TRACE_FIELDS = {
 def play(lay: Layout, p: RunParams, trace: bool = False):
     """Play every run to agreement, walkout or the horizon.  Returns the outcome arrays (keyed
     like State's fields), final utilities and (if asked) the per-round trace, in run order."""
-    from .protocol import (  # the compiled kernel: loaded when used
-        final_utilities,
-        init_state,
-        new_trace,
-        play_rounds,
-    )
+    # Numba and the compiled kernel load here, when runs are played: describing or checking a
+    # scenario (Compiled, negsim validate) stays fast.
+    from .protocol import final_utilities, init_state, new_trace, play_rounds
 
     s = init_state(lay, p)
     series = new_trace(lay, p.n_runs) if trace else None

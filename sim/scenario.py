@@ -17,6 +17,7 @@ the schema allows.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -622,8 +623,6 @@ class _Checker:
 
 
 def _type(v: Any) -> str:
-    import datetime
-
     if isinstance(v, bool):
         return "true/false"
     if isinstance(v, datetime.datetime):

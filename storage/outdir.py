@@ -30,10 +30,12 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from sim import __version__
+
 from .atomic import atomic_path, signals_deferred
 from .manifest import (MANIFEST, MANIFEST_FORMAT, OutputError, entry, negsim_name, read_manifest, record, sha256_file,
                        write_manifest)
-from .text import plural, safe_name, term, term_line  # noqa: F401  (commands import them from here too)
+from .text import term_line
 
 STAGING_PREFIX = ".staging-"
 OWNER = ".owner"
@@ -271,7 +273,6 @@ class Output:
                 (self.out / f["name"]).unlink(missing_ok=True)
         for p in staged:
             os.replace(p, self.out / p.name)
-        from sim import __version__
         manifest = {"format": MANIFEST_FORMAT, "negsim_version": __version__, "identity": self.ident,
                     "runs": list(runs), "files": files, **extra}
         write_manifest(self.out, manifest)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -29,8 +30,8 @@ from sim.engine import Batch
 from sim.scenario import Scenario
 from storage.atomic import atomic_path
 from storage.manifest import OutputError, read_manifest, verify_listed
-from storage.text import printable, term_line
 from storage.runtable import OUTCOMES, batch_columns
+from storage.text import printable, term_line
 
 FORMAT = "negsim-runs/1"
 TRACE_FORMAT = "negsim-trace/1"
@@ -96,8 +97,6 @@ class DataDigest:
 
 
 def _feed(hs: list, chunk: pa.Array) -> None:
-    import pyarrow.compute as pc
-
     if pa.types.is_dictionary(chunk.type):
         chunk = chunk.dictionary_decode()
     hs[2].update(np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool).tobytes())
@@ -273,8 +272,6 @@ def _check_columns(path: Path, table: pa.Table, required: tuple[str, ...], value
 
 
 def _check_runs(path: Path, table: pa.Table, meta: dict[str, Any]) -> None:
-    import pyarrow.compute as pc
-
     _check_columns(path, table, RUNS_COLUMNS, values=True)
     if table.num_rows != meta["n_runs"]:
         raise _fail(path, f"holds {table.num_rows} runs but its metadata says {meta['n_runs']}: truncated?")
@@ -302,8 +299,6 @@ def _check_labels(path: Path, table: pa.Table) -> None:
     """Text columns hold ids and labels (what a scenario file allows): control or format
     characters (an escape sequence, a right-to-left override) are refused, never passed on to a
     terminal, a figure or a report."""
-    import pyarrow.compute as pc
-
     for name in table.column_names:
         col = table[name]
         if pa.types.is_dictionary(col.type):

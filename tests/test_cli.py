@@ -120,11 +120,14 @@ def test_compare_takes_three_scenarios_each_against_the_first(tmp_path, capsys):
 
 
 def test_small_cli_messages_say_what_they_mean(tmp_path, capsys):
-    from negsim import cli
+    from analysis.stats import share_words
     from experiments.runner import MIN_PARALLEL_RUNS
+    from negsim.cli import build_parser
 
-    assert cli.MIN_PARALLEL_RUNS == MIN_PARALLEL_RUNS  # the --workers help states the threshold the code uses
-    assert cli._share(0.001) == "<1%" and cli._share(0.999) == ">99%" and cli._share(0.8) == "80%"
+    sub = next(a for a in build_parser("run")._actions if a.dest == "command")
+    help_text = " ".join(sub.choices["run"].format_help().split())
+    assert f"batches under {MIN_PARALLEL_RUNS:,} runs use one process" in help_text  # the threshold the code uses
+    assert share_words(0.001) == "<1%" and share_words(0.999) == ">99%" and share_words(0.8) == "80%"
     assert main(["run", str(SCEN / "acession_excluded.toml")]) == 2
     assert "did you mean 'accession_excluded.toml'" in capsys.readouterr().err
 
@@ -138,7 +141,7 @@ def test_compare_asks_the_study_question_only_when_accession_leaves_the_table(tm
 
 def test_a_median_interval_of_one_value_is_explained(capsys):
     from analysis.stats import Estimate
-    from negsim.cli import _median_note
+    from negsim.batch_run import median_note as _median_note
 
     _median_note([Estimate(9.0, 8.0, 10.0)])
     assert capsys.readouterr().out == ""

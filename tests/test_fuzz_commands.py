@@ -132,9 +132,10 @@ def test_a_drawn_parameters_levels_must_be_numbers(tmp_path):
 
 
 def test_a_design_over_an_hour_is_refused_with_its_estimate_unless_yes(tmp_path, monkeypatch, capsys):
-    import experiments.runner as runner
+    import importlib
 
-    monkeypatch.setattr(runner, "measured_rate", lambda comp, seed, runs=400: 1000.0)
+    command = importlib.import_module("negsim.sweep")  # the module; negsim.sweep is the API's function
+    monkeypatch.setattr(command, "measured_rate", lambda comp, seed, runs=400: 1000.0)
     argv = ["sweep", str(ROOT / "scenarios" / "base.toml"), "--param", "actors.russia.outside_option=0.1:0.5",
             "--points", "100000", "--runs", "100", "--workers", "1", "--out", str(tmp_path / "w")]
     assert main(argv) == 2
@@ -186,7 +187,7 @@ def test_paths_a_file_names_are_confined(fx, index, capsys):
 @pytest.mark.parametrize("index", range(40))
 def test_damaged_results_files_are_refused_or_read_unchanged(fx, index):
     from analysis.outcomes import load
-    from negsim.report import runs_files
+    from negsim.inputs import runs_files
 
     c = fc.case(SEED, "damaged", index, 3000 + index)
     d = fr.materialize(fx, c)

@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import experiments.sweep
 from storage.resultsfile import META_KEY, ResultsFileError, read_runs
 from negsim.cli import main
-from storage import manifest, outdir
+from storage import manifest, outdir, text
 from tests.factory import pref, two_party, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,9 +118,9 @@ def test_out_on_another_filesystem(tmp_path, monkeypatch):
 
 
 def test_out_problems_are_found_before_any_work(tmp_path, monkeypatch, capsys):
-    import negsim.cli as cli
+    import negsim.batch_run as batch_run
 
-    monkeypatch.setattr(cli, "_simulate", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(batch_run, "simulate", lambda *a, **k: pytest.fail("work started"))
     f = tmp_path / "file"
     f.write_text("x")
     for out, needle in ((f, "names an existing file"), (f / "sub", "is a file, so the folder cannot be created")):
@@ -266,7 +267,7 @@ def test_resume_after_a_code_change_is_refused(tmp_path, monkeypatch, capsys):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(spec, out, Dies(1))
     assert list((out / "checkpoint").glob("task_*.npz"))
-    monkeypatch.setattr(manifest, "code_fingerprint", lambda: "0123456789abcdef")  # the sources changed
+    monkeypatch.setattr(experiments.sweep, "code_fingerprint", lambda: "0123456789abcdef")  # the sources changed
     rc, cap = run(["sweep", tmp_path / "lhs.toml", "--workers", "1", "--out", out, "--quiet"], capsys)
     assert rc == 2
     one_line_error(cap.err, "checkpoints of a different sweep or code version")
@@ -412,16 +413,16 @@ def test_malformed_sweep_tables_are_refused_with_one_line(tmp_path, capsys):
     ("ok-name_1.2", "ok-name_1.2"), ("..", "scenario"), ("", "scenario"), ("\x1b[31mred", "31mred"),
 ])
 def test_safe_name(name, expected):
-    assert outdir.safe_name(name) == expected
+    assert text.safe_name(name) == expected
 
 
 def test_safe_name_is_bounded_and_keeps_long_names_apart():
-    a, b = outdir.safe_name("x" * 50_000 + "a"), outdir.safe_name("x" * 50_000 + "b")
+    a, b = text.safe_name("x" * 50_000 + "a"), text.safe_name("x" * 50_000 + "b")
     assert len(a) <= 80 and len(b) <= 80 and a != b
 
 
 def test_terminal_text_is_escaped():
-    s = outdir.term_line("a\x1b[2J\x07b\u202ec\nd\x9b")
+    s = text.term_line("a\x1b[2J\x07b\u202ec\nd\x9b")
     assert s == "a\\x1b[2J\\x07b\\u202ec\\nd\\x9b" and all(ch.isprintable() for ch in s)
 
 
@@ -431,14 +432,18 @@ def named(monkeypatch, names: dict[str, str]) -> None:
     import dataclasses
 
     import sim.scenario as scenario
+    from negsim.cli import build_parser
 
+    build_parser()  # every command's module, each holding the loader under its own name
     real = scenario.load_scenario
 
     def load(path, *a, **k):
         sc = real(path, *a, **k)
         return dataclasses.replace(sc, name=names.get(Path(path).name, sc.name))
 
-    monkeypatch.setattr(scenario, "load_scenario", load)
+    for module in list(sys.modules.values()):  # wherever a module imported the loader by name
+        if getattr(module, "load_scenario", None) is real:
+            monkeypatch.setattr(module, "load_scenario", load)
 
 
 def test_scenario_name_cannot_write_outside_results_or_reach_the_terminal(tmp_path, monkeypatch, capsys):
@@ -493,9 +498,9 @@ def test_a_long_name_does_not_hang_the_run(tmp_path, monkeypatch, capsys):
     (["--seed", "-1"], "[0, 2**63-1]"),
 ])
 def test_limits_are_refused_before_work(argv, needle, tmp_path, monkeypatch, capsys):
-    import negsim.cli as cli
+    import negsim.batch_run as batch_run
 
-    monkeypatch.setattr(cli, "_simulate", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(batch_run, "simulate", lambda *a, **k: pytest.fail("work started"))
     for cmd in (["run", EXCL], ["compare", EXCL, FULL]):
         rc, cap = run(cmd + argv + ["--out", tmp_path / "o"], capsys)
         assert rc == 2

@@ -17,7 +17,7 @@ from analysis import outcomes as oc  # noqa: E402
 from analysis import plots, stats, survival  # noqa: E402
 from analysis.outcomes import Result  # noqa: E402
 from negsim.cli import main as cli_main  # noqa: E402
-from negsim.report import build_parser  # noqa: E402
+from negsim.cli import build_parser  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from analysis import report, stats
 from analysis.pairing import differences
 from analysis.report_data import THEORY_DRAWS, pairing_of
 from negsim.cli import main as cli_main
-from negsim.report import build_parser
+from negsim.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
