@@ -7,10 +7,11 @@
   environment (the forkserver), never in negsim itself.  If negsim is already gone by then, the
   forkserver exits at once: it would otherwise serve a worker request still queued on its socket,
   and that worker, holding the forkserver's "alive" pipe, would keep both waiting for ever.
-- Ctrl-C reaches the whole process group, but only negsim handles it: workers ignore SIGINT
-  (`quiet_worker`), and the parent defers SIGINT and SIGTERM while it hands a task or a new
-  worker its pickled data (storage.atomic.signals_deferred), so an interrupt never leaves a worker with half a
-  message (a `_pickle.UnpicklingError` on the terminal).
+- Ctrl-C reaches the whole process group, but only negsim handles it: the forkserver ignores
+  SIGINT from its start, and so do the workers it forks (`quiet_worker` says so again), and the
+  parent defers SIGINT and SIGTERM while it hands a task or a new worker its pickled data
+  (storage.atomic.signals_deferred), so an interrupt never leaves a worker with half a message (a
+  `_pickle.UnpicklingError` on the terminal).
 - multiprocessing's resource tracker runs with its standard error on /dev/null: its only output is
   the warning about semaphores "leaked" when negsim is killed, which it cleans up itself.
 """
@@ -71,7 +72,13 @@ def forkserver_context(preload: list[str]):
     try:
         with signals_deferred():
             _quiet_resource_tracker()
-            forkserver.ensure_running()
+            # the forkserver inherits the mask: a Ctrl-C while it starts waits until _bind_forkserver
+            # ignores it (multiprocessing starts its resource tracker the same way)
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                forkserver.ensure_running()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     finally:
         os.environ.pop(ENV, None)
     return ctx
@@ -79,13 +86,17 @@ def forkserver_context(preload: list[str]):
 
 def _bind_forkserver() -> None:
     """In the forkserver (only it imports this module with ENV set): die with negsim, or exit now
-    if negsim has already gone (killed while the forkserver started)."""
+    if negsim has already gone (killed while the forkserver started); leave Ctrl-C to negsim from
+    the start, not only once the preload is loaded (a KeyboardInterrupt traceback from the
+    forkserver otherwise reached the terminal), and so also in every worker it forks."""
     owner = os.environ.get(ENV)
     if owner is None:
         return
     if owner != str(os.getppid()):
         os._exit(1)
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by forkserver_context
 
 
 _bind_forkserver()

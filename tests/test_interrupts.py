@@ -52,14 +52,29 @@ def test_a_signal_while_workers_run_gives_one_line_and_leaves_nothing(tmp_path, 
     assert not out.exists()  # the folder it made is gone with its staging folder
 
 
+# negsim's part: start the forkserver (with a slow preload) and ask it for a worker
 PARENT = """
 import sys, time
 sys.path[:0] = [{root!r}, {slow!r}]
 from experiments.procs import forkserver_context
 ctx = forkserver_context(["slow_preload"])
 print("starting a worker", flush=True)
-ctx.Process(target=time.sleep, args=(60,)).start()  # waits until the forkserver has loaded its preload
+try:
+    ctx.Process(target=time.sleep, args=(60,)).start()
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 """
+
+
+def _parent_waiting_for_its_forkserver(tmp_path: Path, stderr) -> subprocess.Popen:
+    """PARENT in its own session, 1 s into its forkserver's 4 s preload (the slow imports of a real one)."""
+    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(4)\n")
+    p = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT), slow=str(tmp_path))], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+    assert p.stdout.readline() == b"starting a worker\n"
+    time.sleep(1.0)
+    return p
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
@@ -68,11 +83,7 @@ def test_a_sigkill_while_the_forkserver_loads_leaves_no_process(tmp_path):
     forkserver must not go on to serve the worker request queued on its socket; that worker held
     the forkserver's "alive" pipe, so worker, forkserver and resource tracker lived on for ever."""
     psutil = pytest.importorskip("psutil")
-    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(4)\n")  # the slow imports of a real preload
-    p = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT), slow=str(tmp_path))], cwd=tmp_path,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
-    assert p.stdout.readline() == b"starting a worker\n"
-    time.sleep(1.0)  # inside the forkserver's 4 s preload
+    p = _parent_waiting_for_its_forkserver(tmp_path, subprocess.DEVNULL)
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
 
@@ -93,6 +104,16 @@ def test_a_sigkill_while_the_forkserver_loads_leaves_no_process(tmp_path):
     for q in left:
         q.kill()
     assert not survivors
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_ctrl_c_while_the_forkserver_loads_prints_only_negsims_line(tmp_path):
+    """Ctrl-C reaches the whole process group; the forkserver used to take it in the middle of its
+    preload and print a KeyboardInterrupt traceback (the campaign's run-INT-group-1.0)."""
+    p = _parent_waiting_for_its_forkserver(tmp_path, subprocess.PIPE)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)  # the forkserver holds the pipe until it has gone too
+    assert (p.returncode, err.decode()) == (130, "interrupted\n")
 
 
 def test_an_interrupt_during_the_commit_waits_for_the_manifest(tmp_path, monkeypatch, capsys):
