@@ -526,9 +526,19 @@ def run_case(fx: Fixtures, c: Case, keep: bool = False) -> Outcome:
     return o
 
 
+def sigint_as_at_a_terminal() -> None:
+    """Let the commands start with Ctrl-C's default action.  Started in the background of a script,
+    the campaign ignores SIGINT (bash does that to a background job without job control) and exec
+    keeps it ignored, so negsim ignored every SIGINT the kill cases sent (exit 0); a handler, unlike
+    SIG_IGN, is reset to the default by exec."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run(fx: Fixtures, cases: list[Case], jobs: int = 2, keep: bool = False,
         progress: Callable[[int, int], None] = lambda done, total: None) -> list[Outcome]:
     """Every case; kills and concurrent cases one at a time (timing), the rest `jobs` at once."""
+    sigint_as_at_a_terminal()
     serial = [c for c in cases if c.driver in ("kill", "concurrent", "checkpoint")]
     parallel = [c for c in cases if c not in serial]
     done: dict[int, Outcome] = {}

@@ -11,6 +11,7 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -308,3 +309,13 @@ def test_a_signalled_command_that_ends_but_leaves_processes_is_an_orphan_not_a_h
                          start_new_session=True)
     _, failed = fr.after_signal(p, signal.SIGKILL, wait=1.0)
     assert (failed[0] if failed else None) == category, failed
+
+
+def test_commands_get_ctrl_c_at_its_default_however_the_campaign_was_started():
+    # the campaign started with SIGINT ignored (in the background of a script), as its kill cases once were
+    child = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    campaign = ("import subprocess, sys; from tests import fuzz_runner as fr; fr.sigint_as_at_a_terminal(); "
+                f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True).stdout)")
+    p = subprocess.run([sys.executable, "-c", campaign], cwd=ROOT, capture_output=True, text=True,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert p.stdout.strip() == "True", p.stderr
