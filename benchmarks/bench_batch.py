@@ -12,6 +12,7 @@ against its floor is CPU time (see kernel_floor).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,26 @@ def stream_million(workers: int) -> tuple[float, float, float]:
     return elapsed, peak / 2**20, size
 
 
+def cold_workers(n: int, repeats: int) -> tuple[float, float, float]:
+    """`negsim run -n N --workers 1` against `--workers 2` as a user starts them, each a fresh
+    process (so the second starts its own forkserver, cold), alternated; and the forkserver's
+    warm-up alone (`python -c "import experiments.warm"`: numpy, scipy, Numba, the kernel loaded
+    from Numba's cache, one run played).  Median seconds of each, wall-clock."""
+    times = {1: [], 2: [], "warm-up": []}
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(repeats):
+            for w in (1, 2):
+                cmd = [sys.executable, "-m", "negsim", "run", str(SCENARIO), "-n", str(n), "--seed", str(SEED),
+                       "--workers", str(w), "--out", d, "--quiet", "--force"]
+                t = time.perf_counter()
+                subprocess.run(cmd, stdout=subprocess.DEVNULL, cwd=ROOT, check=True)
+                times[w].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import experiments.warm"], cwd=ROOT, check=True)
+            times["warm-up"].append(time.perf_counter() - t)
+    return statistics.median(times[1]), statistics.median(times[2]), statistics.median(times["warm-up"])
+
+
 def kernel_floor(comp, repeats: int) -> tuple[float, float, int]:
     """The kernel's cost per package voted on, against the floor: one utility evaluation of every
     actor for one package, vectorised over 2,048 runs (numpy).  Returns (kernel seconds per
@@ -103,11 +124,50 @@ def kernel_floor(comp, repeats: int) -> tuple[float, float, int]:
     return t_play / packages, t_floor_call / 2048, packages
 
 
+def kernel_split(sc, repeats: int) -> tuple[float, float, float, float]:
+    """Where the kernel's time goes, in CPU seconds: per meeting played (every actor's ask, the
+    walkout rules, the meeting's bookkeeping) and per package voted on (the proposer's offer, every
+    actor's answer, what each holds and learns).  The same 2,048 runs are played as shipped (every
+    party at the table tables a package at each meeting) and with one proposer a meeting in turn,
+    and time = meetings x m + packages x p is solved for m and p from the two.  It assumes a
+    meeting and a package cost the same under both protocols (the runs differ in length, not in
+    what a step does).  Returns (m, p, packages per meeting as shipped, ratio of the two runs'
+    packages per meeting)."""
+    # Here, not at the top: each worker process re-runs this script's top level (multiprocessing
+    # starts it as __mp_main__), and would import what only these measurements need.
+    from experiments.variants import apply
+
+    plays, counts = [], []
+    for proposer in ("all", "rotation"):
+        comp = Compiled.from_scenario(apply(sc, {"protocol.proposer": proposer}))
+        lay, p = comp.layout, params_for_runs(comp, SEED, 0, 2048)
+
+        def play_all(lay=lay, p=p):
+            s = init_state(lay, p)
+            play_rounds(lay, p, s, lay.horizon)
+            return s
+
+        s = play_all()
+        plays.append(play_all)
+        counts.append((int(s.rounds.sum()), int(s.packages.sum())))
+    times = [[], []]
+    for _ in range(3 * repeats):  # alternated, so both see the same machine load
+        for k, play_all in enumerate(plays):
+            t = time.process_time()
+            play_all()
+            times[k].append(time.process_time() - t)
+    rows = [(statistics.median(times[k]), *counts[k]) for k in range(2)]
+    (t1, m1, p1), (t2, m2, p2) = rows
+    det = m1 * p2 - m2 * p1
+    per_meeting, per_package = (t1 * p2 - t2 * p1) / det, (m1 * t2 - m2 * t1) / det
+    return per_meeting, per_package, p1 / m1, (p1 / m1) / (p2 / m2)
+
+
 def channels_cost(sc, n: int, repeats: int) -> tuple[float, float]:
     """CPU seconds for n runs with every channel of the agenda off and with all on (the `all`
     row of experiments.channels.CHANNELS), alternated so both see the same machine load."""
-    from experiments.channels import CHANNELS, defaults
-    from experiments.variants import apply
+    from experiments.channels import CHANNELS, defaults  # not at the top: see kernel_split
+    from experiments.variants import apply  # the same
 
     off, on = apply(sc, defaults()), apply(sc, defaults() + CHANNELS[-1].changes)
     drain = lambda s: sum(len(b) for b in batches(s, n, SEED, workers=1))  # noqa: E731
@@ -127,6 +187,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the 1,000,000-run stream")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
+    # Processes started from here (the forkserver, negsim commands) keep compiled bytecode, as a
+    # user's do; with PYTHONDONTWRITEBYTECODE each would compile every module from source.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sc = load_scenario(SCENARIO)
     comp = Compiled.from_scenario(sc)
     lay = comp.layout
@@ -141,9 +204,14 @@ def main() -> None:
     n_big = 100_000
     t_one_big = median_time(lambda: drain(batches(sc, n_big, SEED, workers=1)), 3)
     t_all_big = median_time(lambda: drain(batches(sc, n_big, SEED, workers=workers, min_parallel_runs=0)), 3)
+    cpu_parent = time.process_time()
+    drain(batches(sc, n_big, SEED, workers=workers, min_parallel_runs=0))
+    cpu_parent = time.process_time() - cpu_parent
+    t_cold_one, t_cold_all, t_warm_up = cold_workers(n_big, 3)
     n_mesa = 200
     t_mesa = median_time(lambda: drain(batches(sc, n_mesa, SEED, engine="mesa")), 3)
     per_package, floor, packages = kernel_floor(comp, args.repeats)
+    per_meeting_split, per_package_split, packages_per_meeting, _ = kernel_split(sc, args.repeats)
     t_off, t_on = channels_cost(sc, n, args.repeats)
 
     rate = lambda k, t: k / t  # noqa: E731
@@ -157,8 +225,14 @@ def main() -> None:
     print("ratios")
     print(f"  batch (1 worker) / Mesa, runs per second:          {rate(n, t_one) / rate(n_mesa, t_mesa):8.0f}x   (target >= 100x)")
     print(f"  {workers} workers / 1 worker, {n:,} runs:             {t_one / t_all:8.2f}x")
-    print(f"  {workers} workers / 1 worker, {n_big:,} runs:           {t_one_big / t_all_big:8.2f}x   (look into it under 1.5x)")
+    print(f"  {workers} workers / 1 worker, {n_big:,} runs:           {t_one_big / t_all_big:8.2f}x   (look into it under 1.5x; "
+          f"warm: this process's forkserver already started; the parent's CPU {cpu_parent:.2f} s)")
+    print(f"  negsim run -n {n_big:,}, --workers {workers} / --workers 1:  {t_cold_one / t_cold_all:8.2f}x   (cold, as a user "
+          f"runs it: {t_cold_one:.2f} s against {t_cold_all:.2f} s; the forkserver's warm-up alone {t_warm_up:.2f} s)")
     print(f"  cost per package voted on / floor per package:     {per_package / floor:8.2f}x   (target <= 3x, aim 2x)")
+    print(f"    of which per meeting (asks, walkout rules; {packages_per_meeting:.2f} packages a meeting as shipped): "
+          f"{per_meeting_split / packages_per_meeting / floor:.2f}x; per package (offer, answers, hold, learn): "
+          f"{per_package_split / floor:.2f}x   (kernel_split: as shipped against one proposer a meeting)")
     print(f"  10,000 runs on 1 core: {t_one:.3f} s   (target < 0.5 s)")
     print(f"  every channel on / every channel off, {n:,} runs, 1 core (CPU): {t_on / t_off:8.2f}x   (target <= 1.3x)")
 

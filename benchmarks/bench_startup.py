@@ -11,7 +11,9 @@ fresh process, as a user starts it; the figures are medians of several repeats, 
 to a baseline measured in the same run (Python importing numpy), and the CPU time of the whole
 command (less sensitive to other jobs on a shared machine).  --against DIR runs the same
 commands, interleaved, in another checkout (same interpreter: `python -m negsim` imports the
-checkout it starts in), for before/after ratios from one run.
+checkout it starts in), for before/after ratios from one run.  Python may keep compiled bytecode
+(__pycache__), as it does for a user: an environment with PYTHONDONTWRITEBYTECODE set would
+compile every module from source at every start and time the compiler instead.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RUN = ["-m", "negsim", "run", "scenarios/accession_excluded.toml", "-n", "1000", "--quiet", "--force"]
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(argv: list[str], cwd: Path = ROOT) -> tuple[float, float, float]:
     """(seconds to the first line of stdout, seconds to exit, CPU seconds of the process)."""
     t0 = time.perf_counter()
     before = os.times()
-    p = subprocess.Popen([PYTHON, *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen([PYTHON, *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=ENV)
     first = None
     for _ in p.stdout:
         if first is None:
@@ -57,11 +61,13 @@ def main() -> None:
             "negsim --help": ["-m", "negsim", "--help"],
             "negsim validate accession_excluded": ["-m", "negsim", "validate", "scenarios/accession_excluded.toml"],
             "negsim run ... -n 1000": RUN + ["--out", str(Path(tmp) / "run")],
+            "negsim report --help (the heaviest command)": ["-m", "negsim", "report", "--help"],
         }
         runs = {"python -c 'import numpy' (baseline)": (["-c", "import numpy; print('ok')"], ROOT)}
         runs |= {name + tag: (argv, root) for name, argv in commands.items() for tag, root in roots.items()}
-        for root in roots.values():
-            timed(commands["negsim run ... -n 1000"], root)  # warm: the kernel cache and the files
+        for root in roots.values():  # warm: the kernel cache, the bytecode and the files
+            for argv in commands.values():
+                timed(argv, root)
         results = {name: [] for name in runs}
         for _ in range(args.repeats):  # interleaved, so a change of load falls on every command alike
             for name, (argv, root) in runs.items():

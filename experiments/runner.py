@@ -31,9 +31,10 @@ from storage.atomic import signals_deferred
 from .procs import forkserver_context, quiet_worker
 
 DEFAULT_CHUNK = 2048  # runs per task: a few tens of milliseconds of work, small results to send back
-# The first pool in a process costs about 0.9 s (the forkserver imports Numba and loads the
-# kernel), later ones about 0.1 s; one process plays tens of thousands of runs a second, so two
-# workers only pay off from about 50,000 runs (benchmarks/bench_batch.py measures both).
+# The first pool in a process costs the forkserver's warm-up (it imports Numba, loads the kernel
+# and plays a run: 0.9 s to 1.4 s measured on a shared 2-core machine), later ones about 0.1 s;
+# one process plays about 30,000 runs a second, so two workers on two idle cores pay off from
+# about 2 x warm-up x runs per second (docs/architecture.md, Speed; benchmarks/bench_batch.py).
 MIN_PARALLEL_RUNS = 50_000
 IN_FLIGHT = 3  # chunks queued per worker: enough to keep it busy, few enough to keep memory flat
 ENGINES = ("batch", "mesa")
