@@ -25,23 +25,8 @@ from storage.outdir import Output
 from storage.runtable import batch_columns
 from storage.text import plural, term_line
 
-from .common import UsageError, check_seed, results_folder, study_options
-
-NOT_TUNED = ("Not a fit: no number in any scenario was tuned to these outcomes; the record is a reference "
-             "pattern the model is put next to, and one history is a single draw from whatever process produced it.")
-
-
-def register(p) -> None:
-    p.description = ("Run each scenario (and each variant of a variants file, if given) and put "
-                     f"its shares of agreement, walkout and talks still going by day {REPLIES_DAY} (the written "
-                     f"replies), {RUSSIA_REPLY_DAY} (Russia's reply) and {TALKS_ENDED_DAY} (the invasion) next to "
-                     "what happened. " + NOT_TUNED)
-    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
-    p.add_argument("--variants", type=Path, help="a variants file (e.g. scenarios/variants.toml for structural "
-                   "variants, scenarios/history_whatif.toml for 'what if the replies had gone further'), applied "
-                   "to every scenario")
-    study_options(p, 10_000, "scenario and variant", "results/backtest_<scenarios>[_<variants file>]")
-    p.set_defaults(func=cmd_backtest, default_out=default_out)
+from .common import UsageError, check_seed, results_folder
+from .grammar import NOT_TUNED
 
 
 def default_out(args) -> Path:

@@ -1,38 +1,16 @@
-"""What `negsim run` and `negsim compare` take: their options, and the checks of the numbers
-asked for, made before any work.  Light (no pandas, no Numba): `run` prints its heading first."""
+"""What `negsim run` and `negsim compare` share before any work: the checks of the numbers asked
+for (their options: negsim/grammar.py) and the default output folder.  Light (no pandas, no
+Numba): `run` prints its heading first."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from analysis.study import DEFAULT_RUNS, DEFAULT_SEED
-from experiments.runner import MIN_PARALLEL_RUNS, default_workers
+from experiments.runner import default_workers
 from sim.scenario import load_scenario
 from storage.text import safe_name
 
-from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers, folder_arg
-
-
-def options(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("-n", "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs per scenario (default {DEFAULT_RUNS:,})")
-    sp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    sp.add_argument("--out", type=folder_arg, help="output folder for the per-run table(s), figure and manifest "
-                    "(default results/<scenario name>/, or results/<A>_vs_<B>/ for compare)")
-    sp.add_argument("--engine", choices=("batch", "mesa"), default="batch",
-                    help="batch: all runs at once through the array rules (default); mesa: one Mesa model per run (slow)")
-    sp.add_argument("--workers", type=int, default=None,
-                    help=f"worker processes (default: all cores; batches under {MIN_PARALLEL_RUNS:,} runs use one "
-                    "process, since starting workers costs more than they save)")
-    sp.add_argument("--chunk-size", type=int, default=None, help="runs per task (default 2048)")
-    sp.add_argument("--csv", action="store_true", help="also write the per-run table as CSV")
-    sp.add_argument("--trace", action="store_true",
-                    help="also write trace*.parquet: every actor's aspiration, position and best offer per round")
-    sp.add_argument("--quiet", action="store_true", help="no progress bar")
-    sp.add_argument("--json", action="store_true",
-                    help="print one JSON summary instead of the text (keys: README, 'Machine-readable output')")
-    sp.add_argument("--force", action="store_true",
-                    help="use --out even if it holds another command's results (clears negsim's files there first)")
+from .common import MAX_RUNS, MIB_PER_MILLION_RUNS, UsageError, check_seed, check_workers
 
 
 def default_out(paths) -> Path:

@@ -24,17 +24,7 @@ from storage.manifest import identity
 from storage.outdir import Output
 from storage.text import term_line
 
-from .common import UsageError, check_seed, results_folder, study_options
-
-
-def register(p) -> None:
-    p.description = ("Run A and B under each of the agenda's channels alone and all together on the "
-                     "same seeds; print B - A per channel with paired 95% intervals and the breakeven level of the "
-                     "outside option; write channels.parquet and channels.png (docs/model.md, sections 3.11, 5.6).")
-    p.add_argument("a", type=Path, metavar="A")
-    p.add_argument("b", type=Path, metavar="B")
-    study_options(p, 10_000, "scenario and channel", "results/channels_<A>_vs_<B>")
-    p.set_defaults(func=cmd_channels, default_out=default_out)
+from .common import UsageError, check_seed, results_folder
 
 
 def default_out(args) -> Path:

@@ -1,52 +1,55 @@
 """negsim: run, compare and validate negotiation scenarios.
 
-One module per command, loaded only when its command is named: `negsim --help` imports none of
-them, and `negsim validate` only what checking a file needs.  Each command module imports what it
-uses at its top.  Errors are one line, never a traceback.
+A command's grammar (its arguments, defaults and description) is apart from what it does: the
+parser is built from negsim/grammar.py alone, so `negsim --help`, `negsim COMMAND --help` and a
+usage error import no command module, no numpy and no model.  One module per command does the
+work; it is imported when its command runs (the parser's `func` is a grammar.Later reference),
+and imports what it uses at its top.  Errors are one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from analysis.study import QUESTION, REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY
 from storage.outdir import COMMITTED
 from storage.text import term_line
 
+from . import grammar
 from .common import (GuardedStdout, Terminated, UsageError, error_text, interrupted, say, silence_stdout,
                      terminate_as_interrupt)
 
-# Command -> (its module, the line `negsim --help` shows for it).  The module's register(parser)
-# adds the command's arguments and description and sets func.  Modules are imported through
-# importlib: negsim.run, .compare, .robust, .explain and .sweep share their names with the Python
-# API's functions (negsim/__init__.py).
+# Command -> (its grammar, the line `negsim --help` shows for it).  The grammar function adds the
+# command's arguments and description and sets func, which imports the command's module,
+# negsim.<command>, when it runs.  Modules are imported through importlib: negsim.run, .compare,
+# .robust, .explain and .sweep share their names with the Python API's functions
+# (negsim/__init__.py).
 COMMANDS = {
-    "run": ("negsim.run", "Monte Carlo batch of one scenario: summary table, per-run table, figure"),
-    "compare": ("negsim.compare", "two or more scenarios side by side, each against the first, with intervals"),
-    "solve": ("negsim.solve", "what bargaining theory predicts for a scenario (zone of agreement, Nash and "
+    "run": (grammar.run, "Monte Carlo batch of one scenario: summary table, per-run table, figure"),
+    "compare": (grammar.compare, "two or more scenarios side by side, each against the first, with intervals"),
+    "solve": (grammar.solve, "what bargaining theory predicts for a scenario (zone of agreement, Nash and "
               "Kalai-Smorodinsky packages)"),
-    "backtest": ("negsim.backtest", f"the outcome distribution by days {REPLIES_DAY}, {RUSSIA_REPLY_DAY} and "
+    "backtest": (grammar.backtest, f"the outcome distribution by days {REPLIES_DAY}, {RUSSIA_REPLY_DAY} and "
                  f"{TALKS_ENDED_DAY} next to the record (no deal; talks ended by day {TALKS_ENDED_DAY}), and the "
                  "probability of the record"),
-    "robust": ("negsim.robust", "the answer A vs B under structural variants (proposer rule, packages, strategies, "
+    "robust": (grammar.robust, "the answer A vs B under structural variants (proposer rule, packages, strategies, "
                "walkout rules, ...): the shipped model's sign, how many variants share it, and their spread"),
-    "channels": ("negsim.channels", "the answer A vs B per channel of the agenda (information, reference point, "
+    "channels": (grammar.channels, "the answer A vs B per channel of the agenda (information, reference point, "
                  "face, weight, linkage), on the same draws, with paired intervals and the breakeven outside option"),
-    "discover": ("negsim.discover", "scenario discovery (PRIM): the drawn inputs under which an outcome "
+    "discover": (grammar.discover, "scenario discovery (PRIM): the drawn inputs under which an outcome "
                  "concentrates, in plain words"),
-    "explain": ("negsim.explain", "which concession would most change the outcome: each demand conceded alone and "
+    "explain": (grammar.explain, "which concession would most change the outcome: each demand conceded alone and "
                 "its Shapley value (or: the edits between two scenarios)"),
-    "explore": ("negsim.explore", "interactive explorer in the browser: change the settings, step one run, see the "
+    "explore": (grammar.explore, "interactive explorer in the browser: change the settings, step one run, see the "
                 "outcome distribution (needs the 'explore' extra)"),
-    "sweep": ("negsim.sweep", "parameter sweep / sensitivity analysis (grid, lhs, sobol, morris); resumable"),
-    "plot": ("negsim.plot", "one figure from results files (or a sweep table)"),
-    "report": ("negsim.report", "one self-contained HTML report (tables and figures) of results files"),
-    "elicit": ("negsim.elicit", "expert judgements (a CSV table) -> a scenario overlay: fit, pool, write"),
-    "reweight": ("negsim.reweight", "the answer under another prior for some drawn inputs, without rerunning "
+    "sweep": (grammar.sweep, "parameter sweep / sensitivity analysis (grid, lhs, sobol, morris); resumable"),
+    "plot": (grammar.plot, "one figure from results files (or a sweep table)"),
+    "report": (grammar.report, "one self-contained HTML report (tables and figures) of results files"),
+    "elicit": (grammar.elicit, "expert judgements (a CSV table) -> a scenario overlay: fit, pool, write"),
+    "reweight": (grammar.reweight, "the answer under another prior for some drawn inputs, without rerunning "
                  "(importance weights over a run table)"),
-    "validate": ("negsim.validate", "check scenario files and say what is wrong, or that they are fine"),
+    "validate": (grammar.validate, "check scenario files and say what is wrong, or that they are fine"),
 }
 EVERY = "*"  # build_parser: every command with its arguments
 
@@ -103,12 +106,12 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser(command: str = EVERY) -> argparse.ArgumentParser:
     """The command line: every command listed with its line of help; the named command (or, by
-    default, every command) with its arguments, its module imported to add them."""
+    default, every command) with its arguments (from its grammar: no command module is imported)."""
     p = Parser(prog="negsim", description="Negotiation position simulator for the "
                "December 2021 Russia-US-NATO security-guarantee drafts. " + QUESTION)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, line) in COMMANDS.items():
+    for name, (arguments, line) in COMMANDS.items():
         parser = sub.add_parser(name, help=line)
         if command in (EVERY, name):
-            importlib.import_module(module).register(parser)
+            arguments(parser)
     return p

@@ -12,7 +12,6 @@ import sys
 import threading
 from pathlib import Path
 
-from analysis.study import DEFAULT_SEED
 from storage.outdir import COMMITTED, disk_full
 from storage.text import safe_name, term_line
 
@@ -174,12 +173,3 @@ def silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         sys.stdout = open(os.devnull, "w")
-
-
-def study_options(p, runs: int, what: str, out_default: str) -> None:
-    """The options every study command shares: runs, seed, output folder, --force, --quiet."""
-    p.add_argument("-n", "--runs", type=int, default=runs, help=f"runs per {what} (default {runs:,})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=folder_arg, help=f"output folder (default {out_default})")
-    p.add_argument("--force", action="store_true", help="reuse --out even if it holds another command's results")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")

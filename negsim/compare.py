@@ -26,14 +26,9 @@ from .jsonout import compare_summary
 RECORD_DAY = TALKS_ENDED_DAY  # the invasion: a reference, not a target
 
 
-def register(p) -> None:
-    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
-                   help="A B [C ...]: differences are taken against A (the first)")
-    batch.options(p)
-    p.add_argument("--models", default="abm", metavar="abm,bdm",
-                   help="model families: abm (the agent-based model, default) and bdm (Bueno de Mesquita's "
-                   "expected-utility model on the same draws: its answer is added side by side, docs/model.md section 8)")
-    p.set_defaults(func=cmd_compare, default_out=lambda args: batch.default_out(args.scenarios))
+def default_out(args) -> Path:
+    """results/<A>_vs_<B>[_vs_<C>...]."""
+    return batch.default_out(args.scenarios)
 
 
 def cmd_compare(args) -> int:
@@ -48,7 +43,7 @@ def cmd_compare(args) -> int:
                 raise UsageError(f"{term_line(args.scenarios[j])} and {term_line(args.scenarios[k])} give the same "
                                  f"name {term_line(files[k], 80)!r}; compare needs scenarios with different names "
                                  "(meta.name)")
-    out = args.out or batch.default_out(args.scenarios)
+    out = args.out or default_out(args)
     names = [term_line(sc.name, 200) for sc in scs]
     try:
         bdm = "bdm" in models.parse_models(args.models)

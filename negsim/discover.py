@@ -20,21 +20,7 @@ from sim.codes import Outcome
 from storage.outdir import write_into
 from storage.text import plural, term_line
 
-from .common import days_arg, folder_arg
-
-OUTCOMES = {"agreement": "a deal forms", "walkout": "a party walks out", "persist": "the talks persist"}
-
-
-def register(p) -> None:
-    p.description = ("Find the box of drawn inputs where an outcome concentrates (PRIM with peeling "
-                     "and pasting, EMA workbench), from a runs file of `negsim run` or `compare`, or a sweep's runs.parquet (`sweep --keep-runs`). Writes "
-                     "discovery_<outcome>.csv (trajectory), box_<outcome>.csv and two figures beside it.")
-    p.add_argument("results", type=Path, metavar="RESULTS", help="a runs file (runs.parquet or runs_<scenario>.parquet, or a sweep's runs.parquet from --keep-runs)")
-    p.add_argument("--outcome", required=True, choices=list(OUTCOMES))
-    p.add_argument("--by-day", type=days_arg, metavar="D",
-                   help="count the outcome only if it happened by day D (days after 17 Dec 2021; default: the horizon)")
-    p.add_argument("--out", type=folder_arg, help="folder for the tables and figures (default: beside RESULTS)")
-    p.set_defaults(func=cmd_discover)
+from .grammar import DISCOVER_OUTCOMES
 
 
 def cmd_discover(args) -> int:
@@ -50,7 +36,8 @@ def cmd_discover(args) -> int:
          "persist": ~((o == Outcome.WALKOUT) & (d <= day))}[args.outcome]
     labels = input_labels(inputs)
     found = discover(runs[inputs], np.asarray(y), labels=labels)
-    words = describe(found, OUTCOMES[args.outcome], labels, cases=f"runs where {OUTCOMES[args.outcome]}")
+    words = describe(found, DISCOVER_OUTCOMES[args.outcome], labels,
+                     cases=f"runs where {DISCOVER_OUTCOMES[args.outcome]}")
     out = args.out or Path(args.results).parent
     stem = f"{args.outcome}_by_day_{day:g}"
     files = {f"discovery_{stem}.csv": found.trajectory.to_csv(index=False), f"box_{stem}.csv": found.box.to_csv(index=False)}

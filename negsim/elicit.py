@@ -28,27 +28,6 @@ from .common import UsageError
 MIN_SEEDS = 10  # Cooke and Goossens (2008): panels usually answer 10 or more seed questions
 
 
-def register(p) -> None:
-    p.description = ("Fit one distribution per expert per scenario quantity from the table's 5/50/95% "
-                     "quantiles (or min/mode/max), pool the experts (an equal-weight linear pool, or Cooke's classical "
-                     "model when the table has seed questions) and write a scenario overlay that extends --scenario, "
-                     "every number of provenance class elicitation, citing a sources.toml entry written beside it. "
-                     "The table's columns: scenarios/elicitation/template.csv; the protocol: docs/model.md.")
-    p.add_argument("table", type=Path, metavar="TABLE", help="the elicitation table (CSV, UTF-8)")
-    p.add_argument("--scenario", type=Path, required=True, metavar="S", help="the scenario the overlay extends")
-    p.add_argument("--out", type=Path, required=True, metavar="OVERLAY.toml",
-                   help="the overlay to write (a sources.toml beside it gets the table's entry)")
-    p.add_argument("--kind", metavar="KIND", help="fit this kind for every judgement (triangular, beta, truncnormal or "
-                   "uniform; default: the best fit of each)")
-    p.add_argument("--pool", choices=("equal", "cooke"), help="how to pool (default: cooke with seed questions, else equal)")
-    p.add_argument("--alpha", type=float, help="Cooke's calibration cut-off (default: the one that maximises the "
-                   "decision maker's score)")
-    p.add_argument("--name", help="the overlay's scenario name (default: <S's name>-elicited)")
-    p.add_argument("--date", help="the elicitation's date for the catalogue entry, YYYY-MM-DD (default: today)")
-    p.add_argument("--force", action="store_true", help="overwrite OVERLAY.toml even if negsim elicit did not write it")
-    p.set_defaults(func=cmd_elicit)
-
-
 def _check_out(args, scenario_path: Path) -> str:
     """What --out must be; returns S's path relative to the overlay's folder."""
     out = args.out

@@ -25,18 +25,7 @@ from storage.manifest import identity
 from storage.outdir import Output
 from storage.text import plural, term_line
 
-from .common import UsageError, check_seed, results_folder, study_options
-
-
-def register(p) -> None:
-    p.description = ("With one scenario: play every coalition of its concedable demands on the same "
-                     "runs and attribute P(agreement) and P(walkout), by day 69 and by the horizon, to each demand "
-                     "(conceded alone, with a paired 95% interval, and its exact Shapley value). With two: "
-                     "attribute the difference B - A to the individual edits between them. Writes explain.parquet "
-                     "and explain.png.")
-    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="one scenario, or two (A B)")
-    study_options(p, 2000, "coalition", "results/explain_<name> (two scenarios: explain_<A>_vs_<B>)")
-    p.set_defaults(func=cmd_explain, default_out=default_out)
+from .common import UsageError, check_seed, results_folder
 
 
 def default_out(args) -> Path:

@@ -12,23 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from analysis.study import DEFAULT_SEED
 from explorer.settings import DEFAULT_SCENARIO
 from sim.scenario import file_kind, load_scenario
 
 from .common import UsageError
-
-DEFAULT_PORT = 8765
-
-
-def register(p) -> None:
-    p.add_argument("scenario", type=Path, nargs="?", default=None, metavar="SCENARIO",
-                   help="scenario to start from (default scenarios/accession_excluded.toml)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("-n", "--runs", type=int, default=2000, help="runs behind the distribution pane (default 2,000)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    p.set_defaults(func=cmd_explore)
 
 
 def cmd_explore(args) -> int:

@@ -15,42 +15,10 @@ from storage.manifest import read_manifest
 from storage.outdir import write_into
 from storage.text import plural, term_line
 
-from .common import folder_arg
+from .grammar import PLOT_SWEEP_KINDS
 from .inputs import load_results, read_table
 
-RUN_KINDS = {
-    "outcomes": "outcome shares with 95% intervals",
-    "incidence": "cumulative incidence of agreement and walkout, and share still talking, over days",
-    "rounds": "histogram of rounds played, by outcome",
-    "clauses": "heatmap: clause by agreed value, with the parties' ideal points",
-    "trajectories": "parties' positions over rounds (median, 50% and 90% bands); needs --trace output",
-    "concessions": "how far each party conceded on each clause",
-    "blocking": "who walked out, by which rule, and the demand on which it stood furthest short (a description)",
-}
-SWEEP_KINDS = {
-    "map": "sweep table: 2-D map of --metric over --x and --y, with contours",
-    "lines": "sweep table: --metric against --x with its band",
-    "sensitivity": "sensitivity-index table: bars with 95% intervals for --metric",
-}
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-
-
-def register(p) -> None:
-    kinds = "; ".join(f"{k}: {v}" for k, v in {**RUN_KINDS, **SWEEP_KINDS}.items())
-    p.description = f"Draw one figure. Kinds: {kinds}."
-    p.add_argument("results", type=Path, nargs="+", metavar="RESULTS",
-                   help="runs file(s) or folder(s) (several scenarios share one figure); for map/lines/"
-                   "sensitivity, one sweep table (.parquet or .csv)")
-    p.add_argument("--kind", required=True, choices=list(RUN_KINDS) + list(SWEEP_KINDS), metavar="KIND",
-                   help="one of: " + ", ".join(list(RUN_KINDS) + list(SWEEP_KINDS)))
-    p.add_argument("--out", type=folder_arg, required=True, help="output file: .png, .svg or .pdf")
-    p.add_argument("--x", help="sweep parameter on the x axis (dotted path, e.g. actors.russia.outside_option)")
-    p.add_argument("--y", help="sweep parameter on the y axis (map)")
-    p.add_argument("--metric", help="sweep metric (default p_persist, or the first the table holds)")
-    p.add_argument("--value", choices=("position", "aspiration", "best_offer"), default="position",
-                   help="trajectories: what to follow over rounds (default position)")
-    p.add_argument("--by-actor", action="store_true", help="incidence: split walkouts by who walked out")
-    p.set_defaults(func=cmd_plot)
 
 
 def _out_format(out: Path) -> str:
@@ -120,7 +88,7 @@ def _sweep_figure(args):
 
 def cmd_plot(args) -> int:
     fmt = _out_format(args.out)
-    if args.kind in SWEEP_KINDS:
+    if args.kind in PLOT_SWEEP_KINDS:
         try:
             fig = _sweep_figure(args)
         except (KeyError, AttributeError, TypeError, IndexError) as exc:  # a table of another shape

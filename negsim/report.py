@@ -11,33 +11,13 @@ from tqdm import tqdm
 
 from analysis import report
 from analysis.report_priors import PriorInputs
-from analysis.study import DEFAULT_SEED
 from sim.scenario import load_scenario
 from storage.manifest import OutputError, read_manifest, verify_listed
 from storage.outdir import check_target, write_into
 from storage.text import plural, term_line
 
-from .common import check_seed, folder_arg, say_first
+from .common import check_seed, say_first
 from .inputs import load_results, read_table, runs_files
-
-
-def register(r) -> None:
-    r.description = ("Write one HTML file with the question, each scenario's assumptions and provenance, the tables "
-                     "and the figures embedded; it opens from disk with no server and no network. Differences are "
-                     "taken between the first two scenarios (B - A = second - first).")
-    r.add_argument("results", type=Path, nargs="+", metavar="RESULTS",
-                   help="runs files or folders, one per scenario (e.g. the two files of a compare, A first)")
-    r.add_argument("--out", type=folder_arg, help="output HTML file (default: report.html beside the first results file)")
-    r.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
-    r.add_argument("--explain", type=Path, metavar="FOLDER",
-                   help="a `negsim explain` output folder: adds the section 'What would change the outcome'")
-    r.add_argument("--channels", type=Path, metavar="FOLDER",
-                   help="a `negsim channels` output folder: adds the section 'The answer per channel of the agenda'")
-    r.add_argument("--sweep", type=Path, metavar="DIR", help="a Sobol sweep's folder (or its indices.parquet): the "
-                   "answer's provenance shares are weighted by its total-order indices, and its top inputs reweighted")
-    r.add_argument("--prior-from", type=Path, metavar="OVERLAY.toml",
-                   help="an elicited overlay (negsim elicit): the headline reweighted to its priors, side by side")
-    r.set_defaults(func=cmd_report)
 
 
 def cmd_report(args) -> int:

@@ -8,7 +8,6 @@ effective sample size.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from analysis.outcomes import describe, load, scenario_of
 from analysis.reweight import answer, drawn_priors, parse_prior, priors_from_scenario, reweight
@@ -17,23 +16,6 @@ from storage.text import term_line
 
 from .common import UsageError
 from .inputs import runs_files
-
-
-def register(p) -> None:
-    p.description = ("Reweight the runs of `negsim run` or `compare` to another prior for one or more drawn "
-                     "inputs (input.<key> columns): each run's weight is the new density over the old one at what it "
-                     "drew. Prints P(agreement) and P(walkout) by day 69 and by the horizon under both priors, with "
-                     "95% intervals (Monte Carlo noise only) and the effective sample size. Refuses a prior that "
-                     "reaches where the old one never drew.")
-    p.add_argument("runs", type=Path, nargs="+", metavar="RUNS", help="runs file(s) or output folder(s) of run/compare")
-    p.add_argument("--prior", action="append", default=[], metavar="KEY=DIST",
-                   help="a new prior, e.g. actors.russia.outside_option=uniform(0.1, 0.5); DIST: uniform (over the old "
-                   "support), uniform(low, high), triangular(low, mode, high), truncnormal(mean, sd, low, high), "
-                   "beta(a, b[, low, high]); repeat for more keys")
-    p.add_argument("--prior-from", type=Path, metavar="OVERLAY.toml",
-                   help="take the new priors from a scenario (e.g. an elicited overlay) that differs from the runs' "
-                   "scenario only in the priors of drawn inputs")
-    p.set_defaults(func=cmd_reweight)
 
 
 def new_priors(args, scenario, old) -> dict:

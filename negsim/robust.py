@@ -26,17 +26,7 @@ from storage.manifest import identity
 from storage.outdir import Output
 from storage.text import plural, term_line
 
-from .common import UsageError, check_seed, results_folder, study_options
-
-def register(p) -> None:
-    p.description = ("Run A and B under each variant of a variants file on the same seeds; write "
-                     "robustness.parquet and a forest plot; print whether the sign of B - A holds across variants.")
-    p.add_argument("a", type=Path, metavar="A")
-    p.add_argument("b", type=Path, metavar="B")
-    p.add_argument("--variants", type=Path, help="variants file (default: scenarios/variants.toml)")
-    study_options(p, 10_000, "scenario and variant", "results/robust_<A>_vs_<B>[_<variants file>]")
-    p.set_defaults(func=cmd_robust, default_out=default_out)
-
+from .common import UsageError, check_seed, results_folder
 
 def default_out(args) -> Path:
     """results/robust_<A>_vs_<B>, with the variants file's name unless it is the shipped one."""

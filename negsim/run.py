@@ -16,16 +16,15 @@ from .common import say_first
 from .jsonout import run_summary
 
 
-def register(p) -> None:
-    p.add_argument("scenario", type=Path)
-    batch.options(p)
-    p.set_defaults(func=cmd_run, default_out=lambda args: batch.default_out([args.scenario]))
+def default_out(args) -> Path:
+    """results/<scenario name>."""
+    return batch.default_out([args.scenario])
 
 
 def cmd_run(args) -> int:
     batch.check_args(args)
     sc = load_scenario(args.scenario)
-    out = args.out or batch.default_out([args.scenario])
+    out = args.out or default_out(args)
     # Write first, print after: the results are printed once every file is in place, so neither a
     # closed pipe nor a failing print loses the run.  Only the heading, which holds no result,
     # comes first, so the user sees at once what is being run.

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from analysis import theory_plots
 from analysis.stats import wilson
-from analysis.study import DEFAULT_SEED, HALF_YEAR_DAY, TALKS_ENDED_DAY
+from analysis.study import HALF_YEAR_DAY, TALKS_ENDED_DAY
 from analysis.tables import runs_frame
 from analysis.theory import clause_comparison, distance_summary, solve_scenario
 from analysis.theory_draws import zones_over_draws
@@ -31,29 +31,10 @@ from storage.manifest import identity
 from storage.outdir import Output
 from storage.text import plural, safe_name, term_line
 
-from .common import MAX_RUNS, UsageError, check_seed, folder_arg, results_folder
+from .common import MAX_RUNS, UsageError, check_seed, results_folder
+from .grammar import SOLVE_MAX_DRAWS
 
 WIDTH = 100
-MAX_DRAWS = 100_000  # about 100 minutes at 6 s per 100 draws
-
-
-def register(p) -> None:
-    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
-    p.add_argument("--compare-runs", type=int, default=0, metavar="N",
-                   help="also simulate N runs per scenario and compare the agreements with the Nash package")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                   help=f"root seed for --compare-runs (default {DEFAULT_SEED})")
-    p.add_argument("--out", type=folder_arg, help="folder for the comparison figure and table "
-                   "(default results/solve_<scenario>[_vs_<scenario>...])")
-    p.add_argument("--force", action="store_true", help="use --out even if it holds another command's results")
-    p.add_argument("--draws", type=int, default=200, metavar="N",
-                   help="also test the zone of agreement in the first N drawn calibrations (runs 0..N-1 of --seed): "
-                   "the share with a zone on day 0, the day it closes as outside options grow and the Nash "
-                   f"package's spread (default 200; the Nash package takes about 0.35 s of CPU a draw, so 75 s to 3 minutes "
-                   f"per scenario on a 2-core machine, with a progress bar; 1 to {MAX_DRAWS:,}; --no-draws skips, about 3 s)")
-    p.add_argument("--no-draws", dest="draws", action="store_const", const=None, help="skip the drawn calibrations")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_solve, default_out=default_out)
 
 
 def default_out(args) -> Path:
@@ -224,8 +205,8 @@ def cmd_solve(args) -> int:
         raise UsageError(f"--compare-runs must be 0 (no simulation) or a number of runs up to {MAX_RUNS:,}, "
                          f"got {args.compare_runs}")
     check_seed(args.seed)
-    if args.draws is not None and not 1 <= args.draws <= MAX_DRAWS:
-        raise UsageError(f"--draws must be a number of draws in [1, {MAX_DRAWS:,}] (--no-draws skips them), "
+    if args.draws is not None and not 1 <= args.draws <= SOLVE_MAX_DRAWS:
+        raise UsageError(f"--draws must be a number of draws in [1, {SOLVE_MAX_DRAWS:,}] (--no-draws skips them), "
                          f"got {args.draws}")
     if args.out is not None and args.compare_runs == 0:
         raise UsageError("--out is only used with --compare-runs N (it receives the comparison figure)")

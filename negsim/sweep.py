@@ -23,38 +23,12 @@ from storage.manifest import identity
 from storage.outdir import Output
 from storage.text import plural, term_line
 
-from .common import (UsageError, check_seed, check_workers, folder_arg, results_folder, say,
+from .common import (UsageError, check_seed, check_workers, results_folder, say,
                      silence_stdout as _silence_stdout)
+from .grammar import SWEEP_MAX_HOURS
 
 HEADLINE_METRIC = "p_persist"
-MAX_HOURS = 1.0  # a longer design needs --yes
 SURELY_FAST_RUNS = 2_000_000  # below this many runs no design takes an hour (the kernel plays >1,000 runs/s)
-
-
-def register(p) -> None:
-    p.add_argument("file", type=Path, metavar="SWEEP_OR_SCENARIO",
-                   help="a sweep file ([sweep] table), or a scenario file with --param options")
-    p.add_argument("--param", action="append", default=[], metavar="PATH=LOW:HIGH|PATH=A,B",
-                   help="parameter to vary, e.g. actors.russia.outside_option=0.1:0.6, or a structural choice over "
-                   "its levels, e.g. protocol.proposer=rotation,random (repeatable)")
-    p.add_argument("--sampler", choices=("grid", "lhs", "sobol", "morris"), help="default lhs")
-    p.add_argument("--points", type=int, help="grid: levels per parameter; lhs: points; sobol: base N (power of 2); "
-                   "morris: trajectories")
-    p.add_argument("--runs", type=int, help="Monte Carlo runs per point (default 200)")
-    p.add_argument("--seed", type=int, help="root seed (default 20211217)")
-    p.add_argument("--out", type=folder_arg, help="output folder (default results/sweep_<sweep file name>, or with "
-                   "--param results/sweep_<scenario>_<the last part of each path>)")
-    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--keep-runs", action="store_true", default=None,
-                   help="also write runs.parquet, one row per run of every point with its drawn and swept inputs "
-                   "(for `negsim discover`); a sweep file may say keep_runs = true")
-    p.add_argument("--yes", action="store_true", help=f"run a design even if it would take more than {MAX_HOURS:g} "
-                   "hour at the rate measured here (without it, such a design is refused with the estimate)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--force", action="store_true",
-                   help="use --out even if it holds another command's results or checkpoints (clears them first)")
-    p.set_defaults(func=cmd_sweep, default_out=default_out)
 
 
 def default_out(args) -> Path:
@@ -92,17 +66,17 @@ def _readable_toml(path: Path) -> bool:
 
 
 def _check_size(spec, comp, workers: int, yes: bool) -> None:
-    """Refuse, unless --yes, a design that would take more than MAX_HOURS at the rate measured on
+    """Refuse, unless --yes, a design that would take more than SWEEP_MAX_HOURS at the rate measured on
     this machine (a few hundred runs of the scenario, timed before any work)."""
     total = n_points(spec) * spec.runs
     if yes or total <= SURELY_FAST_RUNS:
         return
     rate = measured_rate(comp, spec.seed)
     hours = total / (rate * workers) / 3600
-    if hours > MAX_HOURS:
+    if hours > SWEEP_MAX_HOURS:
         raise UsageError(f"the design is {n_points(spec):,} points x {spec.runs:,} runs = {total:,} runs, about "
                          f"{_duration(hours)} at the {rate:,.0f} runs/s measured here on each of {workers} worker(s); "
-                         f"designs of more than {MAX_HOURS:g} hour need --yes (or fewer points or runs)")
+                         f"designs of more than {SWEEP_MAX_HOURS:g} hour need --yes (or fewer points or runs)")
 
 
 def _duration(hours: float) -> str:

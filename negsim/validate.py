@@ -14,17 +14,6 @@ from sim.scenario import SHIPPED, file_kind, load_catalogue, load_scenario
 from storage.text import plural, term_line
 
 
-def register(v) -> None:
-    v.description = ("Check scenario and sweep files against the field table (docs/fields.md): "
-                     "every key, range, distribution and source. Prints one line per file: OK with what the "
-                     "scenario holds, or the file, the key and what is allowed. Exit status 2 if any file fails.")
-    v.add_argument("scenarios", type=Path, nargs="+", metavar="FILE")
-    v.add_argument("--provenance", action="store_true",
-                   help="also count each scenario's numbers by provenance class (record, literature, elicitation, "
-                   "judgement; docs/sources.md)")
-    v.set_defaults(func=cmd_validate)
-
-
 def cmd_validate(args) -> int:
     failed = 0
     for path in args.scenarios:

@@ -121,7 +121,7 @@ def test_compare_takes_three_scenarios_each_against_the_first(tmp_path, capsys):
 
 def test_small_cli_messages_say_what_they_mean(tmp_path, capsys):
     from analysis.stats import share_words
-    from experiments.runner import MIN_PARALLEL_RUNS
+    from experiments.chunks import MIN_PARALLEL_RUNS
     from negsim.cli import build_parser
 
     sub = next(a for a in build_parser("run")._actions if a.dest == "command")
@@ -130,6 +130,20 @@ def test_small_cli_messages_say_what_they_mean(tmp_path, capsys):
     assert share_words(0.001) == "<1%" and share_words(0.999) == ">99%" and share_words(0.8) == "80%"
     assert main(["run", str(SCEN / "acession_excluded.toml")]) == 2
     assert "did you mean 'accession_excluded.toml'" in capsys.readouterr().err
+
+
+def test_every_command_runs_its_own_module_and_names_its_folder_there():
+    """The grammar (negsim/grammar.py) names each command's function and default folder as
+    'module:function', imported only when the command runs: every name must exist."""
+    from negsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        for key, function in (("func", f"cmd_{name}"), ("default_out", "default_out")):
+            ref = parser.get_default(key)
+            if ref is not None or key == "func":
+                target = ref.resolve()
+                assert (target.__module__, target.__name__) == (f"negsim.{name}", function), (name, key)
 
 
 def test_compare_asks_the_study_question_only_when_accession_leaves_the_table(tmp_path, capsys):

@@ -2,18 +2,24 @@
 it depends on.  An import inside a function is the exception: a heavy optional dependency
 (matplotlib, solara, Dask, SALib, the EMA workbench, Mesa) or one that would slow the command
 line's start, and a comment on it says which.  Never a standard-library module (they load in
-microseconds).  And the command line starts light: `negsim --help` loads no command module and
-no numpy; `negsim validate` on a scenario loads no Numba, pandas, pyarrow, Mesa or matplotlib."""
+microseconds).  And the command line starts light: `negsim --help`, every `negsim COMMAND
+--help` and a usage error load no command module (only the grammar, negsim/grammar.py) and no
+numpy; `negsim validate` on a scenario loads no Numba, pandas, pyarrow, Mesa or matplotlib."""
 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+from negsim.cli import COMMANDS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("sim", "storage", "analysis", "experiments", "explorer", "negsim")
+PARSER_ONLY = {"negsim.cli", "negsim.common", "negsim.grammar"}  # what the command line loads to parse
+HEAVY = {"numpy", "pandas", "pyarrow", "scipy", "numba", "mesa", "matplotlib", "solara"}
 
 
 def function_imports(path: Path) -> list[tuple[int, str, bool]]:
@@ -80,12 +86,34 @@ def loaded_after(argv: list[str]) -> set[str]:
 
 def test_help_loads_no_command_and_no_numpy():
     loaded = loaded_after(["--help"])
-    assert {m for m in loaded if m.startswith("negsim.")} == {"negsim.cli", "negsim.common"}
+    assert {m for m in loaded if m.startswith("negsim.")} == PARSER_ONLY
     assert "numpy" not in loaded
+
+
+def test_every_commands_help_and_usage_error_load_no_command_and_nothing_heavy():
+    """`negsim COMMAND --help` and a usage error answer from the grammar: no command's module (it
+    imports numpy, pandas or the model at its top) and no heavy library, for every command.  One
+    interpreter goes through the commands in turn and lists what is loaded after each, so the first
+    command that loads too much is the first entry with a non-empty list."""
+    code = ("import contextlib, io, json, sys\nfrom negsim.cli import COMMANDS, main\nseen = []\n"
+            "for name in COMMANDS:\n"
+            "    for argv in ([name, '--help'], [name, '--no-such-option']):\n"
+            "        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "            try:\n                rc = main(argv)\n            except SystemExit as exc:\n"
+            "                rc = exc.code\n"
+            "        seen.append([argv, rc, sorted(m for m in sys.modules if m.startswith('negsim.') or "
+            "m.split('.')[0] in %r)])\n"
+            "print(json.dumps(seen))") % sorted(HEAVY)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert [argv[0] for argv, _, _ in seen[::2]] == list(COMMANDS)  # every command went through
+    for argv, rc, loaded in seen:
+        assert (rc, set(loaded) - PARSER_ONLY) == (0 if argv[1] == "--help" else 2, set()), argv
 
 
 def test_validate_loads_no_heavy_library():
     loaded = loaded_after(["validate", str(ROOT / "scenarios" / "accession_excluded.toml")])
     assert "negsim.validate" in loaded and "sim.scenario" in loaded  # it did check the file
     assert {m.split(".")[0] for m in loaded} & {"numba", "pandas", "pyarrow", "mesa", "matplotlib"} == set()
-    assert {m for m in loaded if m.startswith("negsim.")} == {"negsim.cli", "negsim.common", "negsim.validate"}
+    assert {m for m in loaded if m.startswith("negsim.")} == PARSER_ONLY | {"negsim.validate"}

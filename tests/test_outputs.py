@@ -4,6 +4,7 @@ before any work, no orphan processes after a SIGKILL."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -432,9 +433,10 @@ def named(monkeypatch, names: dict[str, str]) -> None:
     import dataclasses
 
     import sim.scenario as scenario
-    from negsim.cli import build_parser
+    from negsim.cli import COMMANDS
 
-    build_parser()  # every command's module, each holding the loader under its own name
+    for command in COMMANDS:  # every command's module, each holding the loader under its own name
+        importlib.import_module(f"negsim.{command}")
     real = scenario.load_scenario
 
     def load(path, *a, **k):
