@@ -5,7 +5,7 @@ command line starts without pandas or the model.
 Three commands live in modules of the same names as API functions (negsim/robust.py, explain.py,
 sweep.py).  Importing a submodule sets the package's attribute of its name, so the API names are
 properties of the package that keep pointing at the API; the command line reaches its modules
-through importlib (negsim.cli.build_parser)."""
+through importlib (negsim.grammar.Later, when a command runs)."""
 
 import sys
 import types
