@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))  # this checkout's command list, whatever the current folder
-from negsim.cli import COMMANDS  # noqa: E402  (light: the command line's table, no command loaded)
+from negsim.cli import COMMANDS  # light: the command line's table, no command loaded
 
 RUN = ["-m", "negsim", "run", "scenarios/accession_excluded.toml", "-n", "1000", "--quiet", "--force"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
