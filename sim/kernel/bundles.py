@@ -24,8 +24,9 @@ TOLERANCE = 1e-12  # a package worth its aspiration up to rounding is acceptable
 # atomic operations per call, which measured as half the kernel's time.  Only `play_rounds`
 # allocates (its scratch buffers, once per call).
 helper = njit(cache=True, error_model="numpy", fastmath=FAST, _nrt=False)
-# A step of a meeting: compiled into its caller (Numba inlines it before LLVM sees it), so
-# splitting a meeting into readable steps costs no call and no argument passing.
+# A step of a meeting, or a function of preferences run several times a package (prefs.py):
+# compiled into its caller (Numba inlines it before LLVM sees it), so splitting a meeting into
+# readable steps costs no call and no argument passing.
 step = njit(cache=True, error_model="numpy", fastmath=FAST, inline="always")
 compiled = njit(cache=True, error_model="numpy", fastmath=FAST)
 

@@ -1,9 +1,15 @@
 """One run's preferences, compiled: utilities of a package, red lines, and the parties' votes.
-pf is one run's Prefs, rl its RedLines; a package x is (C,)."""
+pf is one run's Prefs, rl its RedLines; a package x is (C,).
+
+utilities, mixed_loss, inside and answers run several times for every package voted on, so they
+are steps, compiled into their callers: as helpers, each call passed the Prefs bundle's four
+arrays (about 40 words), which cost a sixth of the kernel's time once the reference point added
+the fourth (0.72 against 0.60 us per package voted on, benchmarks/bench_batch.py; the same results
+bit for bit).  The price is a longer first compilation (34 s against 28 s, once per machine)."""
 
 from __future__ import annotations
 
-from .bundles import TOLERANCE, helper
+from .bundles import TOLERANCE, helper, step
 
 
 @helper
@@ -25,7 +31,7 @@ def stable_argsort(key, out):
         out[m] = k
 
 
-@helper
+@step
 def utilities(pf, x, loss, u):
     """u[a] = effective utility of package x to actor a (preferences.utilities for one run)."""
     mixing, salience, ideal = pf.mixing, pf.salience, pf.ideal
@@ -45,7 +51,7 @@ def utilities(pf, x, loss, u):
         u[a] = 1.0 - s
 
 
-@helper
+@step
 def inside(rl, x, a):
     """Package x crosses none of actor a's red lines, up to rounding: an offer that concedes a
     clause all the way to a red line lands on it only to within an ulp (x0 + 1 (y - x0) need not
@@ -69,7 +75,7 @@ def _beyond_reference(pf, k, x):
     return pf.reference[k, n_c] * extra
 
 
-@helper
+@step
 def mixed_loss(pf, i, x, out):
     """out[c] = actor i's effective loss on clause c at package x: sum_k M_ik s_kc |x_c - p_kc|,
     with the reference point's extra weight and scale for a loss-averse k."""
@@ -92,7 +98,7 @@ def mixed_loss(pf, i, x, out):
                 out[c] += w * salience[k, c] * max(abs(x[c] - ideal[k, c]) - pf.reference[k, c], 0.0)
 
 
-@helper
+@step
 def answers(pf, rl, tabling, z, asp, loss, u, yes):
     """yes[a]: actor a accepts package z (no red line crossed and worth its aspiration); a party
     tabling it (tabling[a]: the proposer, and any co-sponsor of a dated offer) accepts it unless
