@@ -228,7 +228,10 @@ def test_relabelling_actors_relabels_the_results(g, readings, rnd):
 @given(games(), READINGS, st.sampled_from([0.25, 0.5, 2.0, 8.0]))
 def test_a_common_capability_factor_changes_nothing(g, readings, factor):
     # Capability enters only the votes, as a ratio (eqs. 30-31) and the median's weights; a
-    # power of two scales every product exactly, so the runs are identical, not just close.
+    # power of two scales every product exactly, so the runs are identical, not just close.  Not
+    # for a product near the smallest doubles, where scaling rounds (Hypothesis found a salience
+    # of 5e-324: capability x salience x 0.25 underflows to 0), so saliences that small are out.
+    assume(((g.salience == 0) | (g.salience > 1e-290)).all())
     scaled = Games(position=g.position, capability=g.capability * factor, salience=g.salience, part=g.part)
     a, b = play(g, readings, max_rounds=10), play(scaled, readings, max_rounds=10)
     np.testing.assert_array_equal(a.position, b.position)
