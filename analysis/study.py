@@ -6,6 +6,7 @@ QUESTION = ("Do the talks persist when NATO accession is excluded from the table
             "and under what conditions does a deal on the rest form?")
 DEFAULT_SEED = 20211217  # the day Russia published the drafts
 DEFAULT_RUNS = 10_000
+SWEEP_POINT_RUNS = 200  # a sweep's runs per point (the same runs at every point)
 
 # The record's days, after 17 Dec 2021 (day 0, the drafts published): written once here.
 FIRST_MEETING_DAY = 24  # Geneva: the first meeting of the talks

@@ -25,6 +25,7 @@ from scipy import stats
 import sim
 from analysis.metrics import PERSIST, hits
 from analysis.stats import wilson
+from analysis.study import DEFAULT_SEED, SWEEP_POINT_RUNS
 from sim import schema
 from sim.diagnostics import inert_inputs
 from sim.engine import Compiled
@@ -75,8 +76,8 @@ class SweepSpec:
     params: tuple[ParamRange, ...]
     sampler: str = "lhs"
     points: int = 64  # grid: levels per parameter; lhs: points; sobol: base N; morris: trajectories
-    runs: int = 200
-    seed: int = 20211217
+    runs: int = SWEEP_POINT_RUNS
+    seed: int = DEFAULT_SEED
     metrics: tuple[str, ...] = ()  # () = all
     second_order: bool = False  # Sobol S2 indices (N * (2D + 2) points instead of N * (D + 2))
     morris_levels: int = 4

@@ -18,6 +18,7 @@ import math
 import re
 from pathlib import Path
 
+from analysis.study import DEFAULT_SEED, SWEEP_POINT_RUNS
 from sim import schema
 from sim.scenario import SHIPPED, ScenarioError, confined, read_document
 from sim.schema import REQUIRED, SOURCE_DOC, Field
@@ -37,9 +38,9 @@ ROWS: tuple[Field, ...] = (
           choices=SAMPLERS),
     Field("sweep.points", "integer", "grid: levels per parameter; lhs: points; sobol: base N (a power of two); "
           "morris: trajectories", "", 64, 1, MAX_POINTS),
-    Field("sweep.runs", "integer", "Monte Carlo runs per point (the same runs at every point)", "runs", 200, 1,
-          MAX_RUNS_PER_POINT),
-    Field("sweep.seed", "integer", "root seed", "", 20211217, 0, MAX_SEED),
+    Field("sweep.runs", "integer", "Monte Carlo runs per point (the same runs at every point)", "runs", SWEEP_POINT_RUNS,
+          1, MAX_RUNS_PER_POINT),
+    Field("sweep.seed", "integer", "root seed", "", DEFAULT_SEED, 0, MAX_SEED),
     Field("sweep.metrics", "ids", "the metrics to keep (default: all)", ids="metric"),
     Field("sweep.second_order", "flag", "sobol only: also second-order indices", default=False),
     Field("sweep.levels", "integer", "morris only: grid levels, an even number", "", 4, 2, 100),

@@ -26,17 +26,19 @@ import solara  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
+from analysis.study import DEFAULT_SEED  # noqa: E402
 from sim.codes import Outcome  # noqa: E402
 from sim.layout import build_layout  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from storage.text import plural  # noqa: E402
 
 from . import charts  # noqa: E402
+from .defaults import RUNS  # noqa: E402
 from .distribution import baseline, distribution  # noqa: E402
 from .model import ExplorerModel, meeting_day  # noqa: E402
 from .settings import (  # noqa: E402
-    ACTOR_SLIDERS, CLAUSE_STATES, CONTROLS, STRATEGY_SLIDERS, DEFAULT_RUNS, DEFAULT_SCENARIO, DEFAULT_SEED, RUSSIA_SLIDERS,
-    SOURCE_TEMPLATE, Settings, central_value, control_path, describe_changes, describe_param, load_parent, lookup, parent_agenda, parse_int,
+    ACTOR_SLIDERS, CLAUSE_STATES, CONTROLS, DEFAULT_SCENARIO, RUSSIA_SLIDERS, SOURCE_TEMPLATE, STRATEGY_SLIDERS, Settings,
+    central_value, control_path, describe_changes, describe_param, load_parent, lookup, parent_agenda, parse_int,
     scenario_for, shipped_scenarios, strategy_parameters, write_scenario,
 )
 
@@ -72,7 +74,7 @@ CSS = """
 def initial_settings() -> Settings:
     path = Path(os.environ.get(ENV_SCENARIO) or DEFAULT_SCENARIO).resolve()
     return Settings(str(path), seed=int(os.environ.get(ENV_SEED) or DEFAULT_SEED),
-                    runs=int(os.environ.get(ENV_RUNS) or DEFAULT_RUNS))
+                    runs=int(os.environ.get(ENV_RUNS) or RUNS))
 
 
 def _fmt(x: float, digits: int = 2) -> str:

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import uvicorn
 
+from analysis.study import DEFAULT_SEED
+
 from .app import ENV_RUNS, ENV_SCENARIO, ENV_SEED, initial_settings
+from .defaults import PORT, RUNS
 from .distribution import baseline, distribution
 from .model import ExplorerModel
 
@@ -29,7 +32,7 @@ def free_port(host: str = HOST) -> int:
         return s.getsockname()[1]
 
 
-def serve(scenario: Path, port: int = 8765, runs: int = 2000, seed: int = 20211217, quiet: bool = False,
+def serve(scenario: Path, port: int = PORT, runs: int = RUNS, seed: int = DEFAULT_SEED, quiet: bool = False,
           started: float | None = None) -> int:
     """Serve until Ctrl+C.  `started`: time.perf_counter() when the command began (for the message)."""
     t0 = time.perf_counter() if started is None else started
@@ -71,4 +74,4 @@ def serve(scenario: Path, port: int = 8765, runs: int = 2000, seed: int = 202112
 if __name__ == "__main__":  # python -m explorer.server [SCENARIO] [PORT]
     args = sys.argv[1:]
     raise SystemExit(serve(Path(args[0]) if args else Path(__file__).resolve().parent.parent / "scenarios" /
-                           "accession_excluded.toml", int(args[1]) if len(args) > 1 else 8765))
+                           "accession_excluded.toml", int(args[1]) if len(args) > 1 else PORT))

@@ -28,15 +28,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from analysis.study import DEFAULT_SEED
 from sim import schema
 from sim.distributions import make_param
 from sim.scenario import load_scenario, scenario_files
 
+from .defaults import RUNS
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_SCENARIO = SCENARIOS / "accession_excluded.toml"
-DEFAULT_SEED = 20211217
-DEFAULT_RUNS = 2000
 LIVE_SOURCE = "judgement [negsim-calibration]: set interactively in negsim explore (not saved)"
 SOURCE_TEMPLATE = "judgement [negsim-calibration]: "  # what Save's source box starts with
 
@@ -142,7 +143,7 @@ class Settings:
     values: tuple[tuple[str, str, Any], ...] = ()  # (control key, actor or "", value), sorted
     seed: int = DEFAULT_SEED
     run: int = 0
-    runs: int = DEFAULT_RUNS
+    runs: int = RUNS
 
     def value(self, key: str, actor: str = "", default: Any = None) -> Any:
         return next((v for k, a, v in self.values if k == key and a == actor), default)

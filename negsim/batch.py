@@ -1,6 +1,7 @@
 """What `negsim run` and `negsim compare` share before any work: the checks of the numbers asked
-for (their options: negsim/grammar.py) and the default output folder.  Light (no pandas, no
-Numba): `run` prints its heading first."""
+for (their options: negsim/grammar.py) and the default output folder.  It loads the scenario
+loader and the runner's checks (numpy), but no pandas and no Numba: `run` prints its heading
+before those load."""
 
 from __future__ import annotations
 

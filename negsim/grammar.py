@@ -14,8 +14,10 @@ import argparse
 import importlib
 from pathlib import Path
 
-from analysis.study import DEFAULT_RUNS, DEFAULT_SEED, REPLIES_DAY, RUSSIA_REPLY_DAY, TALKS_ENDED_DAY
+from analysis.study import (DEFAULT_RUNS, DEFAULT_SEED, REPLIES_DAY, RUSSIA_REPLY_DAY, SWEEP_POINT_RUNS,
+                            TALKS_ENDED_DAY)
 from experiments.chunks import DEFAULT_CHUNK, MIN_PARALLEL_RUNS
+from explorer import defaults as explorer_defaults
 
 from .common import days_arg, folder_arg
 
@@ -36,7 +38,6 @@ PLOT_SWEEP_KINDS = {
     "lines": "sweep table: --metric against --x with its band",
     "sensitivity": "sensitivity-index table: bars with 95% intervals for --metric",
 }
-EXPLORE_PORT = 8765
 SOLVE_MAX_DRAWS = 100_000  # about 100 minutes at 6 s per 100 draws
 SWEEP_MAX_HOURS = 1.0  # a longer design needs --yes
 
@@ -192,9 +193,10 @@ def explain(p) -> None:
 def explore(p) -> None:
     p.add_argument("scenario", type=Path, nargs="?", default=None, metavar="SCENARIO",
                    help="scenario to start from (default scenarios/accession_excluded.toml)")
-    p.add_argument("--port", type=int, default=EXPLORE_PORT,
-                   help=f"port on 127.0.0.1 (default {EXPLORE_PORT}; 0 picks a free one)")
-    p.add_argument("-n", "--runs", type=int, default=2000, help="runs behind the distribution pane (default 2,000)")
+    p.add_argument("--port", type=int, default=explorer_defaults.PORT,
+                   help=f"port on 127.0.0.1 (default {explorer_defaults.PORT}; 0 picks a free one)")
+    p.add_argument("-n", "--runs", type=int, default=explorer_defaults.RUNS,
+                   help=f"runs behind the distribution pane (default {explorer_defaults.RUNS:,})")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
     _implemented_in(p, "negsim.explore", "cmd_explore")
 
@@ -208,7 +210,7 @@ def sweep(p) -> None:
     p.add_argument("--sampler", choices=("grid", "lhs", "sobol", "morris"), help="default lhs")
     p.add_argument("--points", type=int, help="grid: levels per parameter; lhs: points; sobol: base N (power of 2); "
                    "morris: trajectories")
-    p.add_argument("--runs", type=int, help="Monte Carlo runs per point (default 200)")
+    p.add_argument("--runs", type=int, help=f"Monte Carlo runs per point (default {SWEEP_POINT_RUNS})")
     p.add_argument("--seed", type=int, help=f"root seed (default {DEFAULT_SEED})")
     p.add_argument("--out", type=folder_arg, help="output folder (default results/sweep_<sweep file name>, or with "
                    "--param results/sweep_<scenario>_<the last part of each path>)")
