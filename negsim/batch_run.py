@@ -25,14 +25,17 @@ CONDITION_RUNS = 100_000  # runs whose drawn inputs are kept in memory for the P
 
 
 def simulate(sc, args, stage: Path, filename: str, extra=None):
-    """Stream the batch to `stage/filename` (Parquet, chunk by chunk) and return the layout and a
-    slim per-run frame (the columns the summary needs), so memory stays flat for any -n.
-    extra(batch), if given, adds columns for the batch's runs (kept in the frame too)."""
+    """Stream the batch to `stage/filename` (Parquet, chunk by chunk) and return the layout, a
+    slim per-run frame (the columns the summary needs) and the drawn inputs of the first
+    CONDITION_RUNS runs with their outcomes (for "under what conditions"), so memory stays flat
+    for any -n.  extra(batch), if given, adds columns for the batch's runs (kept in the frame too).
+    The drawn inputs stay apart: as columns of the per-run frame they were NaN-filled for every
+    later run, 47 columns of 8 bytes a run (1,000,000 runs took the command past 1 GiB)."""
     chunk = args.chunk_size or DEFAULT_CHUNK
     batches = runner_batches(sc, args.runs, args.seed, chunk=chunk, workers=args.workers or default_workers(),
                              trace=args.trace, engine=args.engine)
     show = not args.quiet and sys.stderr.isatty()
-    slim, layout = [], None
+    slim, drawn, layout = [], [], None
     with RunsWriter(stage / filename, run_metadata(sc, args.seed, args.runs, args.engine), csv=args.csv) as writer, \
             tqdm(total=args.runs, desc=term_line(sc.name, 40), unit="run", disable=not show, leave=False, mininterval=0.5) as bar:
         for b in batches:
@@ -41,15 +44,15 @@ def simulate(sc, args, stage: Path, filename: str, extra=None):
             cols = {**batch_columns(b, sc.name), **more}
             keep = SUMMARY_COLUMNS + [c for c in cols if c.startswith("outside_option.")]
             keep += ["run", "seed", *more] if more else []
-            if sum(map(len, slim)) < CONDITION_RUNS:  # the drawn inputs of the first runs, for "under what conditions"
-                keep += [c for c in cols if c.startswith("input.")]
             slim.append(pd.DataFrame({k: cols[k] for k in keep}))
+            if sum(map(len, drawn)) < CONDITION_RUNS:
+                drawn.append(pd.DataFrame({k: cols[k] for k in ["outcome", *(c for c in cols if c.startswith("input."))]}))
             layout = b.layout
             bar.update(len(b))
     runs = pd.concat(slim, ignore_index=True)
     for c in ("outcome", "walkout_by", "walkout_rule", "shortfall"):
         runs[c] = runs[c].astype("category")
-    return layout, runs
+    return layout, runs, pd.concat(drawn, ignore_index=True)
 
 
 def metric_names(layout) -> list[str]:
@@ -105,15 +108,14 @@ def print_holdouts(scenarios) -> None:
             print(term_line(f"  {line}", 2000))
 
 
-def print_conditions(name: str, runs) -> None:
-    """Under what conditions a deal forms: the PRIM box over the drawn inputs, in words."""
-    inputs = [c for c in runs.columns if c.startswith("input.")]
-    runs = runs.dropna(subset=inputs)  # the first CONDITION_RUNS runs keep their drawn inputs
-    words = conditions_in_words(runs) if inputs else None
+def print_conditions(name: str, drawn) -> None:
+    """Under what conditions a deal forms: the PRIM box over the drawn inputs (of the first
+    CONDITION_RUNS runs: `simulate`'s third frame), in words."""
+    words = conditions_in_words(drawn)
     if words is None:
         return
     print()
-    print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {plural(len(runs), 'run')}; "
+    print(term_line(f"  Under what conditions, in {name} (PRIM over the drawn inputs of {plural(len(drawn), 'run')}; "
                     f"`negsim discover` for more): {words}", 2000))
 
 

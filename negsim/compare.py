@@ -57,7 +57,7 @@ def cmd_compare(args) -> int:
         sims = [batch_run.simulate(sc, args, o.stage, f"runs_{f}.parquet",
                                (lambda b, sc=sc: models.bdm_columns(sc, args.seed, b.run)) if bdm else None)
                 for sc, f in zip(scs, files)]
-        layouts, runs = [x[0] for x in sims], [x[1] for x in sims]
+        layouts, runs, drawn = [x[0] for x in sims], [x[1] for x in sims], [x[2] for x in sims]
         metrics = list(dict.fromkeys(m for lay in layouts for m in batch_run.metric_names(lay)))
         actors = [m.removeprefix("walkout by ") for m in metrics if m.startswith("walkout by ")]
         sums = [stats.summarise(r, actors) for r in runs]
@@ -100,8 +100,8 @@ def cmd_compare(args) -> int:
         _print_over_time(table, scs[k].name)
     batch_run.print_blocking({sc.name: r for sc, r in zip(scs, runs)})
     batch_run.print_holdouts(zip(scs, runs))
-    for sc, r in zip(scs, runs):
-        batch_run.print_conditions(sc.name, r)
+    for sc, d in zip(scs, drawn):
+        batch_run.print_conditions(sc.name, d)
     for k in range(1, len(scs)):
         print()
         for line in _answer(scs[0], scs[k], names, k, runs, pairings[k], horizon, args.seed).text().splitlines():

@@ -35,7 +35,7 @@ def cmd_run(args) -> int:
         from analysis import plots, stats  # pandas and matplotlib: after the heading (see the module's doc)
         from . import batch_run  # pyarrow and Numba: after the heading too
 
-        layout, runs = batch_run.simulate(sc, args, o.stage, "runs.parquet")
+        layout, runs, _ = batch_run.simulate(sc, args, o.stage, "runs.parquet")
         metrics = batch_run.metric_names(layout)
         summary = stats.summarise(runs, [a for a, r in zip(layout.actors, layout.required) if r])
         plots.save(plots.run_figure(sc.name, runs, summary, metrics, layout.horizon), o.stage / "outcomes.png")
