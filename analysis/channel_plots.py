@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .study import TALKS_ENDED_DAY
+from .report_html import esc, figure_html, table
+from .study import HALF_YEAR_DAY, TALKS_ENDED_DAY
 
 PANELS = (("agreement_by_horizon", "P(agreement by the horizon)"),
           (f"walkout_by_day_{TALKS_ENDED_DAY}", f"P(walkout by day {TALKS_ENDED_DAY})"))
@@ -39,13 +40,12 @@ def channel_figure(table: pd.DataFrame, title: str, breakeven_label: str) -> Fig
 HEADING = "<h2 id='channels'>The answer per channel of the agenda</h2>"
 
 
-def report_section(channels: pd.DataFrame, label: str, esc, table, figure_html) -> str:
+def report_section(channels: pd.DataFrame, label: str) -> str:
     """'The answer per channel of the agenda' (`negsim channels`): the figure and one row per
-    channel, B - A with paired 95% intervals and the breakeven in A and B.  The report's own HTML
-    helpers come in as arguments (analysis/report.py), as for the model families' section."""
+    channel, B - A with paired 95% intervals and the breakeven in A and B."""
     metrics = [("agreement_by_horizon", "agreement by the horizon"),
                (f"walkout_by_day_{TALKS_ENDED_DAY}", f"walkout by day {TALKS_ENDED_DAY}"),
-               ("walkout_by_day_182", "walkout by day 182"), ("walkout_by_horizon", "walkout by the horizon")]
+               (f"walkout_by_day_{HALF_YEAR_DAY}", f"walkout by day {HALF_YEAR_DAY}"), ("walkout_by_horizon", "walkout by the horizon")]
 
     def diff(row) -> str:
         return f"{100 * row['difference']:+.1f} [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"

@@ -570,7 +570,7 @@ def render(results: Sequence[oc.Result], seed: int, question: str = DEFAULT_QUES
     progress("the record")
     body.append(_history_section(results))
     if channels is not None:
-        body.append(channel_plots.report_section(*channels, esc, table, figure_html))
+        body.append(channel_plots.report_section(*channels))
     if explain is not None:
         body.append(_explain_section(*explain))
     progress("assumptions")
